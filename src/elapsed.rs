@@ -1,0 +1,46 @@
+//! The value a child gets in place of its output when it runs out of time.
+
+use core::fmt;
+
+/// A child did not finish in time and was dropped.
+///
+/// It takes the child's place in the output of a batch with a deadline
+/// (see [`with_deadline`](crate::FanoutExt::with_deadline)): a batch of
+/// `Future<Output = T>` children gives one `Result<T, Elapsed>` per input.
+///
+/// # Examples
+///
+/// ```
+/// use fanout::prelude::*;
+/// use fanout::Elapsed;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let never = futures::future::pending::<u8>();
+/// let out = [never].with_deadline(Duration::from_millis(10)).gather().await;
+/// assert_eq!(out, [Err(Elapsed::Child)]);
+/// assert_eq!(
+///     Elapsed::Child.to_string(),
+///     "the child did not finish before its deadline and was dropped"
+/// );
+/// # });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Elapsed {
+    /// The child's own deadline passed: it ran for the whole
+    /// [`with_deadline`](crate::FanoutExt::with_deadline) duration, counted
+    /// from its admission, without finishing.
+    Child,
+}
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Elapsed::Child => {
+                f.write_str("the child did not finish before its deadline and was dropped")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Elapsed {}

@@ -1,0 +1,88 @@
+//! `Gather`: every output of a batch, in input order.
+
+use crate::input_order::InputOrder;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
+use futures::future::FusedFuture;
+use futures::stream::Stream;
+use pin_project_lite::pin_project;
+
+/// How many outputs one poll of [`Gather`] takes before it hands control back
+/// to the executor. Without it a batch of always-ready children would hold
+/// the thread until the whole batch is done.
+pub(crate) const OUTPUTS_PER_POLL: usize = 256;
+
+pin_project! {
+    /// Future for the [`gather`](crate::FanoutExt::gather) method: resolves to
+    /// a `Vec` of every child's output, in input order.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Gather<S, T> {
+        #[pin]
+        batch: S,
+        // `None` once the `Vec` has been handed out.
+        outputs: Option<InputOrder<T>>,
+    }
+}
+
+impl<S, T> Gather<S, T>
+where
+    S: Stream<Item = (usize, T)>,
+{
+    pub(crate) fn new(batch: S) -> Self {
+        let capacity = batch.size_hint().0;
+        Gather {
+            batch,
+            outputs: Some(InputOrder::with_capacity(capacity)),
+        }
+    }
+}
+
+impl<S, T> Future for Gather<S, T>
+where
+    S: Stream<Item = (usize, T)>,
+{
+    type Output = Vec<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let outputs = this
+            .outputs
+            .as_mut()
+            .expect("`Gather` polled after it completed");
+        for _ in 0..OUTPUTS_PER_POLL {
+            match ready!(this.batch.as_mut().poll_next(cx)) {
+                Some((index, output)) => outputs.insert(index, output),
+                None => {
+                    let outputs = this.outputs.take().map(InputOrder::into_vec);
+                    return Poll::Ready(outputs.unwrap_or_default());
+                }
+            }
+        }
+        // Budget spent: let the executor run something else, then continue.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl<S, T> FusedFuture for Gather<S, T>
+where
+    S: Stream<Item = (usize, T)>,
+{
+    fn is_terminated(&self) -> bool {
+        self.outputs.is_none()
+    }
+}
+
+impl<S: fmt::Debug, T> fmt::Debug for Gather<S, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gather")
+            .field("batch", &self.batch)
+            .field(
+                "collected",
+                &self.outputs.as_ref().map_or(0, InputOrder::len),
+            )
+            .finish()
+    }
+}
