@@ -12,6 +12,9 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
 use std::time::{Duration, Instant};
 
+/// A finished child: its input index and its output, or why it has none.
+pub(crate) type Finished<T> = (usize, Result<T, Elapsed>);
+
 /// Runs the children of one batch and yields `(input index, outcome)` in
 /// completion order.
 ///
@@ -100,7 +103,7 @@ where
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, Result<<I::Item as Future>::Output, Elapsed>)>> {
+    ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
         loop {
             self.admit();
             match self.running.poll_next_unpin(cx) {
