@@ -1,0 +1,51 @@
+//! The adapters are `Send`, `Sync` and `Unpin` when their children allow
+//! it, and print useful `Debug` output without requiring `Debug` children.
+
+use fanout::prelude::*;
+use fanout::{Bounded, Deadline, Elapsed, Gather};
+use std::pin::Pin;
+use std::time::Duration;
+
+fn is_send<T: Send>() {}
+fn is_sync<T: Sync>() {}
+fn is_unpin<T: Unpin>() {}
+
+type SendChild = Pin<Box<dyn Future<Output = u8> + Send + Sync>>;
+type Source = std::vec::IntoIter<SendChild>;
+use std::future::Future;
+
+#[test]
+fn adapters_are_send_sync_and_unpin_when_their_children_are() {
+    is_send::<Bounded<Source>>();
+    is_sync::<Bounded<Source>>();
+    is_unpin::<Bounded<Source>>();
+    is_send::<Deadline<Source>>();
+    is_sync::<Deadline<Source>>();
+    is_unpin::<Deadline<Source>>();
+    is_send::<Gather<Bounded<Source>, u8>>();
+    is_send::<Gather<Deadline<Source>, Result<u8, Elapsed>>>();
+    is_unpin::<Gather<Deadline<Source>, Result<u8, Elapsed>>>();
+    is_send::<Elapsed>();
+    is_sync::<Elapsed>();
+}
+
+#[test]
+fn debug_output_shows_the_batch_state() {
+    struct NotDebug;
+    let children = || (0..3).map(|_| std::future::ready(NotDebug));
+    let bounded = children().bounded(2);
+    assert_eq!(
+        format!("{bounded:?}"),
+        "Bounded { limit: Some(2), admitted: 0, in_flight: 0, .. }"
+    );
+    let deadline = children().bounded(2).with_deadline(Duration::from_secs(1));
+    assert_eq!(
+        format!("{deadline:?}"),
+        "Deadline { deadline: Some(1s), limit: Some(2), admitted: 0, in_flight: 0, .. }"
+    );
+    let gather = children().gather();
+    assert_eq!(
+        format!("{gather:?}"),
+        "Gather { batch: Bounded { limit: None, admitted: 0, in_flight: 0, .. }, collected: 0 }"
+    );
+}

@@ -1,0 +1,67 @@
+//! Shared helpers for the test suite: run a test body on every executor,
+//! count children, and sleep without tying a test to one runtime.
+
+#![allow(dead_code, unused_imports, unreachable_pub)]
+
+pub mod executors;
+pub mod tracker;
+
+pub use tracker::Tracker;
+
+use std::time::Duration;
+
+/// Sleeps on `futures-timer`'s own thread, so the same test body runs under
+/// every executor.
+pub async fn sleep_ms(ms: u64) {
+    futures_timer::Delay::new(Duration::from_millis(ms)).await;
+}
+
+/// Instantiates each `async fn` once per executor set-up, as a module of
+/// tests named after the function:
+///
+/// ```ignore
+/// on_every_executor! {
+///     async fn keeps_input_order() { ... }
+/// }
+/// ```
+///
+/// yields `keeps_input_order::block_on`, `::smol`, `::async_std`,
+/// `::tokio_current_thread` and `::tokio_multi_thread`. Only the
+/// `block_on` one runs under Miri.
+#[macro_export]
+macro_rules! on_every_executor {
+    ($($(#[$attr:meta])* async fn $name:ident() $body:block)*) => {$(
+        $(#[$attr])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body() $body
+
+            #[test]
+            fn block_on() {
+                $crate::common::executors::block_on(body())
+            }
+            #[test]
+            #[cfg_attr(miri, ignore)]
+            fn smol() {
+                $crate::common::executors::smol(body())
+            }
+            #[test]
+            #[cfg_attr(miri, ignore)]
+            fn async_std() {
+                $crate::common::executors::async_std(body())
+            }
+            #[test]
+            #[cfg_attr(miri, ignore)]
+            fn tokio_current_thread() {
+                $crate::common::executors::tokio_current_thread(body())
+            }
+            #[test]
+            #[cfg_attr(miri, ignore)]
+            fn tokio_multi_thread() {
+                $crate::common::executors::tokio_multi_thread(body())
+            }
+        }
+    )*};
+}
