@@ -5,7 +5,6 @@
 //! Run it with `cargo run --example tour`. It needs no runtime: the whole
 //! tour runs on `futures::executor::block_on`.
 
-use fanout::Elapsed;
 use fanout::prelude::*;
 use futures_timer::Delay;
 use std::time::{Duration, Instant};
@@ -89,7 +88,7 @@ async fn tour() {
     for (i, result) in results.iter().enumerate() {
         match result {
             Ok(data) => println!("   item {i}: {data}"),
-            Err(Elapsed::Child) => println!("   item {i}: timed out after 1 s and was cancelled"),
+            Err(elapsed) => println!("   item {i}: cancelled: {elapsed}"),
         }
     }
     println!("   done in {}", seconds(started));

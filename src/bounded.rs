@@ -1,9 +1,11 @@
 //! `Bounded`: a batch with a limit on how many children run at once.
 
+use crate::batch::{Batch, Catchable, Caught, FailFast, Outcomes, sealed};
+use crate::catch_panics::CatchPanics;
 use crate::deadline::Deadline;
-use crate::engine::Engine;
-use crate::gather::Gather;
+use crate::engine::{Engine, Lost};
 use crate::limit::Limit;
+use crate::report::Outcome;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -13,12 +15,15 @@ use pin_project_lite::pin_project;
 use std::time::Duration;
 
 pin_project! {
-    /// Stream for the [`bounded`](crate::FanoutExt::bounded) method: yields
+    /// Stream for the [`bounded`](crate::FanoutExt::bounded) and
+    /// [`bounded_by`](crate::FanoutExt::bounded_by) methods: yields
     /// `(input index, output)` as each child finishes, with at most the
     /// limit in flight.
     ///
-    /// Finish the chain with [`gather`](Bounded::gather) for the outputs in
-    /// input order, or add [`with_deadline`](Bounded::with_deadline).
+    /// End the chain with a [`Batch`] method such as
+    /// [`gather`](Batch::gather), or add deadlines with
+    /// [`with_deadline`](Bounded::with_deadline) and
+    /// [`within`](Bounded::within).
     ///
     /// # Cancel safety
     ///
@@ -46,6 +51,11 @@ where
         Bounded { engine }
     }
 
+    pub(crate) fn limited(mut self, limit: Limit) -> Self {
+        self.engine.set_limit(limit);
+        self
+    }
+
     /// Gives each child a deadline, counted from its admission; see
     /// [`FanoutExt::with_deadline`](crate::FanoutExt::with_deadline).
     ///
@@ -64,27 +74,56 @@ where
     /// # });
     /// ```
     pub fn with_deadline(self, deadline: Duration) -> Deadline<I> {
-        Deadline::new(self.engine, deadline)
+        Deadline::new(self.engine).with_deadline(deadline)
     }
 
-    /// Every output in input order; see
-    /// [`FanoutExt::gather`](crate::FanoutExt::gather).
+    /// Gives the whole batch a deadline, counted from its first poll; see
+    /// [`FanoutExt::within`](crate::FanoutExt::within).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=2).map(|i| async move { i }).bounded(1).within(Duration::from_secs(5)).gather().await;
+    /// assert_eq!(out, [Ok(1), Ok(2)]);
+    /// # });
+    /// ```
+    pub fn within(self, deadline: Duration) -> Deadline<I> {
+        Deadline::new(self.engine).within(deadline)
+    }
+
+    /// Turns a panicking child into a value in its slot; see
+    /// [`FanoutExt::catch_panics`](crate::FanoutExt::catch_panics).
     ///
     /// ```
     /// use fanout::prelude::*;
     ///
     /// # futures::executor::block_on(async {
-    /// let out = (1..=4).map(|i| async move { i * 10 }).bounded(2).gather().await;
-    /// assert_eq!(out, [10, 20, 30, 40]);
+    /// let out = [async { panic!("no") }].bounded(1).catch_panics().gather().await;
+    /// assert_eq!(out[0].as_ref().map_err(|p| p.message()), Err(Some("no")));
     /// # });
     /// ```
-    pub fn gather(self) -> Gather<Self, <I::Item as Future>::Output> {
-        Gather::new(self)
+    pub fn catch_panics(mut self) -> CatchPanics<Self> {
+        self.engine.set_catch_panics();
+        CatchPanics::new(self)
     }
 
-    pub(crate) fn limited(mut self, limit: Limit) -> Self {
-        self.engine.set_limit(limit);
-        self
+    /// The engine's next finished child, with a missed deadline impossible
+    /// here: a batch with a deadline is a [`Deadline`].
+    fn poll_engine(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Caught<<I::Item as Future>::Output>>> {
+        self.project().engine.poll_next(cx).map(|finished| {
+            finished.map(|(index, result)| match result {
+                Ok(output) => (index, Ok(output)),
+                Err(Lost::Panicked(panicked)) => (index, Err(panicked)),
+                Err(Lost::Elapsed(elapsed)) => {
+                    unreachable!("a batch without a deadline reported {elapsed}")
+                }
+            })
+        })
     }
 }
 
@@ -96,11 +135,9 @@ where
     type Item = (usize, <I::Item as Future>::Output);
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.project().engine.poll_next(cx).map(|finished| {
-            finished.map(|(index, outcome)| match outcome {
-                Ok(output) => (index, output),
-                Err(elapsed) => unreachable!("a batch without a deadline reported {elapsed}"),
-            })
+        self.poll_engine(cx).map(|finished| {
+            finished
+                .map(|(index, result)| (index, result.unwrap_or_else(|panicked| panicked.resume())))
         })
     }
 
@@ -116,6 +153,63 @@ where
 {
     fn is_terminated(&self) -> bool {
         self.engine.is_done()
+    }
+}
+
+impl<I> sealed::Sealed for Bounded<I>
+where
+    I: Iterator,
+    I::Item: Future,
+{
+}
+
+impl<I> Batch for Bounded<I>
+where
+    I: Iterator,
+    I::Item: Future,
+{
+}
+
+impl<I> Catchable for Bounded<I>
+where
+    I: Iterator,
+    I::Item: Future,
+{
+    type Output = <I::Item as Future>::Output;
+
+    fn poll_next_caught(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Caught<Self::Output>>> {
+        self.poll_engine(cx)
+    }
+}
+
+impl<I, T, E> FailFast<T, E> for Bounded<I>
+where
+    I: Iterator,
+    I::Item: Future<Output = Result<T, E>>,
+{
+    fn poll_next_result(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(usize, Result<T, E>)>> {
+        self.poll_next(cx)
+    }
+}
+
+impl<I, T, E> Outcomes<T, E> for Bounded<I>
+where
+    I: Iterator,
+    I::Item: Future<Output = Result<T, E>>,
+{
+    fn poll_next_outcome(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(usize, Outcome<T, E>)>> {
+        let finished = self.project().engine.poll_next(cx);
+        finished
+            .map(|finished| finished.map(|(index, result)| (index, Outcome::from_engine(result))))
     }
 }
 

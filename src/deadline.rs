@@ -1,9 +1,13 @@
-//! `Deadline`: a batch whose children each have a deadline.
+//! `Deadline`: a batch with a deadline per child, for the whole batch, or
+//! both.
 
+use crate::batch::{Batch, Catchable, Caught, FailFast, Outcomes, sealed};
+use crate::catch_panics::CatchPanics;
 use crate::elapsed::Elapsed;
-use crate::engine::Engine;
-use crate::gather::Gather;
+use crate::engine::{Engine, Lost};
 use crate::limit::Limit;
+use crate::limiter::Limiter;
+use crate::report::Outcome;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -12,9 +16,16 @@ use futures::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 use std::time::Duration;
 
+/// A child's output under a deadline, or which deadline it missed.
+type Timed<T> = Result<T, Elapsed>;
+
+/// What each child of a `Deadline<I>` batch yields.
+type TimedOutput<I> = Timed<<<I as Iterator>::Item as Future>::Output>;
+
 pin_project! {
-    /// Stream for the [`with_deadline`](crate::FanoutExt::with_deadline)
-    /// method: yields `(input index, Ok(output))` as each child finishes, or
+    /// Stream for the [`with_deadline`](crate::FanoutExt::with_deadline) and
+    /// [`within`](crate::FanoutExt::within) methods: yields
+    /// `(input index, Ok(output))` as each child finishes, or
     /// `(input index, Err(Elapsed))` when a child runs out of time.
     ///
     /// `.bounded(n).with_deadline(d)` and `.with_deadline(d).bounded(n)` both
@@ -26,7 +37,7 @@ pin_project! {
     /// inputs not yet admitted are never created. Between two items nothing
     /// is polled, but deadlines keep running: hold an item for long and the
     /// children in flight may time out without having been polled in the
-    /// meantime. [`gather`](Deadline::gather) does not have that problem.
+    /// meantime. [`gather`](Batch::gather) does not have that problem.
     #[must_use = "streams do nothing unless polled"]
     pub struct Deadline<I>
     where
@@ -42,9 +53,52 @@ where
     I: Iterator,
     I::Item: Future,
 {
-    pub(crate) fn new(mut engine: Engine<I>, deadline: Duration) -> Self {
-        engine.set_deadline(deadline);
+    /// A batch whose outputs are `Result<T, Elapsed>`; the caller sets the
+    /// deadlines.
+    pub(crate) fn new(engine: Engine<I>) -> Self {
         Deadline { engine }
+    }
+
+    /// Gives each child a deadline, counted from its admission; see
+    /// [`FanoutExt::with_deadline`](crate::FanoutExt::with_deadline).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = [async { 1 }]
+    ///     .within(Duration::from_secs(10))
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out, [Ok(1)]);
+    /// # });
+    /// ```
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.engine.set_deadline(deadline);
+        self
+    }
+
+    /// Gives the whole batch a deadline, counted from its first poll; see
+    /// [`FanoutExt::within`](crate::FanoutExt::within).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = [async { 1 }]
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .within(Duration::from_secs(10))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out, [Ok(1)]);
+    /// # });
+    /// ```
+    pub fn within(mut self, deadline: Duration) -> Self {
+        self.engine.set_within(deadline);
+        self
     }
 
     /// Limits how many children run at once; see
@@ -74,20 +128,61 @@ where
         self
     }
 
-    /// Every outcome in input order; see
-    /// [`FanoutExt::gather`](crate::FanoutExt::gather).
+    /// Shares a cap with other batches; see
+    /// [`FanoutExt::bounded_by`](crate::FanoutExt::bounded_by).
     ///
     /// ```
     /// use fanout::prelude::*;
     /// use std::time::Duration;
     ///
     /// # futures::executor::block_on(async {
-    /// let out = [async { 'a' }].with_deadline(Duration::from_secs(1)).gather().await;
-    /// assert_eq!(out, [Ok('a')]);
+    /// let limiter = fanout::Limiter::new(2);
+    /// let out = (1..=3)
+    ///     .map(|i| async move { i })
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .bounded_by(&limiter)
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out, [Ok(1), Ok(2), Ok(3)]);
     /// # });
     /// ```
-    pub fn gather(self) -> Gather<Self, Result<<I::Item as Future>::Output, Elapsed>> {
-        Gather::new(self)
+    pub fn bounded_by(mut self, limiter: &Limiter) -> Self {
+        self.engine.set_limit(Limit::Shared(limiter.clone()));
+        self
+    }
+
+    /// Turns a panicking child into a value in its slot; see
+    /// [`FanoutExt::catch_panics`](crate::FanoutExt::catch_panics).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = [async { panic!("no") }]
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .catch_panics()
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out[0].as_ref().map_err(|p| p.message()).err(), Some(Some("no")));
+    /// # });
+    /// ```
+    pub fn catch_panics(mut self) -> CatchPanics<Self> {
+        self.engine.set_catch_panics();
+        CatchPanics::new(self)
+    }
+
+    fn poll_engine(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Caught<TimedOutput<I>>>> {
+        self.project().engine.poll_next(cx).map(|finished| {
+            finished.map(|(index, result)| match result {
+                Ok(output) => (index, Ok(Ok(output))),
+                Err(Lost::Elapsed(elapsed)) => (index, Ok(Err(elapsed))),
+                Err(Lost::Panicked(panicked)) => (index, Err(panicked)),
+            })
+        })
     }
 }
 
@@ -96,10 +191,13 @@ where
     I: Iterator,
     I::Item: Future,
 {
-    type Item = (usize, Result<<I::Item as Future>::Output, Elapsed>);
+    type Item = (usize, Timed<<I::Item as Future>::Output>);
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.project().engine.poll_next(cx)
+        self.poll_engine(cx).map(|finished| {
+            finished
+                .map(|(index, result)| (index, result.unwrap_or_else(|panicked| panicked.resume())))
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -117,6 +215,66 @@ where
     }
 }
 
+impl<I> sealed::Sealed for Deadline<I>
+where
+    I: Iterator,
+    I::Item: Future,
+{
+}
+
+impl<I> Batch for Deadline<I>
+where
+    I: Iterator,
+    I::Item: Future,
+{
+}
+
+impl<I> Catchable for Deadline<I>
+where
+    I: Iterator,
+    I::Item: Future,
+{
+    type Output = Timed<<I::Item as Future>::Output>;
+
+    fn poll_next_caught(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Caught<Self::Output>>> {
+        self.poll_engine(cx)
+    }
+}
+
+impl<I, T, E> FailFast<T, E> for Deadline<I>
+where
+    I: Iterator,
+    I::Item: Future<Output = Result<T, E>>,
+    E: From<Elapsed>,
+{
+    fn poll_next_result(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(usize, Result<T, E>)>> {
+        self.poll_next(cx).map(|finished| {
+            finished.map(|(index, result)| (index, result.map_err(E::from).and_then(|r| r)))
+        })
+    }
+}
+
+impl<I, T, E> Outcomes<T, E> for Deadline<I>
+where
+    I: Iterator,
+    I::Item: Future<Output = Result<T, E>>,
+{
+    fn poll_next_outcome(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<(usize, Outcome<T, E>)>> {
+        let finished = self.project().engine.poll_next(cx);
+        finished
+            .map(|finished| finished.map(|(index, result)| (index, Outcome::from_engine(result))))
+    }
+}
+
 impl<I> fmt::Debug for Deadline<I>
 where
     I: Iterator,
@@ -125,6 +283,7 @@ where
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Deadline")
             .field("deadline", &self.engine.deadline())
+            .field("within", &self.engine.within())
             .field("limit", &self.engine.capacity())
             .field("admitted", &self.engine.admitted())
             .field("in_flight", &self.engine.in_flight())

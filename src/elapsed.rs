@@ -5,8 +5,10 @@ use core::fmt;
 /// A child did not finish in time and was dropped.
 ///
 /// It takes the child's place in the output of a batch with a deadline
-/// (see [`with_deadline`](crate::FanoutExt::with_deadline)): a batch of
-/// `Future<Output = T>` children gives one `Result<T, Elapsed>` per input.
+/// (see [`with_deadline`](crate::FanoutExt::with_deadline) and
+/// [`within`](crate::FanoutExt::within)): a batch of `Future<Output = T>`
+/// children gives one `Result<T, Elapsed>` per input, and the variant says
+/// which deadline passed.
 ///
 /// # Examples
 ///
@@ -31,6 +33,10 @@ pub enum Elapsed {
     /// [`with_deadline`](crate::FanoutExt::with_deadline) duration, counted
     /// from its admission, without finishing.
     Child,
+    /// The whole batch's deadline passed (see
+    /// [`within`](crate::FanoutExt::within)) before this child finished, or
+    /// before it was even admitted.
+    Batch,
 }
 
 impl fmt::Display for Elapsed {
@@ -39,6 +45,7 @@ impl fmt::Display for Elapsed {
             Elapsed::Child => {
                 f.write_str("the child did not finish before its deadline and was dropped")
             }
+            Elapsed::Batch => f.write_str("the batch's deadline passed before this child finished"),
         }
     }
 }

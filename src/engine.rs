@@ -1,38 +1,62 @@
 //! The machinery under every adapter: lazy admission under a limit, children
-//! polled through one `FuturesUnordered`, and one timer for all deadlines.
+//! polled through one `FuturesUnordered`, one timer for all per-child
+//! deadlines and one for the batch's own deadline.
 
 use crate::elapsed::Elapsed;
 use crate::limit::Limit;
+use crate::limiter::Ticket;
+use crate::panicked::Panicked;
 use crate::slot::Slot;
 use core::future::Future;
+use core::ops::Range;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// A finished child: its input index and its output, or why it has none.
-pub(crate) type Finished<T> = (usize, Result<T, Elapsed>);
+/// Why a child has no output.
+#[derive(Debug)]
+pub(crate) enum Lost {
+    Elapsed(Elapsed),
+    Panicked(Panicked),
+}
 
-/// Runs the children of one batch and yields `(input index, outcome)` in
-/// completion order.
+/// A finished child: its input index and its output, or why it has none.
+pub(crate) type Finished<T> = (usize, Result<T, Lost>);
+
+/// Runs the children of one batch and yields them in completion order.
 ///
-/// Why one timer: every child of a batch has the same deadline duration and
-/// children are admitted in input order, so deadlines fall due in admission
-/// order. The engine keeps one [`Delay`] armed no later than the earliest
-/// pending deadline; when it fires, one pass over the running children marks
-/// those that are due and re-arms for the next. A child that finishes before
-/// the timer fires costs no timer work at all.
+/// Why one timer for the per-child deadlines: every child of a batch has the
+/// same deadline duration and children are admitted in input order, so
+/// deadlines fall due in admission order. The engine keeps one [`Delay`]
+/// armed no later than the earliest pending deadline; when it fires, one
+/// pass over the running children marks those that are due and re-arms for
+/// the next. A child that finishes before the timer fires costs no timer
+/// work at all.
 pub(crate) struct Engine<I: Iterator> {
-    /// `None` once the input is exhausted, so its captures are freed early.
+    /// `None` once the input is exhausted or cut off, so its captures are
+    /// freed early and nothing more is pulled.
     source: Option<I>,
     admitted: usize,
     limit: Limit,
+    /// This batch's place in a shared limiter's queue.
+    ticket: Ticket,
     running: FuturesUnordered<Slot<I::Item>>,
     deadline: Option<Duration>,
     timer: Option<Delay>,
     timer_armed: bool,
+    /// The whole batch's deadline, counted from its first poll.
+    within: Option<Duration>,
+    batch_timer: Option<Delay>,
+    started: bool,
+    /// Inputs that the batch deadline cut off: first those that were
+    /// running, then those never admitted.
+    cut_running: VecDeque<usize>,
+    cut_unstarted: Range<usize>,
+    catch_panics: bool,
 }
 
 impl<I: Iterator> Engine<I>
@@ -44,10 +68,17 @@ where
             source: Some(source),
             admitted: 0,
             limit: Limit::Unbounded,
+            ticket: Ticket::default(),
             running: FuturesUnordered::new(),
             deadline: None,
             timer: None,
             timer_armed: false,
+            within: None,
+            batch_timer: None,
+            started: false,
+            cut_running: VecDeque::new(),
+            cut_unstarted: 0..0,
+            catch_panics: false,
         }
     }
 
@@ -59,6 +90,16 @@ where
     /// Applies to the children admitted from now on.
     pub(crate) fn set_deadline(&mut self, deadline: Duration) {
         self.deadline = Some(deadline);
+    }
+
+    /// Counted from the batch's first poll.
+    pub(crate) fn set_within(&mut self, within: Duration) {
+        self.within = Some(within);
+    }
+
+    /// Panics become outputs instead of unwinding out of the batch.
+    pub(crate) fn set_catch_panics(&mut self) {
+        self.catch_panics = true;
     }
 
     pub(crate) fn admitted(&self) -> usize {
@@ -77,52 +118,72 @@ where
         self.deadline
     }
 
-    /// Children still to come: those in flight plus what the input promises.
+    pub(crate) fn within(&self) -> Option<Duration> {
+        self.within
+    }
+
+    /// Outputs still to come: children in flight, inputs cut off by the
+    /// batch deadline, and what the input promises.
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
         let (low, high) = self
             .source
             .as_ref()
             .map_or((0, Some(0)), Iterator::size_hint);
-        let running = self.running.len();
+        let known = self.running.len() + self.cut_running.len() + self.cut_unstarted.len();
         (
-            low.saturating_add(running),
-            high.and_then(|high| high.checked_add(running)),
+            low.saturating_add(known),
+            high.and_then(|high| high.checked_add(known)),
         )
     }
 
     /// True once every input has been admitted and every child has finished.
     pub(crate) fn is_done(&self) -> bool {
-        self.source.is_none() && self.running.is_empty()
+        self.source.is_none()
+            && self.running.is_empty()
+            && self.cut_running.is_empty()
+            && self.cut_unstarted.is_empty()
     }
 
     /// The next child to finish, with its input index.
     ///
     /// Returns `Pending` only when every running child is pending with its
-    /// own wake-up arranged, the timer (if any deadline is pending) is
-    /// registered, and no permit is free for the next input.
+    /// own wake-up arranged, the timers that matter are registered, and no
+    /// permit is free for the next input (or a shared limiter will wake us).
+    ///
+    /// A child's panic is resumed here, after every sibling has been
+    /// dropped, unless panics are caught.
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
+        if !self.started {
+            self.started = true;
+            self.batch_timer = self.within.map(Delay::new);
+        }
         loop {
-            self.admit();
+            if let Some(index) = self
+                .cut_running
+                .pop_front()
+                .or_else(|| self.cut_unstarted.next())
+            {
+                return Poll::Ready(Some((index, Err(Lost::Elapsed(Elapsed::Batch)))));
+            }
+            self.admit(cx);
             match self.running.poll_next_unpin(cx) {
+                Poll::Ready(Some((_, Err(Lost::Panicked(panicked))))) if !self.catch_panics => {
+                    self.abandon();
+                    std::panic::resume_unwind(panicked.into_payload());
+                }
                 Poll::Ready(Some(finished)) => {
                     // Refill before handing the output on, so the batch stays
                     // full while the caller holds it.
-                    self.admit();
+                    self.admit(cx);
                     return Poll::Ready(Some(finished));
                 }
-                Poll::Ready(None) => {
-                    // `admit` found no permit although no child holds one:
-                    // only possible once the input is exhausted.
-                    debug_assert!(self.source.is_none());
-                    return Poll::Ready(None);
-                }
-                Poll::Pending => {
-                    if self.poll_timer(cx) {
-                        // Some children were marked expired and woken: poll
-                        // them now so they leave and free their slots.
+                Poll::Ready(None) if self.source.is_none() => return Poll::Ready(None),
+                // Nothing running (waiting for a shared permit) or nothing ready.
+                Poll::Ready(None) | Poll::Pending => {
+                    if self.poll_timers(cx) {
                         continue;
                     }
                     return Poll::Pending;
@@ -132,12 +193,12 @@ where
     }
 
     /// Pulls inputs while a permit is free, stamping each with its deadline.
-    fn admit(&mut self) {
+    fn admit(&mut self, cx: &mut Context<'_>) {
         // Read the clock at most once per call: children admitted together
         // start their clocks together.
         let mut now = None;
         while let Some(source) = self.source.as_mut() {
-            let Some(permit) = self.limit.try_admit() else {
+            let Poll::Ready(permit) = self.limit.poll_admit(&mut self.ticket, cx) else {
                 return;
             };
             let Some(child) = source.next() else {
@@ -164,7 +225,7 @@ where
         }
     }
 
-    /// Makes sure the timer fires no later than `due`.
+    /// Makes sure the per-child timer fires no later than `due`.
     ///
     /// Deadlines are stamped in admission order, so an armed timer already
     /// fires no later than any new child's deadline.
@@ -180,10 +241,22 @@ where
         self.timer_armed = true;
     }
 
-    /// Polls the batch timer; when it has fired, marks every due child as
-    /// expired and re-arms for the next deadline. Returns whether any child
-    /// was marked.
-    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Polls both timers and acts on those that fired. Returns whether that
+    /// left something to do right away (outputs to report, children to poll).
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(batch_timer) = self.batch_timer.as_mut() {
+            if batch_timer.poll_unpin(cx).is_ready() {
+                self.cut_off();
+                return true;
+            }
+        }
+        self.poll_child_timer(cx)
+    }
+
+    /// When the per-child timer has fired, marks every due child as expired
+    /// and re-arms for the next deadline. Returns whether any child was
+    /// marked.
+    fn poll_child_timer(&mut self, cx: &mut Context<'_>) -> bool {
         while self.timer_armed {
             let Some(timer) = self.timer.as_mut() else {
                 return false;
@@ -213,5 +286,40 @@ where
             }
         }
         false
+    }
+
+    /// The batch deadline passed: drop every running child, pull nothing
+    /// more, and queue an `Elapsed::Batch` for each input left unfinished.
+    ///
+    /// Inputs never admitted are counted from the input's size hint when it
+    /// is exact; they are not created.
+    fn cut_off(&mut self) {
+        let mut running: Vec<usize> = Pin::new(&mut self.running)
+            .iter_pin_mut()
+            .map(|slot| slot.index())
+            .collect();
+        running.sort_unstable();
+        self.cut_running = running.into();
+        let unstarted = self
+            .source
+            .as_ref()
+            .map_or(0, |source| match source.size_hint() {
+                (low, Some(high)) if low == high => low,
+                _ => 0,
+            });
+        self.cut_unstarted = self.admitted..self.admitted + unstarted;
+        self.admitted += unstarted;
+        self.abandon();
+    }
+
+    /// Drops every running child and the input, leaves any limiter queue,
+    /// and stops the timers.
+    fn abandon(&mut self) {
+        self.running.clear();
+        self.source = None;
+        self.ticket = Ticket::default();
+        self.batch_timer = None;
+        self.timer = None;
+        self.timer_armed = false;
     }
 }

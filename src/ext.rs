@@ -1,12 +1,21 @@
 //! The extension trait that starts every chain.
 
+use crate::as_completed::AsCompleted;
+use crate::batch::Batch;
 use crate::bounded::Bounded;
+use crate::catch_panics::CatchPanics;
 use crate::deadline::Deadline;
 use crate::engine::Engine;
 use crate::gather::Gather;
 use crate::limit::Limit;
+use crate::limiter::Limiter;
+use crate::report::Reporting;
+use crate::try_gather::TryGather;
 use core::future::Future;
 use std::time::Duration;
+
+/// The batch every chain starts from: no limit, no deadline.
+type Unbounded<I> = Bounded<<I as IntoIterator>::IntoIter>;
 
 /// Runs a collection of futures concurrently inside the current task.
 ///
@@ -14,11 +23,15 @@ use std::time::Duration;
 /// a lazy `.map(..)` that builds each future only when it is admitted. Bring
 /// it into scope with `use fanout::prelude::*;`.
 ///
-/// A chain starts with optional [`bounded`](FanoutExt::bounded) and
-/// [`with_deadline`](FanoutExt::with_deadline) (in either order) and ends
-/// with [`gather`](FanoutExt::gather). Nothing is spawned: every child is
-/// polled by the task that awaits the chain, so any executor works,
-/// including [`futures::executor::block_on`].
+/// A chain configures the batch, in any order: [`bounded`](FanoutExt::bounded)
+/// or [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
+/// [`within`](FanoutExt::within), and last [`catch_panics`](FanoutExt::catch_panics).
+/// It ends with one of [`gather`](FanoutExt::gather),
+/// [`try_gather`](FanoutExt::try_gather), [`as_completed`](FanoutExt::as_completed)
+/// or [`report`](FanoutExt::report) (on a configured batch, these are the
+/// [`Batch`] methods). Nothing is spawned: every child is polled by the task
+/// that awaits the chain, so any executor works, including
+/// [`futures::executor::block_on`].
 pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// Runs every child at once and collects their outputs in input order,
     /// like Python's `asyncio.gather`.
@@ -51,9 +64,139 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// # Panics
     ///
     /// A panic in a child propagates out of the `poll` of the returned
-    /// future; the other children are dropped when the future is.
-    fn gather(self) -> Gather<Bounded<Self::IntoIter>, <Self::Item as Future>::Output> {
-        Bounded::new(Engine::new(self.into_iter())).gather()
+    /// future, after every other child has been dropped (unless the batch
+    /// [catches panics](FanoutExt::catch_panics)).
+    fn gather(self) -> Gather<Unbounded<Self>, <Self::Item as Future>::Output> {
+        unbounded(self).gather()
+    }
+
+    /// Runs every child at once and collects their successes in input order,
+    /// or stops at the first failure, like Python's `asyncio.TaskGroup` or
+    /// Go's `errgroup`.
+    ///
+    /// For children returning `Result<T, E>`: resolves to `Ok(Vec<T>)` when
+    /// all succeed, or to the first `Err` to happen (first in time, not in
+    /// input order). At that failure every live child is dropped at once,
+    /// before the error is returned, and no further input is pulled.
+    ///
+    /// With [`with_deadline`](FanoutExt::with_deadline) or
+    /// [`within`](FanoutExt::within), a missed deadline fails the batch too:
+    /// `E` must implement `From<Elapsed>`, so your own error type comes back
+    /// and `?` works.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures_timer::Delay;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let calls = (0..10).map(|i| async move {
+    ///     Delay::new(Duration::from_millis(if i == 7 { 10 } else { 5_000 })).await;
+    ///     if i == 7 { Err(format!("call {i} failed")) } else { Ok(i) }
+    /// });
+    /// // Returns after about 10 ms: the other nine calls are dropped.
+    /// assert_eq!(calls.try_gather().await, Err("call 7 failed".to_string()));
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future drops every child in flight and the outputs
+    /// collected so far. Inputs not yet admitted are never created.
+    ///
+    /// # Panics
+    ///
+    /// A panic in a child propagates out of the `poll` of the returned
+    /// future, after every other child has been dropped.
+    fn try_gather<T, E>(self) -> TryGather<Unbounded<Self>, T, E>
+    where
+        Self::Item: Future<Output = Result<T, E>>,
+    {
+        unbounded(self).try_gather()
+    }
+
+    /// Yields `(input index, output)` as each child finishes, like Python's
+    /// `asyncio.as_completed`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures::StreamExt;
+    /// use futures_timer::Delay;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let waits = [300, 10, 100].map(|ms| async move {
+    ///     Delay::new(Duration::from_millis(ms)).await;
+    ///     ms
+    /// });
+    /// let order: Vec<_> = waits.as_completed().collect().await;
+    /// assert_eq!(order, [(1, 10), (2, 100), (0, 300)]);
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the stream drops every child in flight and returns their
+    /// permits; inputs not yet admitted are never created. Dropping a
+    /// `next()` future loses nothing: an output is taken from the batch only
+    /// when it is returned.
+    ///
+    /// **The children run only while the stream is polled.** If the loop
+    /// body awaits something else between two items, every child in flight
+    /// waits too: a child that was ready stays unread, and deadlines keep
+    /// running, so children can time out for work that never got a chance to
+    /// run. Keep the loop body short, or collect with
+    /// [`gather`](FanoutExt::gather), which polls the children until the
+    /// batch is done. The same holds for a loop body that waits on a
+    /// [`Limiter`] the batch is bounded by: a futurelock (see
+    /// [`Limiter`]'s docs).
+    ///
+    /// # Panics
+    ///
+    /// A panic in a child propagates out of `poll_next`, after every other
+    /// child has been dropped.
+    // Named after asyncio's `as_completed`, which users look for.
+    #[allow(clippy::wrong_self_convention)]
+    fn as_completed(self) -> AsCompleted<Unbounded<Self>> {
+        unbounded(self).as_completed()
+    }
+
+    /// Runs every child and sorts the outcomes into a
+    /// [`Report`](crate::Report): successes, failures, deadline misses and
+    /// panics, each with its input index, and a one-line summary.
+    ///
+    /// For children returning `Result<T, E>`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let calls = (0..5).map(|i| async move { if i % 2 == 1 { Err(i) } else { Ok(i) } });
+    /// let report = calls.report().await;
+    /// assert_eq!(report.to_string(), "3 ok, 2 failed, 0 timed out");
+    /// assert_eq!(report.failed, [(1, 1), (3, 3)]);
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`gather`](FanoutExt::gather).
+    ///
+    /// # Panics
+    ///
+    /// A panic in a child propagates, after every other child has been
+    /// dropped, unless the batch [catches panics](FanoutExt::catch_panics).
+    fn report<T, E>(self) -> Reporting<Unbounded<Self>, T, E>
+    where
+        Self::Item: Future<Output = Result<T, E>>,
+    {
+        unbounded(self).report()
     }
 
     /// Lets at most `limit` children run at once, like an `asyncio.Semaphore`
@@ -99,7 +242,49 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// ```
     #[track_caller]
     fn bounded(self, limit: usize) -> Bounded<Self::IntoIter> {
-        Bounded::new(Engine::new(self.into_iter())).limited(Limit::own(limit))
+        unbounded(self).limited(Limit::own(limit))
+    }
+
+    /// Lets the children run only under `limiter`, a cap shared with every
+    /// other batch bounded by it (per host, per API key, per database).
+    ///
+    /// Same as [`bounded`](FanoutExt::bounded) in every other way: lazy
+    /// admission in input order, permits returned as children finish.
+    /// Batches under one limiter take turns fairly: see [`Limiter`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use fanout::Limiter;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let database = Limiter::new(4);
+    /// let reads = (0..10).map(|i| async move { i }).bounded_by(&database).gather();
+    /// let writes = (0..10).map(|i| async move { -i }).bounded_by(&database).gather();
+    /// let (reads, writes) = futures::join!(reads, writes);
+    /// assert_eq!((reads.len(), writes.len()), (10, 10));
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the batch drops every child in flight and returns their
+    /// permits to the limiter; a batch dropped while waiting for a permit
+    /// leaves the queue, and a permit already handed to it goes to the next
+    /// batch in line.
+    ///
+    /// # Panics
+    ///
+    /// Never panics; [`Limiter::new`] refuses a capacity of 0.
+    ///
+    /// # Futurelock
+    ///
+    /// A child must not wait on the same limiter (for example by awaiting
+    /// another batch bounded by it): it would hold a permit while waiting
+    /// for one, and once all permits are held that way nothing moves.
+    fn bounded_by(self, limiter: &Limiter) -> Bounded<Self::IntoIter> {
+        unbounded(self).limited(Limit::Shared(limiter.clone()))
     }
 
     /// Gives every child `deadline` to finish, like `asyncio.timeout` inside
@@ -150,8 +335,98 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     ///
     /// Never panics; see above for zero and very large deadlines.
     fn with_deadline(self, deadline: Duration) -> Deadline<Self::IntoIter> {
-        Deadline::new(Engine::new(self.into_iter()), deadline)
+        unbounded(self).with_deadline(deadline)
+    }
+
+    /// Gives the whole batch `deadline` to finish, like `asyncio.timeout`
+    /// around `gather`.
+    ///
+    /// The clock starts at the batch's first poll. When it runs out, every
+    /// live child is dropped at once, no further input is pulled or created,
+    /// and every unfinished input reports `Err(Elapsed::Batch)`, which tells
+    /// it apart from a child's own deadline (`Elapsed::Child`). Inputs never
+    /// admitted are reported when the input knows its length (an exact
+    /// `size_hint`, as for a `Vec`, an array, a range or a `.map` over one);
+    /// otherwise the output ends at the last admitted input.
+    ///
+    /// Composes with [`with_deadline`](FanoutExt::with_deadline): each child
+    /// then stops at whichever deadline comes first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use fanout::Elapsed;
+    /// use futures_timer::Delay;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let waits = [10, 5_000, 5_000, 5_000].map(|ms| async move {
+    ///     Delay::new(Duration::from_millis(ms)).await;
+    ///     ms
+    /// });
+    /// let out = waits.bounded(2).within(Duration::from_millis(200)).gather().await;
+    /// // Input 3 was never started: it is reported without being created.
+    /// assert_eq!(out, [Ok(10), Err(Elapsed::Batch), Err(Elapsed::Batch), Err(Elapsed::Batch)]);
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`bounded`](FanoutExt::bounded).
+    ///
+    /// # Panics
+    ///
+    /// Never panics. A zero deadline gives each admitted child one poll; a
+    /// deadline too far away to represent never passes.
+    fn within(self, deadline: Duration) -> Deadline<Self::IntoIter> {
+        unbounded(self).within(deadline)
+    }
+
+    /// Turns a panicking child into a value instead of a panic: its slot
+    /// holds `Err(Panicked)`, with the panic's message when it is a string,
+    /// and its siblings run on undisturbed.
+    ///
+    /// This is what `return_exceptions=True` means for a Rust panic. Without
+    /// it a child's panic drops every sibling and then continues out of the
+    /// batch. Put it last in the configuration, just before the method that
+    /// ends the chain.
+    ///
+    /// The panicking child is dropped right away and never polled again. If
+    /// it left shared state half-updated (a poisoned `Mutex`, say), that is
+    /// still yours to handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let children = (0..4).map(|i| async move {
+    ///     assert!(i != 2, "input {i} is cursed");
+    ///     i * 10
+    /// });
+    /// let out = children.bounded(2).catch_panics().gather().await;
+    /// assert_eq!(out.iter().filter(|r| r.is_ok()).count(), 3);
+    /// assert_eq!(out[2].as_ref().unwrap_err().message(), Some("input 2 is cursed"));
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for the batch it wraps.
+    ///
+    /// # Panics
+    ///
+    /// Panics in a child's `poll` are caught; a panic in a child's
+    /// destructor, or in the input iterator, still propagates.
+    fn catch_panics(self) -> CatchPanics<Unbounded<Self>> {
+        unbounded(self).catch_panics()
     }
 }
 
 impl<I> FanoutExt for I where I: IntoIterator<Item: Future> {}
+
+fn unbounded<I: IntoIterator<Item: Future>>(input: I) -> Unbounded<I> {
+    Bounded::new(Engine::new(input.into_iter()))
+}

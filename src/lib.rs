@@ -63,7 +63,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod as_completed;
+mod batch;
 mod bounded;
+mod catch_panics;
 mod deadline;
 mod elapsed;
 mod engine;
@@ -71,15 +74,26 @@ mod ext;
 mod gather;
 mod input_order;
 mod limit;
+mod limiter;
+mod panicked;
+mod report;
 mod slot;
+mod try_gather;
 
+pub use as_completed::AsCompleted;
+pub use batch::{Batch, Catchable, FailFast, Outcomes};
 pub use bounded::Bounded;
+pub use catch_panics::CatchPanics;
 pub use deadline::Deadline;
 pub use elapsed::Elapsed;
 pub use ext::FanoutExt;
 pub use gather::Gather;
+pub use limiter::Limiter;
+pub use panicked::Panicked;
+pub use report::{Outcome, Report, Reporting};
+pub use try_gather::TryGather;
 
-/// Brings [`FanoutExt`] into scope: `use fanout::prelude::*;`.
+/// Brings the chain methods into scope: `use fanout::prelude::*;`.
 pub mod prelude {
-    pub use crate::FanoutExt;
+    pub use crate::{Batch, FanoutExt};
 }

@@ -1,23 +1,26 @@
 //! How many children of a batch may be in flight at once.
 
-use async_lock::{Semaphore, SemaphoreGuardArc};
+use crate::limiter::{Limiter, Permit, Ticket};
+use async_lock::Semaphore;
+use core::task::{Context, Poll};
 use std::sync::Arc;
 
 /// The admission gate of one batch.
 ///
-/// Every child in flight holds one permit of the semaphore and returns it
-/// when the child is dropped, so a finished, timed-out or cancelled child
-/// frees its slot at once.
-#[derive(Clone)]
+/// Every child in flight holds one permit and returns it when the child is
+/// dropped, so a finished, timed-out or cancelled child frees its slot at
+/// once.
 pub(crate) enum Limit {
     /// Every input is admitted as soon as the batch is polled.
     Unbounded,
-    /// At most this many children at once; the permits are held only by
-    /// this batch's own children.
+    /// At most `capacity` children at once, counted by a semaphore only this
+    /// batch's children use.
     Own {
         semaphore: Arc<Semaphore>,
         capacity: usize,
     },
+    /// A cap shared with other batches, handed out first come, first served.
+    Shared(Limiter),
 }
 
 impl Limit {
@@ -42,19 +45,29 @@ impl Limit {
         match self {
             Limit::Unbounded => None,
             Limit::Own { capacity, .. } => Some(*capacity),
+            Limit::Shared(limiter) => Some(limiter.capacity()),
         }
     }
 
-    /// Takes a permit for one more child without waiting.
+    /// A permit for one more child: `Ready(None)` admits without one
+    /// (unbounded), `Ready(Some(permit))` admits holding it.
     ///
-    /// `Some(None)` admits without a permit (unbounded), `Some(Some(p))`
-    /// admits holding `p`, `None` means every permit is held by a running
-    /// child of this batch. No wake-up is needed in that case: the batch is
-    /// polled again when one of those children finishes.
-    pub(crate) fn try_admit(&self) -> Option<Option<SemaphoreGuardArc>> {
+    /// `Pending` from an own limit arranges no wake-up, and needs none: all
+    /// its permits are held by this batch's running children, and the batch
+    /// is polled again when one of them finishes. A shared limit queues
+    /// `ticket` and wakes the task when a permit is handed to it.
+    pub(crate) fn poll_admit(
+        &self,
+        ticket: &mut Ticket,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Permit>> {
         match self {
-            Limit::Unbounded => Some(None),
-            Limit::Own { semaphore, .. } => semaphore.try_acquire_arc().map(Some),
+            Limit::Unbounded => Poll::Ready(None),
+            Limit::Own { semaphore, .. } => match semaphore.try_acquire_arc() {
+                Some(guard) => Poll::Ready(Some(Permit::own(guard))),
+                None => Poll::Pending,
+            },
+            Limit::Shared(limiter) => limiter.poll_acquire(ticket, cx).map(Some),
         }
     }
 }

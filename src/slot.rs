@@ -1,11 +1,14 @@
 //! One admitted child, as the batch's `FuturesUnordered` holds it.
 
 use crate::elapsed::Elapsed;
-use async_lock::SemaphoreGuardArc;
+use crate::engine::Lost;
+use crate::limiter::Permit;
+use crate::panicked::Panicked;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
 pin_project! {
@@ -13,9 +16,14 @@ pin_project! {
     ///
     /// The slot never reads the clock: the engine stamps `due` at admission
     /// and marks the slot `expired` when its one batch timer passes `due`.
-    /// A slot resolves to `(index, Ok(output))` or `(index, Err(Elapsed))`,
-    /// and `FuturesUnordered` drops it right after, which drops the child
-    /// and then returns the permit (fields drop in declaration order).
+    /// A slot resolves to `(index, Ok(output))` or `(index, Err(why))` when
+    /// the child timed out or panicked, and `FuturesUnordered` drops it right
+    /// after, which drops the child and then returns the permit (fields drop
+    /// in declaration order).
+    ///
+    /// A panic in the child's `poll` is always caught here and handed to the
+    /// engine as a value: the engine decides whether to pass it on as an
+    /// output or to drop the siblings first and then resume the panic.
     pub(crate) struct Slot<F> {
         #[pin]
         child: F,
@@ -26,7 +34,7 @@ pin_project! {
         // `Pending` so the engine can have an expired slot polled once more.
         waker: Option<Waker>,
         // Held, never read: dropping the slot returns it to the limit.
-        _permit: Option<SemaphoreGuardArc>,
+        _permit: Option<Permit>,
     }
 }
 
@@ -40,7 +48,7 @@ impl<F> Slot<F> {
         index: usize,
         due: Option<Instant>,
         expired: bool,
-        permit: Option<SemaphoreGuardArc>,
+        permit: Option<Permit>,
     ) -> Self {
         Slot {
             child,
@@ -50,6 +58,11 @@ impl<F> Slot<F> {
             waker: None,
             _permit: permit,
         }
+    }
+
+    /// The child's input index.
+    pub(crate) fn index(&self) -> usize {
+        self.index
     }
 
     /// When this slot's deadline passes, unless it has already been marked.
@@ -70,15 +83,21 @@ impl<F> Slot<F> {
 }
 
 impl<F: Future> Future for Slot<F> {
-    type Output = (usize, Result<F::Output, Elapsed>);
+    type Output = (usize, Result<F::Output, Lost>);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Poll::Ready(output) = this.child.poll(cx) {
-            return Poll::Ready((*this.index, Ok(output)));
+        let mut this = self.project();
+        // Unwind safety: a child that panicked is never polled again (the
+        // slot resolves now and is dropped), so its broken state is not seen.
+        match catch_unwind(AssertUnwindSafe(|| this.child.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => return Poll::Ready((*this.index, Ok(output))),
+            Ok(Poll::Pending) => {}
+            Err(payload) => {
+                return Poll::Ready((*this.index, Err(Lost::Panicked(Panicked::new(payload)))));
+            }
         }
         if *this.expired {
-            return Poll::Ready((*this.index, Err(Elapsed::Child)));
+            return Poll::Ready((*this.index, Err(Lost::Elapsed(Elapsed::Child))));
         }
         if this.due.is_some() && this.waker.is_none() {
             *this.waker = Some(cx.waker().clone());

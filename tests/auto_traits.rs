@@ -41,7 +41,7 @@ fn debug_output_shows_the_batch_state() {
     let deadline = children().bounded(2).with_deadline(Duration::from_secs(1));
     assert_eq!(
         format!("{deadline:?}"),
-        "Deadline { deadline: Some(1s), limit: Some(2), admitted: 0, in_flight: 0, .. }"
+        "Deadline { deadline: Some(1s), within: None, limit: Some(2), admitted: 0, in_flight: 0, .. }"
     );
     let gather = children().gather();
     assert_eq!(

@@ -1,0 +1,94 @@
+//! The value a child gets in place of its output when it panics, with
+//! [`catch_panics`](crate::FanoutExt::catch_panics).
+
+use core::any::Any;
+use core::fmt;
+
+/// A child panicked; with [`catch_panics`](crate::FanoutExt::catch_panics)
+/// this takes its place in the output and its siblings run on.
+///
+/// # Examples
+///
+/// ```
+/// use fanout::prelude::*;
+///
+/// # futures::executor::block_on(async {
+/// let children = (0..3).map(|i| async move {
+///     if i == 1 {
+///         panic!("child {i} gave up");
+///     }
+///     i
+/// });
+/// let out = children.catch_panics().gather().await;
+/// assert_eq!(out[0].as_ref().ok(), Some(&0));
+/// assert_eq!(out[1].as_ref().unwrap_err().message(), Some("child 1 gave up"));
+/// assert_eq!(out[2].as_ref().ok(), Some(&2));
+/// # });
+/// ```
+pub struct Panicked {
+    payload: Box<dyn Any + Send + 'static>,
+}
+
+impl Panicked {
+    pub(crate) fn new(payload: Box<dyn Any + Send + 'static>) -> Self {
+        Panicked { payload }
+    }
+
+    /// Continues the panic. Used where a caught panic reaches a batch that
+    /// was not asked to catch it (the engine resumes those itself, so this
+    /// is a safety net rather than a path).
+    pub(crate) fn resume(self) -> ! {
+        std::panic::resume_unwind(self.payload)
+    }
+
+    /// The panic's message, when its payload is a string (as it is for
+    /// `panic!("...")`, `assert!`, `unwrap` and `expect`).
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use fanout::prelude::*;
+    /// let out = [async { None::<u8>.expect("no value") }].catch_panics().gather().await;
+    /// assert_eq!(out[0].as_ref().unwrap_err().message(), Some("no value"));
+    /// # });
+    /// ```
+    pub fn message(&self) -> Option<&str> {
+        self.payload
+            .downcast_ref::<&'static str>()
+            .copied()
+            .or_else(|| self.payload.downcast_ref::<String>().map(String::as_str))
+    }
+
+    /// The payload the child panicked with, for example to continue the
+    /// panic with [`std::panic::resume_unwind`].
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// use fanout::prelude::*;
+    /// let mut out = [async { panic!("{}", 42) }].catch_panics().gather().await;
+    /// let payload = out.pop().unwrap().map(|()| ()).unwrap_err().into_payload();
+    /// assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("42"));
+    /// # });
+    /// ```
+    pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
+        self.payload
+    }
+}
+
+impl fmt::Debug for Panicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Panicked")
+            .field("message", &self.message())
+            .finish()
+    }
+}
+
+impl fmt::Display for Panicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.message() {
+            Some(message) => write!(f, "the child panicked: {message}"),
+            None => f.write_str("the child panicked with a payload that is not a string"),
+        }
+    }
+}
+
+impl std::error::Error for Panicked {}

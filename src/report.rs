@@ -1,0 +1,229 @@
+//! `Report`: every outcome of a batch, sorted into successes, failures,
+//! deadline misses and panics.
+
+use crate::batch::Outcomes;
+use crate::elapsed::Elapsed;
+use crate::engine::Lost;
+use crate::gather::OUTPUTS_PER_POLL;
+use crate::panicked::Panicked;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
+use futures::future::FusedFuture;
+use pin_project_lite::pin_project;
+
+/// What became of one child whose output is a `Result<T, E>`.
+#[derive(Debug)]
+pub enum Outcome<T, E> {
+    /// The child returned `Ok`.
+    Ok(T),
+    /// The child returned `Err`.
+    Failed(E),
+    /// The child missed its own deadline, or the batch's.
+    TimedOut(Elapsed),
+    /// The child panicked (only with
+    /// [`catch_panics`](crate::FanoutExt::catch_panics)).
+    Panicked(Panicked),
+}
+
+impl<T, E> Outcome<T, E> {
+    pub(crate) fn from_engine(finished: Result<Result<T, E>, Lost>) -> Self {
+        match finished {
+            Ok(Ok(output)) => Outcome::Ok(output),
+            Ok(Err(error)) => Outcome::Failed(error),
+            Err(Lost::Elapsed(elapsed)) => Outcome::TimedOut(elapsed),
+            Err(Lost::Panicked(panicked)) => Outcome::Panicked(panicked),
+        }
+    }
+}
+
+/// Every outcome of a batch, each list sorted by input index.
+///
+/// Made by [`report`](crate::FanoutExt::report), or collected from
+/// `(index, Outcome)` pairs. Its `Display` is a one-line summary.
+///
+/// # Examples
+///
+/// ```
+/// use fanout::prelude::*;
+/// use futures_timer::Delay;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let calls = (0..6).map(|i| async move {
+///     match i {
+///         2 => Err(format!("call {i} refused")),
+///         4 => {
+///             Delay::new(Duration::from_secs(10)).await;
+///             Ok(i)
+///         }
+///         _ => Ok(i),
+///     }
+/// });
+/// let report = calls.bounded(3).with_deadline(Duration::from_millis(50)).report().await;
+/// assert_eq!(report.to_string(), "4 ok, 1 failed, 1 timed out");
+/// assert_eq!(report.ok, [(0, 0), (1, 1), (3, 3), (5, 5)]);
+/// assert_eq!(report.failed, [(2, "call 2 refused".to_string())]);
+/// assert_eq!(report.timed_out, [(4, fanout::Elapsed::Child)]);
+/// assert!(report.panicked.is_empty());
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct Report<T, E> {
+    /// `(input index, value)` of each child that returned `Ok`.
+    pub ok: Vec<(usize, T)>,
+    /// `(input index, error)` of each child that returned `Err`.
+    pub failed: Vec<(usize, E)>,
+    /// `(input index, which deadline)` of each child that ran out of time,
+    /// including inputs a batch deadline stopped before they started.
+    pub timed_out: Vec<(usize, Elapsed)>,
+    /// `(input index, panic)` of each child that panicked.
+    pub panicked: Vec<(usize, Panicked)>,
+}
+
+impl<T, E> Report<T, E> {
+    /// How many outcomes the report holds.
+    ///
+    /// ```
+    /// use fanout::{Outcome, Report};
+    /// let report: Report<u8, ()> = [(0, Outcome::Ok(1)), (1, Outcome::Failed(()))].into_iter().collect();
+    /// assert_eq!(report.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.ok.len() + self.failed.len() + self.timed_out.len() + self.panicked.len()
+    }
+
+    /// True when the report holds no outcome at all.
+    ///
+    /// ```
+    /// let report: fanout::Report<u8, ()> = std::iter::empty().collect();
+    /// assert!(report.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when every child returned `Ok`.
+    ///
+    /// ```
+    /// use fanout::{Outcome, Report};
+    /// let report: Report<u8, ()> = [(0, Outcome::Ok(1))].into_iter().collect();
+    /// assert!(report.all_ok());
+    /// ```
+    pub fn all_ok(&self) -> bool {
+        self.len() == self.ok.len()
+    }
+
+    fn new() -> Self {
+        Report {
+            ok: Vec::new(),
+            failed: Vec::new(),
+            timed_out: Vec::new(),
+            panicked: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, index: usize, outcome: Outcome<T, E>) {
+        match outcome {
+            Outcome::Ok(value) => self.ok.push((index, value)),
+            Outcome::Failed(error) => self.failed.push((index, error)),
+            Outcome::TimedOut(elapsed) => self.timed_out.push((index, elapsed)),
+            Outcome::Panicked(panicked) => self.panicked.push((index, panicked)),
+        }
+    }
+
+    fn sort(&mut self) {
+        self.ok.sort_unstable_by_key(|(index, _)| *index);
+        self.failed.sort_unstable_by_key(|(index, _)| *index);
+        self.timed_out.sort_unstable_by_key(|(index, _)| *index);
+        self.panicked.sort_unstable_by_key(|(index, _)| *index);
+    }
+}
+
+impl<T, E> FromIterator<(usize, Outcome<T, E>)> for Report<T, E> {
+    fn from_iter<I: IntoIterator<Item = (usize, Outcome<T, E>)>>(outcomes: I) -> Self {
+        let mut report = Report::new();
+        for (index, outcome) in outcomes {
+            report.add(index, outcome);
+        }
+        report.sort();
+        report
+    }
+}
+
+/// `3 ok, 1 failed, 1 timed out`, with `, 1 panicked` when any did.
+impl<T, E> fmt::Display for Report<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ok, {} failed, {} timed out",
+            self.ok.len(),
+            self.failed.len(),
+            self.timed_out.len()
+        )?;
+        if !self.panicked.is_empty() {
+            write!(f, ", {} panicked", self.panicked.len())?;
+        }
+        Ok(())
+    }
+}
+
+pin_project! {
+    /// Future for the [`report`](crate::FanoutExt::report) method.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Reporting<S, T, E> {
+        #[pin]
+        batch: S,
+        // `None` once the report has been handed out.
+        report: Option<Report<T, E>>,
+    }
+}
+
+impl<S, T, E> Reporting<S, T, E> {
+    pub(crate) fn new(batch: S) -> Self {
+        Reporting {
+            batch,
+            report: Some(Report::new()),
+        }
+    }
+}
+
+impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
+    type Output = Report<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<T, E>> {
+        let mut this = self.project();
+        let report = this
+            .report
+            .as_mut()
+            .expect("`Reporting` polled after it completed");
+        for _ in 0..OUTPUTS_PER_POLL {
+            match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
+                Some((index, outcome)) => report.add(index, outcome),
+                None => {
+                    let mut report = this.report.take().unwrap_or_else(Report::new);
+                    report.sort();
+                    return Poll::Ready(report);
+                }
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl<S: Outcomes<T, E>, T, E> FusedFuture for Reporting<S, T, E> {
+    fn is_terminated(&self) -> bool {
+        self.report.is_none()
+    }
+}
+
+impl<S: fmt::Debug, T, E> fmt::Debug for Reporting<S, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reporting")
+            .field("batch", &self.batch)
+            .field("collected", &self.report.as_ref().map_or(0, Report::len))
+            .finish()
+    }
+}

@@ -1,0 +1,86 @@
+//! `TryGather`: every success in input order, or the first failure.
+
+use crate::batch::FailFast;
+use crate::gather::OUTPUTS_PER_POLL;
+use crate::input_order::InputOrder;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
+use futures::future::FusedFuture;
+use pin_project_lite::pin_project;
+
+pin_project! {
+    /// Future for the [`try_gather`](crate::FanoutExt::try_gather) method:
+    /// `Ok` with every success in input order, or the first `Err` to happen.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct TryGather<S, T, E> {
+        // Set to `None` at the first failure, which drops every live child
+        // before the error is handed out.
+        #[pin]
+        batch: Option<S>,
+        outputs: Option<InputOrder<T>>,
+        _error: core::marker::PhantomData<fn() -> E>,
+    }
+}
+
+impl<S: FailFast<T, E>, T, E> TryGather<S, T, E> {
+    pub(crate) fn new(batch: S) -> Self {
+        let capacity = batch.size_hint().0;
+        TryGather {
+            batch: Some(batch),
+            outputs: Some(InputOrder::with_capacity(capacity)),
+            _error: core::marker::PhantomData,
+        }
+    }
+}
+
+impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
+    type Output = Result<Vec<T>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let outputs = this
+            .outputs
+            .as_mut()
+            .expect("`TryGather` polled after it completed");
+        let Some(mut batch) = this.batch.as_mut().as_pin_mut() else {
+            unreachable!("the batch is only dropped when the future completes")
+        };
+        for _ in 0..OUTPUTS_PER_POLL {
+            match ready!(batch.as_mut().poll_next_result(cx)) {
+                Some((index, Ok(output))) => outputs.insert(index, output),
+                Some((_, Err(error))) => {
+                    this.batch.set(None);
+                    *this.outputs = None;
+                    return Poll::Ready(Err(error));
+                }
+                None => {
+                    this.batch.set(None);
+                    let outputs = this.outputs.take().map(InputOrder::into_vec);
+                    return Poll::Ready(Ok(outputs.unwrap_or_default()));
+                }
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl<S: FailFast<T, E>, T, E> FusedFuture for TryGather<S, T, E> {
+    fn is_terminated(&self) -> bool {
+        self.outputs.is_none()
+    }
+}
+
+impl<S: fmt::Debug, T, E> fmt::Debug for TryGather<S, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryGather")
+            .field("batch", &self.batch)
+            .field(
+                "collected",
+                &self.outputs.as_ref().map_or(0, InputOrder::len),
+            )
+            .finish()
+    }
+}
