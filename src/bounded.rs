@@ -194,7 +194,15 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<(usize, Result<T, E>)>> {
-        self.poll_next(cx)
+        self.project()
+            .engine
+            .poll_fail_fast(cx, |result| match result {
+                Ok(output) => output,
+                Err(Lost::Panicked(panicked)) => panicked.resume(),
+                Err(Lost::Elapsed(elapsed)) => {
+                    unreachable!("a batch without a deadline reported {elapsed}")
+                }
+            })
     }
 }
 

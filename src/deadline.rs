@@ -254,9 +254,13 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<(usize, Result<T, E>)>> {
-        self.poll_next(cx).map(|finished| {
-            finished.map(|(index, result)| (index, result.map_err(E::from).and_then(|r| r)))
-        })
+        self.project()
+            .engine
+            .poll_fail_fast(cx, |result| match result {
+                Ok(output) => output,
+                Err(Lost::Elapsed(elapsed)) => Err(E::from(elapsed)),
+                Err(Lost::Panicked(panicked)) => panicked.resume(),
+            })
     }
 }
 

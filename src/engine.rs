@@ -144,7 +144,22 @@ where
             && self.cut_unstarted.is_empty()
     }
 
-    /// The next child to finish, with its input index.
+    /// The next child to finish, with its input index, and its slot already
+    /// refilled: the batch stays full while the caller holds the output.
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
+        let finished = self.poll_finished(cx);
+        if let Poll::Ready(Some(_)) = finished {
+            self.admit(cx);
+        }
+        finished
+    }
+
+    /// The next child to finish, without refilling its slot yet: for callers
+    /// that may stop at this output (fail fast) and must not pull another
+    /// input first. Call [`refill`](Engine::refill) to go on.
     ///
     /// Returns `Pending` only when every running child is pending with its
     /// own wake-up arranged, the timers that matter are registered, and no
@@ -152,7 +167,7 @@ where
     ///
     /// A child's panic is resumed here, after every sibling has been
     /// dropped, unless panics are caught.
-    pub(crate) fn poll_next(
+    pub(crate) fn poll_finished(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
@@ -174,12 +189,7 @@ where
                     self.abandon();
                     std::panic::resume_unwind(panicked.into_payload());
                 }
-                Poll::Ready(Some(finished)) => {
-                    // Refill before handing the output on, so the batch stays
-                    // full while the caller holds it.
-                    self.admit(cx);
-                    return Poll::Ready(Some(finished));
-                }
+                Poll::Ready(Some(finished)) => return Poll::Ready(Some(finished)),
                 Poll::Ready(None) if self.source.is_none() => return Poll::Ready(None),
                 // Nothing running (waiting for a shared permit) or nothing ready.
                 Poll::Ready(None) | Poll::Pending => {
@@ -190,6 +200,27 @@ where
                 }
             }
         }
+    }
+
+    /// The next child to finish as a success or a failure (`lift` decides
+    /// which), refilling its slot only after a success: a failure ends the
+    /// batch, so no input is pulled for it.
+    pub(crate) fn poll_fail_fast<T, E>(
+        &mut self,
+        cx: &mut Context<'_>,
+        lift: impl FnOnce(Result<<I::Item as Future>::Output, Lost>) -> Result<T, E>,
+    ) -> Poll<Option<(usize, Result<T, E>)>> {
+        let Poll::Ready(finished) = self.poll_finished(cx) else {
+            return Poll::Pending;
+        };
+        let Some((index, result)) = finished else {
+            return Poll::Ready(None);
+        };
+        let result = lift(result);
+        if result.is_ok() {
+            self.admit(cx);
+        }
+        Poll::Ready(Some((index, result)))
     }
 
     /// Pulls inputs while a permit is free, stamping each with its deadline.
