@@ -65,7 +65,7 @@ impl Panicked {
     /// # futures::executor::block_on(async {
     /// use fanout::prelude::*;
     /// let mut out = [async { panic!("{}", 42) }].catch_panics().gather().await;
-    /// let payload = out.pop().unwrap().map(|()| ()).unwrap_err().into_payload();
+    /// let payload = out.pop().unwrap().unwrap_err().into_payload();
     /// assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("42"));
     /// # });
     /// ```

@@ -27,7 +27,17 @@ fn adapters_are_send_sync_and_unpin_when_their_children_are() {
     is_unpin::<Gather<Deadline<Source>, Result<u8, Elapsed>>>();
     is_send::<Elapsed>();
     is_sync::<Elapsed>();
+    is_send::<fanout::Limiter>();
+    is_sync::<fanout::Limiter>();
+    is_send::<fanout::Panicked>();
+    is_send::<fanout::TryGather<Bounded<ResultSource>, u8, String>>();
+    is_send::<fanout::AsCompleted<Deadline<Source>>>();
+    is_send::<fanout::CatchPanics<Bounded<Source>>>();
+    is_send::<fanout::Reporting<Deadline<ResultSource>, u8, String>>();
+    is_send::<fanout::Report<u8, String>>();
 }
+
+type ResultSource = std::vec::IntoIter<Pin<Box<dyn Future<Output = Result<u8, String>> + Send + Sync>>>;
 
 #[test]
 fn debug_output_shows_the_batch_state() {

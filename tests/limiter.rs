@@ -1,0 +1,150 @@
+//! A shared `Limiter`: several batches never exceed its count together,
+//! take turns fairly, and give their permits back when dropped.
+
+mod common;
+use common::*;
+use fanout::Limiter;
+use fanout::prelude::*;
+use futures::FutureExt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Pending once, with a wake-up arranged.
+async fn yield_once() {
+    let mut yielded = false;
+    futures::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+on_every_executor! {
+    async fn two_batches_under_one_limiter_peak_at_its_count_and_both_finish() {
+        let limiter = Limiter::new(3);
+        let tracker = Tracker::new();
+        let first = (0..20).map(|i| tracker.track(i, sleep_ms(10))).bounded_by(&limiter).gather();
+        let second = (20..40).map(|i| tracker.track(i, sleep_ms(15))).bounded_by(&limiter).gather();
+        let (first, second) = futures::join!(first, second);
+        assert_eq!((first.len(), second.len()), (20, 20));
+        assert_eq!(tracker.peak_running(), 3, "the two batches together");
+        assert_eq!(limiter.available(), 3);
+    }
+
+    async fn a_busy_batch_does_not_starve_another_on_the_same_limiter() {
+        // Both batches refill at once when a child finishes; with a plain
+        // semaphore the batch whose child just finished would take the freed
+        // permit every time and the other would wait for it to end.
+        let limiter = Limiter::new(2);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let batch = |name: char, count: usize| {
+            let log = log.clone();
+            (0..count)
+                .map(move |_| {
+                    let log = log.clone();
+                    async move {
+                        yield_once().await;
+                        log.lock().unwrap().push(name);
+                    }
+                })
+                .bounded_by(&limiter)
+                .gather()
+        };
+        let busy = batch('a', 200);
+        let small = batch('b', 10);
+        futures::join!(busy, small);
+        let log = log.lock().unwrap();
+        let small_done_at = log.iter().rposition(|&name| name == 'b').unwrap();
+        assert!(small_done_at < 60, "the small batch finished only at position {small_done_at} of {}", log.len());
+        assert_eq!(limiter.available(), 2);
+    }
+
+    async fn dropping_a_batch_returns_its_permits() {
+        let limiter = Limiter::new(3);
+        let tracker = Tracker::new();
+        let mut stuck = (0..10)
+            .map(|i| tracker.track(i, futures::future::pending::<()>()))
+            .bounded_by(&limiter)
+            .gather();
+        futures::select! {
+            _ = stuck => unreachable!(),
+            _ = sleep_ms(30).fuse() => {}
+        }
+        assert_eq!(limiter.available(), 0);
+        assert_eq!(tracker.alive(), 3);
+        drop(stuck);
+        assert_eq!(tracker.alive(), 0);
+        assert_eq!(limiter.available(), 3);
+        // And the limiter is as good as new.
+        let out = (0..5).map(|i| async move { i }).bounded_by(&limiter).gather().await;
+        assert_eq!(out, [0, 1, 2, 3, 4]);
+    }
+
+    async fn bounded_by_composes_with_deadlines_in_either_order() {
+        let limiter = Limiter::new(2);
+        let tracker = Tracker::new();
+        let children = || (0..6).map(|i| tracker.track(i, async move {
+            sleep_ms(if i == 4 { 10_000 } else { 5 }).await;
+            i
+        }));
+        let d = Duration::from_millis(200);
+        let one = children().bounded_by(&limiter).with_deadline(d).gather().await;
+        let two = children().with_deadline(d).bounded_by(&limiter).gather().await;
+        assert_eq!(one, two);
+        assert!(one[4].is_err() && one.iter().filter(|r| r.is_ok()).count() == 5);
+        assert_eq!(tracker.peak_running(), 2);
+        assert_eq!(limiter.available(), 2);
+    }
+}
+
+#[test]
+#[should_panic(expected = "`Limiter::new(0)` would never admit a child")]
+fn a_limiter_of_zero_panics() {
+    let _ = Limiter::new(0);
+}
+
+#[test]
+fn a_batch_dropped_while_queued_passes_its_permit_on() {
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let limiter = Limiter::new(1);
+    let (release, released) = futures::channel::oneshot::channel::<()>();
+    // `holder` takes the only permit; `dropped` and `next` queue behind it.
+    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let mut dropped = Box::pin([async { "dropped" }].bounded_by(&limiter).gather());
+    let mut next = Box::pin([async { "next" }].bounded_by(&limiter).gather());
+    assert!(holder.as_mut().poll(&mut cx).is_pending());
+    assert!(dropped.as_mut().poll(&mut cx).is_pending());
+    assert!(next.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(limiter.available(), 0);
+    // The holder finishes: its permit is handed to `dropped`, first in line,
+    // which is dropped before it is polled again. The permit must move on.
+    release.send(()).unwrap();
+    assert!(holder.as_mut().poll(&mut cx).is_ready());
+    drop(dropped);
+    assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready(vec!["next"]));
+    assert_eq!(limiter.available(), 1);
+}
+
+#[test]
+fn a_batch_dropped_while_queued_leaves_the_queue() {
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let limiter = Limiter::new(1);
+    let (release, released) = futures::channel::oneshot::channel::<()>();
+    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let mut queued = Box::pin([async { 1 }].bounded_by(&limiter).gather());
+    assert!(holder.as_mut().poll(&mut cx).is_pending());
+    assert!(queued.as_mut().poll(&mut cx).is_pending());
+    drop(queued);
+    release.send(()).unwrap();
+    assert!(holder.as_mut().poll(&mut cx).is_ready());
+    // Nobody waits any more, so the permit went back to the limiter.
+    assert_eq!(limiter.available(), 1);
+}

@@ -1,0 +1,75 @@
+//! `report`: every outcome sorted into successes, failures, deadline misses
+//! and panics, each with its input index, and a one-line summary.
+
+mod common;
+use common::*;
+use fanout::prelude::*;
+use fanout::{Elapsed, Outcome, Report};
+use std::time::Duration;
+
+on_every_executor! {
+    async fn counts_and_indices_of_every_kind_of_outcome() {
+        let calls = (0..22usize).map(|i| async move {
+            match i {
+                5 => Err(format!("call {i} refused")),
+                9 => {
+                    sleep_ms(10_000).await;
+                    Ok(i)
+                }
+                _ => {
+                    sleep_ms((i % 3) as u64 * 5).await;
+                    Ok(i)
+                }
+            }
+        });
+        let report = calls.bounded(4).with_deadline(Duration::from_millis(150)).report().await;
+        assert_eq!(report.to_string(), "20 ok, 1 failed, 1 timed out");
+        assert_eq!(report.len(), 22);
+        assert!(!report.all_ok());
+        let ok_indices: Vec<usize> = report.ok.iter().map(|(i, _)| *i).collect();
+        let expected: Vec<usize> = (0..22).filter(|i| *i != 5 && *i != 9).collect();
+        assert_eq!(ok_indices, expected, "sorted by input index");
+        assert!(report.ok.iter().all(|(i, v)| i == v));
+        assert_eq!(report.failed, [(5, "call 5 refused".to_string())]);
+        assert_eq!(report.timed_out, [(9, Elapsed::Child)]);
+        assert!(report.panicked.is_empty());
+    }
+
+    async fn panics_and_batch_deadlines_are_reported_too() {
+        let calls = (0..5usize).map(|i| async move {
+            match i {
+                1 => panic!("call {i} crashed"),
+                3 | 4 => {
+                    futures::future::pending::<()>().await;
+                    Ok(i)
+                }
+                _ => Err::<usize, usize>(i),
+            }
+        });
+        let report = calls.within(Duration::from_millis(50)).catch_panics().report().await;
+        assert_eq!(report.to_string(), "0 ok, 2 failed, 2 timed out, 1 panicked");
+        assert_eq!(report.failed, [(0, 0), (2, 2)]);
+        assert_eq!(report.timed_out, [(3, Elapsed::Batch), (4, Elapsed::Batch)]);
+        assert_eq!(report.panicked.len(), 1);
+        assert_eq!(report.panicked[0].0, 1);
+        assert_eq!(report.panicked[0].1.message(), Some("call 1 crashed"));
+    }
+}
+
+#[test]
+fn a_report_can_be_collected_from_outcomes() {
+    let report: Report<&str, &str> = [
+        (2, Outcome::Ok("c")),
+        (0, Outcome::Failed("a")),
+        (1, Outcome::Ok("b")),
+        (3, Outcome::TimedOut(Elapsed::Batch)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(report.ok, [(1, "b"), (2, "c")]);
+    assert_eq!(report.failed, [(0, "a")]);
+    assert_eq!(report.to_string(), "2 ok, 1 failed, 1 timed out");
+    let empty: Report<(), ()> = std::iter::empty().collect();
+    assert!(empty.is_empty() && empty.all_ok());
+    assert_eq!(empty.to_string(), "0 ok, 0 failed, 0 timed out");
+}

@@ -1,0 +1,86 @@
+//! `within`: a deadline for the whole batch. When it passes, live children
+//! are dropped, nothing more is created, and every unfinished input reports
+//! `Elapsed::Batch`.
+
+mod common;
+use common::*;
+use fanout::Elapsed;
+use fanout::prelude::*;
+use std::time::{Duration, Instant};
+
+on_every_executor! {
+    async fn never_ending_children_are_stopped_on_time_and_every_slot_reports() {
+        let tracker = Tracker::new();
+        let started = Instant::now();
+        let children = (0..10).map(|i| tracker.track(i, futures::future::pending::<u8>()));
+        let out = children.bounded(3).within(Duration::from_millis(100)).gather().await;
+        let took = started.elapsed();
+        assert_eq!(out, vec![Err(Elapsed::Batch); 10]);
+        assert!(took >= Duration::from_millis(100) && took < Duration::from_millis(600), "took {took:?}");
+        assert_eq!(tracker.created(), 3, "inputs never admitted are never created");
+        assert_eq!(tracker.alive(), 0);
+    }
+
+    async fn finished_children_keep_their_outputs() {
+        let children = [5u64, 10_000, 5, 10_000].map(|ms| async move {
+            sleep_ms(ms).await;
+            ms
+        });
+        let out = children.within(Duration::from_millis(150)).gather().await;
+        assert_eq!(out, [Ok(5), Err(Elapsed::Batch), Ok(5), Err(Elapsed::Batch)]);
+    }
+
+    async fn a_batch_deadline_miss_is_told_apart_from_a_child_deadline_miss() {
+        let tracker = Tracker::new();
+        // Input 0 is quick; every other input hangs and takes a 40 ms child
+        // deadline to leave; the batch ends at 300 ms, part-way through.
+        let children = (0..50).map(|i| {
+            tracker.track(i, async move {
+                if i > 0 {
+                    futures::future::pending::<()>().await;
+                }
+                i
+            })
+        });
+        let out = children
+            .bounded(1)
+            .with_deadline(Duration::from_millis(40))
+            .within(Duration::from_millis(300))
+            .gather()
+            .await;
+        assert_eq!(out.len(), 50);
+        assert_eq!(out[0], Ok(0));
+        assert_eq!(out[1], Err(Elapsed::Child));
+        assert_eq!(out[49], Err(Elapsed::Batch));
+        let child_misses = out.iter().filter(|r| **r == Err(Elapsed::Child)).count();
+        let batch_misses = out.iter().filter(|r| **r == Err(Elapsed::Batch)).count();
+        assert!(child_misses >= 2, "{child_misses} child misses");
+        assert_eq!(child_misses + batch_misses, 49);
+        // Every input after the cut was reported without being created.
+        assert_eq!(tracker.created(), 1 + child_misses + 1);
+    }
+
+    async fn an_input_of_unknown_length_ends_at_the_last_admitted_child() {
+        let tracker = Tracker::new();
+        // `filter` cannot say how many inputs are left.
+        let children = (0..100)
+            .filter(|i| i % 2 == 0)
+            .map(|i| tracker.track(i, futures::future::pending::<usize>()));
+        let out = children.bounded(4).within(Duration::from_millis(50)).gather().await;
+        assert_eq!(out, vec![Err(Elapsed::Batch); 4]);
+        assert_eq!(tracker.created(), 4);
+    }
+
+    async fn a_zero_batch_deadline_gives_admitted_children_one_poll() {
+        let tracker = Tracker::new();
+        let children = (0..4).map(|i| tracker.track(i, async move {
+            if i % 2 == 1 {
+                sleep_ms(5).await;
+            }
+            i
+        }));
+        let out = children.within(Duration::ZERO).gather().await;
+        assert_eq!(out, [Ok(0), Err(Elapsed::Batch), Ok(2), Err(Elapsed::Batch)]);
+        assert_eq!(tracker.polls(), 4);
+    }
+}
