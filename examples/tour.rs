@@ -1,12 +1,13 @@
 //! A tour of fanout, cell by cell, in the order of Python's asyncio notebook
 //! "Run async tasks concurrently": gather, failures as values, a cap on
-//! concurrency, and a per-task timeout.
+//! concurrency, a per-task timeout, and a task group that fails fast.
 //!
 //! Run it with `cargo run --example tour`. It needs no runtime: the whole
 //! tour runs on `futures::executor::block_on`.
 
 use fanout::prelude::*;
 use futures_timer::Delay;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Stands in for a network call: waits, then answers.
@@ -45,16 +46,14 @@ async fn tour() {
 
     println!("\n2. failures are values: six calls, item 3 fails, nothing is lost");
     let outcomes = (0..6).map(flaky_call).gather().await;
-    let (ok, failed): (Vec<_>, Vec<_>) = outcomes
-        .into_iter()
-        .enumerate()
-        .partition(|(_, r)| r.is_ok());
-    println!(
-        "   succeeded: {:?}",
-        ok.iter().map(|(i, _)| i).collect::<Vec<_>>()
-    );
-    for (i, outcome) in &failed {
-        println!("   failed:    item {i}: {}", outcome.as_ref().unwrap_err());
+    println!("   in input order: {outcomes:?}");
+    // Or let fanout sort them: successes and failures, with their indices.
+    let report = (0..6).map(flaky_call).report().await;
+    println!("   report: {report}");
+    let succeeded: Vec<usize> = report.ok.iter().map(|(i, _)| *i).collect();
+    println!("   succeeded: {succeeded:?}");
+    for (i, error) in &report.failed {
+        println!("   failed:    item {i}: {error}");
     }
 
     println!("\n3. bounded(5): 20 fetches of 0.5 s, at most 5 at a time");
@@ -92,6 +91,73 @@ async fn tour() {
         }
     }
     println!("   done in {}", seconds(started));
+
+    println!(
+        "\n5. try_gather, like a TaskGroup: 8 calls of 1 s, at most 4 at a time; item 2 fails at 0.15 s"
+    );
+    let started = Instant::now();
+    let progress = Arc::new(Mutex::new(vec![Progress::NotStarted; 8]));
+    let calls = (0..8).map(|i| {
+        let progress = progress.clone();
+        async move {
+            let mark = Mark::new(i, progress);
+            Delay::new(Duration::from_millis(if i == 2 { 150 } else { 1_000 })).await;
+            mark.finished();
+            if i == 2 {
+                Err(format!("item {i}: connection reset"))
+            } else {
+                Ok(i)
+            }
+        }
+    });
+    let outcome = calls.bounded(4).try_gather().await;
+    println!("   {:?} after {}", outcome, seconds(started));
+    let progress = progress.lock().unwrap();
+    let listed = |wanted: Progress| {
+        let items: Vec<usize> = (0..8).filter(|&i| progress[i] == wanted).collect();
+        format!("{items:?}")
+    };
+    println!(
+        "   cancelled while running: {}",
+        listed(Progress::Cancelled)
+    );
+    println!("   finished: {}", listed(Progress::Finished));
+    println!("   never started: {}", listed(Progress::NotStarted));
+}
+
+/// What became of one call of cell 5.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Progress {
+    NotStarted,
+    Running,
+    Finished,
+    Cancelled,
+}
+
+/// Records a call's progress; a call dropped while running was cancelled.
+struct Mark {
+    item: usize,
+    progress: Arc<Mutex<Vec<Progress>>>,
+}
+
+impl Mark {
+    fn new(item: usize, progress: Arc<Mutex<Vec<Progress>>>) -> Self {
+        progress.lock().unwrap()[item] = Progress::Running;
+        Mark { item, progress }
+    }
+
+    fn finished(&self) {
+        self.progress.lock().unwrap()[self.item] = Progress::Finished;
+    }
+}
+
+impl Drop for Mark {
+    fn drop(&mut self) {
+        let mut progress = self.progress.lock().unwrap();
+        if progress[self.item] == Progress::Running {
+            progress[self.item] = Progress::Cancelled;
+        }
+    }
 }
 
 fn main() {

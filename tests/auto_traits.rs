@@ -37,7 +37,8 @@ fn adapters_are_send_sync_and_unpin_when_their_children_are() {
     is_send::<fanout::Report<u8, String>>();
 }
 
-type ResultSource = std::vec::IntoIter<Pin<Box<dyn Future<Output = Result<u8, String>> + Send + Sync>>>;
+type ResultSource =
+    std::vec::IntoIter<Pin<Box<dyn Future<Output = Result<u8, String>> + Send + Sync>>>;
 
 #[test]
 fn debug_output_shows_the_batch_state() {
