@@ -14,7 +14,6 @@ use fanout::{Elapsed, Limiter};
 use futures::{Stream, TryFutureExt};
 use proptest::prelude::*;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
