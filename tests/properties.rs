@@ -199,6 +199,7 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
+    #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn gather_keeps_its_promises(case in case()) {
         let tracker = Tracker::new();
         let limiter = limiter_for(&case);
@@ -238,6 +239,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn try_gather_keeps_its_promises(case in case()) {
         let tracker = Tracker::new();
         let limiter = limiter_for(&case);
@@ -281,6 +283,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn as_completed_keeps_its_promises(case in case()) {
         let tracker = Tracker::new();
         let limiter = limiter_for(&case);

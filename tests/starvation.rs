@@ -46,7 +46,7 @@ on_every_executor! {
         }
         let out = children.with_deadline(Duration::from_millis(300)).gather().await;
         assert_eq!(out, [Err(Elapsed::Child), Ok(10), Ok(20), Ok(30), Ok(40)]);
-        assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+        assert!(started.elapsed() < at_most_ms(3_000), "took {:?}", started.elapsed());
     }
 }
 
@@ -75,8 +75,9 @@ fn one_poll_of_the_batch_polls_each_child_at_most_once() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // tokio's runtime; the block_on tests cover the same code under Miri
 fn a_hundred_thousand_children_under_a_contended_limiter_cost_two_polls_each_on_tokio() {
-    let n = if cfg!(miri) { 200 } else { 50_000 };
+    let n = 50_000;
     let tracker = Tracker::new();
     let limiter = Limiter::new(64);
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -17,6 +17,17 @@ pub async fn sleep_ms(ms: u64) {
     futures_timer::Delay::new(Duration::from_millis(ms)).await;
 }
 
+/// An upper bound on wall-clock time for a test's sanity check, with the
+/// slack already in it. Under Miri, which runs code far slower, there is no
+/// upper bound: counts and order carry those tests.
+pub fn at_most_ms(ms: u64) -> Duration {
+    if cfg!(miri) {
+        Duration::MAX
+    } else {
+        Duration::from_millis(ms)
+    }
+}
+
 /// Instantiates each `async fn` once per executor set-up, as a module of
 /// tests named after the function:
 ///
