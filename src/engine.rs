@@ -51,6 +51,10 @@ pub(crate) struct Engine<I: Iterator> {
     /// The whole batch's deadline, counted from its first poll.
     within: Option<Duration>,
     batch_timer: Option<Delay>,
+    /// A zero batch deadline: cut off as soon as the first pass over the
+    /// admitted children is done, without a round trip through the timer
+    /// thread (which could let a child finish first).
+    cut_after_first_pass: bool,
     started: bool,
     /// Inputs that the batch deadline cut off: first those that were
     /// running, then those never admitted.
@@ -75,6 +79,7 @@ where
             timer_armed: false,
             within: None,
             batch_timer: None,
+            cut_after_first_pass: false,
             started: false,
             cut_running: VecDeque::new(),
             cut_unstarted: 0..0,
@@ -173,7 +178,10 @@ where
     ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
         if !self.started {
             self.started = true;
-            self.batch_timer = self.within.map(Delay::new);
+            match self.within {
+                Some(within) if within.is_zero() => self.cut_after_first_pass = true,
+                within => self.batch_timer = within.map(Delay::new),
+            }
         }
         loop {
             if let Some(index) = self
@@ -238,9 +246,12 @@ where
             };
             let index = self.admitted;
             self.admitted += 1;
+            // A zero deadline, the batch's or the child's, leaves the child
+            // its first poll and nothing more.
             let (due, expired) = match self.deadline {
-                None => (None, false),
-                Some(deadline) if deadline.is_zero() => (None, true),
+                _ if self.cut_after_first_pass => (None, Some(Elapsed::Batch)),
+                None => (None, None),
+                Some(deadline) if deadline.is_zero() => (None, Some(Elapsed::Child)),
                 Some(deadline) => {
                     let now = *now.get_or_insert_with(Instant::now);
                     // A deadline too far away to represent never passes.
@@ -248,7 +259,7 @@ where
                     if let Some(due) = due {
                         self.arm_timer(due, now);
                     }
-                    (due, false)
+                    (due, None)
                 }
             };
             self.running
@@ -275,6 +286,11 @@ where
     /// Polls both timers and acts on those that fired. Returns whether that
     /// left something to do right away (outputs to report, children to poll).
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.cut_after_first_pass {
+            self.cut_after_first_pass = false;
+            self.cut_off();
+            return true;
+        }
         if let Some(batch_timer) = self.batch_timer.as_mut() {
             if batch_timer.poll_unpin(cx).is_ready() {
                 self.cut_off();

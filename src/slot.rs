@@ -15,7 +15,9 @@ pin_project! {
     /// A child with its input index, its admission permit and its deadline.
     ///
     /// The slot never reads the clock: the engine stamps `due` at admission
-    /// and marks the slot `expired` when its one batch timer passes `due`.
+    /// and marks the slot `expired` when its one batch timer passes `due`;
+    /// from then on the slot resolves to that `Elapsed` at its next poll
+    /// unless the child's output is ready first.
     /// A slot resolves to `(index, Ok(output))` or `(index, Err(why))` when
     /// the child timed out or panicked, and `FuturesUnordered` drops it right
     /// after, which drops the child and then returns the permit (fields drop
@@ -29,7 +31,7 @@ pin_project! {
         child: F,
         index: usize,
         due: Option<Instant>,
-        expired: bool,
+        expired: Option<Elapsed>,
         // The waker `FuturesUnordered` gave this slot, kept from its first
         // `Pending` so the engine can have an expired slot polled once more.
         waker: Option<Waker>,
@@ -41,13 +43,13 @@ pin_project! {
 impl<F> Slot<F> {
     /// A slot for the child at input `index`.
     ///
-    /// `expired` starts true for a zero deadline: such a child gets exactly
+    /// `expired` starts set for a zero deadline: such a child gets exactly
     /// one poll.
     pub(crate) fn new(
         child: F,
         index: usize,
         due: Option<Instant>,
-        expired: bool,
+        expired: Option<Elapsed>,
         permit: Option<Permit>,
     ) -> Self {
         Slot {
@@ -67,7 +69,11 @@ impl<F> Slot<F> {
 
     /// When this slot's deadline passes, unless it has already been marked.
     pub(crate) fn pending_due(&self) -> Option<Instant> {
-        if self.expired { None } else { self.due }
+        if self.expired.is_some() {
+            None
+        } else {
+            self.due
+        }
     }
 
     /// Marks the slot as out of time and asks `FuturesUnordered` to poll it,
@@ -75,7 +81,7 @@ impl<F> Slot<F> {
     /// child is always polled before its deadline is looked at).
     pub(crate) fn expire(self: Pin<&mut Self>) {
         let this = self.project();
-        *this.expired = true;
+        *this.expired = Some(Elapsed::Child);
         if let Some(waker) = this.waker.take() {
             waker.wake();
         }
@@ -96,8 +102,8 @@ impl<F: Future> Future for Slot<F> {
                 return Poll::Ready((*this.index, Err(Lost::Panicked(Panicked::new(payload)))));
             }
         }
-        if *this.expired {
-            return Poll::Ready((*this.index, Err(Lost::Elapsed(Elapsed::Child))));
+        if let Some(elapsed) = *this.expired {
+            return Poll::Ready((*this.index, Err(Lost::Elapsed(elapsed))));
         }
         if this.due.is_some() && this.waker.is_none() {
             *this.waker = Some(cx.waker().clone());

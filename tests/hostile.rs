@@ -86,11 +86,21 @@ fn the_batch_re_polls_only_children_that_were_woken() {
 
     assert!(batch.as_mut().poll(&mut cx).is_pending());
     assert_eq!(tracker.polls(), 4, "the four admitted children, once each");
-    // Spurious polls of the batch do not reach children nobody woke.
+    // `FuturesUnordered` asks for one more poll after a full pass over its
+    // children; after that the batch is quiet until a child is woken.
+    assert!(batch.as_mut().poll(&mut cx).is_pending());
+    let quiet = wakes.get();
+    // Spurious polls of the batch do not reach children nobody woke, and
+    // the batch does not spin: it asks for no further polls by itself.
     for _ in 0..10 {
         assert!(batch.as_mut().poll(&mut cx).is_pending());
     }
     assert_eq!(tracker.polls(), 4);
+    assert_eq!(
+        wakes.get(),
+        quiet,
+        "the batch woke itself with nothing to do"
+    );
 
     // Waking one child wakes the batch, and only that child is polled
     // again (plus the first poll of the input admitted into its slot).
