@@ -1,0 +1,34 @@
+//! Criterion benchmarks: fanout against the idioms users write instead, on
+//! the same children, in one group per child kind and bound so the report
+//! compares them side by side. `cargo bench --bench compare`.
+//!
+//! For the project's goals as ratios in one run, see
+//! `examples/bench_report.rs`.
+
+mod scenarios;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use scenarios::{Kind, Way};
+
+/// Children per measured run: enough to amortise set-up, small enough for
+/// criterion's many samples.
+const N: u32 = 20_000;
+
+fn compare(c: &mut Criterion) {
+    for kind in [Kind::Ready, Kind::PendingOnce] {
+        for bound in [5usize, 100, 1_000] {
+            let mut group = c.benchmark_group(format!("{} children, bound {bound}", kind.name()));
+            group.throughput(Throughput::Elements(u64::from(N)));
+            group.sample_size(20);
+            for way in Way::ALL {
+                group.bench_function(BenchmarkId::from_parameter(way.name()), |b| {
+                    b.iter(|| way.run(N, bound, kind))
+                });
+            }
+            group.finish();
+        }
+    }
+}
+
+criterion_group!(benches, compare);
+criterion_main!(benches);

@@ -1,0 +1,139 @@
+//! Measures fanout against the idioms users write instead, in one run, and
+//! prints ns per child, the ratios the project's goals are stated in, and
+//! peak memory.
+//!
+//! ```sh
+//! cargo run --release --example bench_report            # 10^6 children, median of 5
+//! cargo run --release --example bench_report -- 100000 3 # fewer children, 3 runs
+//! cargo run --release --example bench_report -- --rss 1000000   # peak RSS of one batch
+//! ```
+//!
+//! Every way runs the same children (ready at once, or pending once) on
+//! `futures::executor::block_on`, except the tokio idiom, which needs its
+//! own (current-thread) runtime.
+
+#[path = "../benches/scenarios.rs"]
+mod scenarios;
+
+use fanout::prelude::*;
+use scenarios::{Kind, Way};
+use std::time::Instant;
+
+const BOUNDS: [usize; 3] = [5, 100, 1_000];
+const KINDS: [Kind; 2] = [Kind::Ready, Kind::PendingOnce];
+
+/// Median wall time per child, in ns, over `runs` runs.
+fn ns_per_child(way: Way, n: u32, bound: usize, kind: Kind, runs: usize) -> f64 {
+    let mut samples: Vec<f64> = (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            let checksum = way.run(n, bound, kind);
+            let took = started.elapsed();
+            assert_eq!(
+                checksum,
+                u64::from(n) * u64::from(n - 1) / 2,
+                "{} lost outputs",
+                way.name()
+            );
+            took.as_nanos() as f64 / f64::from(n)
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Peak resident memory of this process, from `/proc/self/status`.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn goal(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--rss") {
+        let n: u32 = args
+            .get(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1_000_000);
+        let out = futures::executor::block_on((0..n).map(|_| async {}).bounded(100).gather());
+        assert_eq!(out.len(), n as usize);
+        let deadlines = futures::executor::block_on(
+            (0..n)
+                .map(|_| async {})
+                .bounded(100)
+                .with_deadline(scenarios::DEADLINE)
+                .gather(),
+        );
+        assert_eq!(deadlines.len(), n as usize);
+        println!(
+            "{n} children, bounded(100), () outputs: peak RSS {} KiB",
+            peak_rss_kib().unwrap_or(0)
+        );
+        return;
+    }
+    let n: u32 = args
+        .first()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(5);
+    println!("{n} children per run, median of {runs} runs, ns per child (lower is better)\n");
+    let mut all_met = true;
+    for kind in KINDS {
+        for bound in BOUNDS {
+            println!("== children {}, bound {bound}", kind.name());
+            let mut ns = std::collections::HashMap::new();
+            for way in Way::ALL {
+                let per_child = ns_per_child(way, n, bound, kind, runs);
+                println!("   {:<48} {per_child:>8.1}", way.name());
+                ns.insert(way, per_child);
+            }
+            let ratio = |a: Way, b: Way| ns[&a] / ns[&b];
+            let checks = [
+                (
+                    "deadline cost: with_deadline / plain gather",
+                    ratio(Way::FanoutGatherDeadline, Way::FanoutGather),
+                    "<= 1.3",
+                    ratio(Way::FanoutGatherDeadline, Way::FanoutGather) <= 1.3,
+                ),
+                (
+                    "buffer_unordered + Delay / fanout with deadline",
+                    ratio(Way::BufferUnorderedDelay, Way::FanoutGatherDeadline),
+                    ">= 8",
+                    ratio(Way::BufferUnorderedDelay, Way::FanoutGatherDeadline) >= 8.0,
+                ),
+                (
+                    "tokio JoinSet + timeout / fanout with deadline",
+                    ratio(Way::TokioJoinSet, Way::FanoutGatherDeadline),
+                    ">= 8",
+                    ratio(Way::TokioJoinSet, Way::FanoutGatherDeadline) >= 8.0,
+                ),
+                (
+                    "fanout gather / buffer_unordered",
+                    ratio(Way::FanoutGather, Way::BufferUnordered),
+                    "<= 1.0",
+                    ratio(Way::FanoutGather, Way::BufferUnordered) <= 1.0,
+                ),
+                (
+                    "fanout gather / futures-buffered",
+                    ratio(Way::FanoutGather, Way::FuturesBuffered),
+                    "<= 2.5",
+                    ratio(Way::FanoutGather, Way::FuturesBuffered) <= 2.5,
+                ),
+            ];
+            for (what, value, target, ok) in checks {
+                all_met &= ok;
+                println!(
+                    "   ratio {what:<48} {value:>6.2}  (goal {target}: {})",
+                    goal(ok)
+                );
+            }
+            println!();
+        }
+    }
+    println!("all ratio goals met: {all_met}");
+}
