@@ -197,7 +197,10 @@ where
                     self.abandon();
                     std::panic::resume_unwind(panicked.into_payload());
                 }
-                Poll::Ready(Some(finished)) => return Poll::Ready(Some(finished)),
+                Poll::Ready(Some(finished)) => {
+                    self.limit.child_finished();
+                    return Poll::Ready(Some(finished));
+                }
                 Poll::Ready(None) if self.source.is_none() => return Poll::Ready(None),
                 // Nothing running (waiting for a shared permit) or nothing ready.
                 Poll::Ready(None) | Poll::Pending => {

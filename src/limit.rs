@@ -3,20 +3,21 @@
 use crate::limiter::{Limiter, Permit, Ticket};
 use async_lock::Semaphore;
 use core::task::{Context, Poll};
-use std::sync::Arc;
 
 /// The admission gate of one batch.
 ///
-/// Every child in flight holds one permit and returns it when the child is
-/// dropped, so a finished, timed-out or cancelled child frees its slot at
-/// once.
+/// Every child in flight holds one permit, returned as soon as the child is
+/// done, so a finished, timed-out or cancelled child frees its slot at once.
 pub(crate) enum Limit {
     /// Every input is admitted as soon as the batch is polled.
     Unbounded,
     /// At most `capacity` children at once, counted by a semaphore only this
-    /// batch's children use.
+    /// batch uses. Its permits are not tied to the children: the engine
+    /// returns one each time a child finishes, which saves an `Arc` and two
+    /// atomic operations per child. Dropping the batch drops the semaphore,
+    /// so nothing needs returning then.
     Own {
-        semaphore: Arc<Semaphore>,
+        semaphore: Semaphore,
         capacity: usize,
     },
     /// A cap shared with other batches, handed out first come, first served.
@@ -35,7 +36,7 @@ impl Limit {
             "fanout: `bounded(0)` would never admit a child; the limit must be at least 1"
         );
         Limit::Own {
-            semaphore: Arc::new(Semaphore::new(capacity)),
+            semaphore: Semaphore::new(capacity),
             capacity,
         }
     }
@@ -49,11 +50,11 @@ impl Limit {
         }
     }
 
-    /// A permit for one more child: `Ready(None)` admits without one
-    /// (unbounded), `Ready(Some(permit))` admits holding it.
+    /// Admits one more child: `Ready(Some(permit))` when the child must hold
+    /// its permit (a shared limit), `Ready(None)` when it needs none.
     ///
     /// `Pending` from an own limit arranges no wake-up, and needs none: all
-    /// its permits are held by this batch's running children, and the batch
+    /// its permits are out with this batch's running children, and the batch
     /// is polled again when one of them finishes. A shared limit queues
     /// `ticket` and wakes the task when a permit is handed to it.
     pub(crate) fn poll_admit(
@@ -63,11 +64,22 @@ impl Limit {
     ) -> Poll<Option<Permit>> {
         match self {
             Limit::Unbounded => Poll::Ready(None),
-            Limit::Own { semaphore, .. } => match semaphore.try_acquire_arc() {
-                Some(guard) => Poll::Ready(Some(Permit::own(guard))),
+            Limit::Own { semaphore, .. } => match semaphore.try_acquire() {
+                Some(guard) => {
+                    guard.forget();
+                    Poll::Ready(None)
+                }
                 None => Poll::Pending,
             },
             Limit::Shared(limiter) => limiter.poll_acquire(ticket, cx).map(Some),
+        }
+    }
+
+    /// A child of this batch is done: an own limit takes its permit back. (A
+    /// shared limit gets it back when the child's `Permit` is dropped.)
+    pub(crate) fn child_finished(&self) {
+        if let Limit::Own { semaphore, .. } = self {
+            semaphore.add_permits(1);
         }
     }
 }

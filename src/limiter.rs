@@ -206,21 +206,14 @@ impl Drop for Ticket {
     }
 }
 
-/// One child's permit: returns to its limit when dropped.
+/// One child's permit of a shared limiter: handed to the longest waiting
+/// batch, or returned to the limiter, when the child is dropped.
 pub(crate) struct Permit {
     guard: Option<SemaphoreGuardArc>,
-    /// Set for a shared limiter, whose permits go to waiting batches first.
     handover: Option<Arc<Shared>>,
 }
 
 impl Permit {
-    pub(crate) fn own(guard: SemaphoreGuardArc) -> Self {
-        Permit {
-            guard: Some(guard),
-            handover: None,
-        }
-    }
-
     fn shared(guard: SemaphoreGuardArc, shared: Arc<Shared>) -> Self {
         Permit {
             guard: Some(guard),
