@@ -7,21 +7,6 @@ use fanout::prelude::*;
 use futures::StreamExt;
 use std::time::Duration;
 
-/// A child that is pending once (waking itself), so children overlap.
-async fn yield_once(i: usize) -> usize {
-    let mut yielded = false;
-    futures::future::poll_fn(|cx| {
-        if yielded {
-            return std::task::Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        std::task::Poll::Pending
-    })
-    .await;
-    i
-}
-
 on_every_executor! {
     async fn ten_thousand_lazy_inputs_never_exceed_the_bound() {
         let tracker = Tracker::new();

@@ -11,20 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// Pending once, with a wake-up arranged.
-async fn yield_once() {
-    let mut yielded = false;
-    futures::future::poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await
-}
-
 on_every_executor! {
     async fn two_batches_under_one_limiter_peak_at_its_count_and_both_finish() {
         let limiter = Limiter::new(3);
@@ -49,7 +35,7 @@ on_every_executor! {
                 .map(move |_| {
                     let log = log.clone();
                     async move {
-                        yield_once().await;
+                        yield_once(()).await;
                         log.lock().unwrap().push(name);
                     }
                 })

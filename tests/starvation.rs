@@ -19,20 +19,6 @@ fn always_ready_again() -> impl Future<Output = u64> {
     })
 }
 
-/// Pending once, with a wake-up arranged.
-async fn yield_once(i: usize) -> usize {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(i);
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await
-}
-
 on_every_executor! {
     async fn a_child_that_is_always_ready_again_does_not_starve_its_siblings() {
         let started = Instant::now();

@@ -1,6 +1,8 @@
 //! `gather` hands the thread back to the executor after a bounded number of
 //! outputs, so a batch of always-ready children cannot starve other tasks.
 
+mod common;
+
 use fanout::prelude::*;
 use futures_test::task::new_count_waker;
 use std::future::Future;
@@ -52,7 +54,7 @@ fn a_sibling_task_runs_while_a_long_batch_is_in_progress() {
             .spawn_local(async move {
                 // Give the batch the first turn, then see whether we get one
                 // before it is done.
-                yield_now().await;
+                common::yield_once(()).await;
                 sibling_ran_at.set(Some(batch_done.get()));
             })
             .unwrap();
@@ -64,18 +66,4 @@ fn a_sibling_task_runs_while_a_long_batch_is_in_progress() {
         Some(false),
         "the sibling ran only after the batch"
     );
-}
-
-/// Pending once, with a wake-up arranged.
-async fn yield_now() {
-    let mut yielded = false;
-    futures::future::poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await
 }

@@ -17,6 +17,22 @@ pub async fn sleep_ms(ms: u64) {
     futures_timer::Delay::new(Duration::from_millis(ms)).await;
 }
 
+/// Returns `value` after one `Pending`, with its wake-up already arranged:
+/// the cheapest child that is not ready at once.
+pub async fn yield_once<T>(value: T) -> T {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await;
+    value
+}
+
 /// An upper bound on wall-clock time for a test's sanity check, with the
 /// slack already in it. Under Miri, which runs code far slower, there is no
 /// upper bound: counts and order carry those tests.
