@@ -49,3 +49,25 @@ fn polling_gather_after_completion_panics_with_a_message() {
         .as_mut()
         .poll(&mut std::task::Context::from_waker(&waker));
 }
+
+#[test]
+fn a_batch_reports_how_many_outputs_remain_and_when_it_is_done() {
+    use futures::stream::{FusedStream, Stream, StreamExt};
+    let mut batch = (0..10).map(|i| async move { i }).bounded(3);
+    assert_eq!(batch.size_hint(), (10, Some(10)));
+    assert!(!batch.is_terminated());
+    let first: Vec<_> = futures::executor::block_on((&mut batch).take(4).collect());
+    assert_eq!(first.len(), 4);
+    // Six to come: those in flight plus those not yet admitted.
+    assert_eq!(batch.size_hint(), (6, Some(6)));
+    let rest: Vec<_> = futures::executor::block_on((&mut batch).collect());
+    assert_eq!(rest.len(), 6);
+    assert_eq!(batch.size_hint(), (0, Some(0)));
+    assert!(batch.is_terminated());
+    // An input that cannot tell its length gives no upper bound.
+    let unknown = (0..10)
+        .filter(|i| i % 2 == 0)
+        .map(|i| async move { i })
+        .bounded(3);
+    assert_eq!(unknown.size_hint(), (0, Some(10)));
+}
