@@ -191,6 +191,9 @@ where
             {
                 return Poll::Ready(Some((index, Err(Lost::Elapsed(Elapsed::Batch)))));
             }
+            if self.poll_armed_timers(cx) {
+                continue;
+            }
             self.admit(cx);
             match self.running.poll_next_unpin(cx) {
                 Poll::Ready(Some((_, Err(Lost::Panicked(panicked))))) if !self.catch_panics => {
@@ -294,6 +297,14 @@ where
             self.cut_off();
             return true;
         }
+        self.poll_armed_timers(cx)
+    }
+
+    /// The timers alone. Also checked before every pass, not only when the
+    /// children are all pending: a stream of children that finish on their
+    /// first poll would otherwise keep a timed-out sibling (and its slot)
+    /// alive until they ran out.
+    fn poll_armed_timers(&mut self, cx: &mut Context<'_>) -> bool {
         if let Some(batch_timer) = self.batch_timer.as_mut() {
             if batch_timer.poll_unpin(cx).is_ready() {
                 self.cut_off();

@@ -161,3 +161,42 @@ impl Gate {
         .await
     }
 }
+
+#[test]
+fn a_timed_out_child_is_dropped_while_its_siblings_keep_finishing_at_once() {
+    // Input 0 never finishes; every other input is ready on its first poll,
+    // so the children are never all pending at once. The deadline must
+    // still drop input 0 on time, not after the last sibling.
+    let n = if cfg!(miri) { 2_000 } else { 300_000 };
+    let dropped_after = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let finished_siblings = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let children = (0..n).map(|i| {
+        let finished = finished_siblings.clone();
+        let (dropped_after, finished_siblings) = (dropped_after.clone(), finished_siblings.clone());
+        let on_drop = DropHook(Some(move || {
+            if i == 0 {
+                *dropped_after.lock().unwrap() =
+                    Some(finished_siblings.load(std::sync::atomic::Ordering::SeqCst));
+            }
+        }));
+        Box::pin(async move {
+            let _on_drop = on_drop;
+            if i == 0 {
+                futures::future::pending::<()>().await;
+            }
+            finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+    });
+    let out = futures::executor::block_on(
+        children
+            .bounded(2)
+            .with_deadline(Duration::from_millis(5))
+            .gather(),
+    );
+    assert_eq!(out[0], Err(Elapsed::Child));
+    let dropped_after = dropped_after.lock().unwrap().expect("input 0 was dropped");
+    assert!(
+        dropped_after < n - 1,
+        "input 0 was dropped only after all {dropped_after} siblings finished"
+    );
+}

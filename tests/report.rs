@@ -46,7 +46,7 @@ on_every_executor! {
                 _ => Err::<usize, usize>(i),
             }
         });
-        let report = calls.within(Duration::from_millis(50)).catch_panics().report().await;
+        let report = calls.within(Duration::from_secs(1)).catch_panics().report().await;
         assert_eq!(report.to_string(), "0 ok, 2 failed, 2 timed out, 1 panicked");
         assert_eq!(report.failed, [(0, 0), (2, 2)]);
         assert_eq!(report.timed_out, [(3, Elapsed::Batch), (4, Elapsed::Batch)]);
