@@ -25,6 +25,9 @@ pin_project! {
     /// [`with_deadline`](Bounded::with_deadline) and
     /// [`within`](Bounded::within).
     ///
+    /// Its configuration methods panic if called after the batch has been
+    /// polled: limits and deadlines are set before the first child runs.
+    ///
     /// # Cancel safety
     ///
     /// Dropping it drops every child in flight and returns their permits;

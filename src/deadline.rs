@@ -31,6 +31,9 @@ pin_project! {
     /// `.bounded(n).with_deadline(d)` and `.with_deadline(d).bounded(n)` both
     /// build this type, with the same meaning.
     ///
+    /// Its configuration methods panic if called after the batch has been
+    /// polled: limits and deadlines are set before the first child runs.
+    ///
     /// # Cancel safety
     ///
     /// Dropping it drops every child in flight and returns their permits;

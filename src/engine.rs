@@ -88,18 +88,35 @@ where
     }
 
     /// Applies to the children admitted from now on.
+    #[track_caller]
     pub(crate) fn set_limit(&mut self, limit: Limit) {
+        self.assert_not_started();
         self.limit = limit;
     }
 
     /// Applies to the children admitted from now on.
+    #[track_caller]
     pub(crate) fn set_deadline(&mut self, deadline: Duration) {
+        self.assert_not_started();
         self.deadline = Some(deadline);
     }
 
     /// Counted from the batch's first poll.
+    #[track_caller]
     pub(crate) fn set_within(&mut self, within: Duration) {
+        self.assert_not_started();
         self.within = Some(within);
+    }
+
+    /// A limit or deadline changed mid-run would break the invariants the
+    /// engine keeps (permits from two semaphores, deadlines out of admission
+    /// order), so configuration is refused once the batch has been polled.
+    #[track_caller]
+    fn assert_not_started(&self) {
+        assert!(
+            !self.started,
+            "fanout: configure a batch (bounded, bounded_by, with_deadline, within) before polling it"
+        );
     }
 
     /// Panics become outputs instead of unwinding out of the batch.

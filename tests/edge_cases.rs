@@ -71,3 +71,18 @@ fn a_batch_reports_how_many_outputs_remain_and_when_it_is_done() {
         .bounded(3);
     assert_eq!(unknown.size_hint(), (0, Some(10)));
 }
+
+#[test]
+#[should_panic(
+    expected = "configure a batch (bounded, bounded_by, with_deadline, within) before polling it"
+)]
+fn changing_the_limit_after_the_batch_started_panics() {
+    use futures::StreamExt;
+    let mut batch = (0..10)
+        .map(|i| async move { i })
+        .with_deadline(std::time::Duration::from_secs(10))
+        .bounded(2);
+    let first = futures::executor::block_on(batch.next());
+    assert!(first.is_some());
+    let _ = batch.bounded(2);
+}
