@@ -158,17 +158,24 @@ impl Shared {
     /// semaphore when nobody waits.
     fn release(&self, guard: SemaphoreGuardArc) {
         let mut waiting = lock(&self.waiting);
-        match waiting.pop_front() {
+        let waker = match waiting.pop_front() {
             Some(waiter) => {
                 let mut state = lock(&waiter.state);
                 state.handed = Some(guard);
-                if let Some(waker) = state.waker.take() {
-                    waker.wake();
-                }
+                state.waker.take()
             }
             // Dropped under the lock, so a batch cannot see an empty queue
             // and a spent semaphore between our check and the release.
-            None => drop(guard),
+            None => {
+                drop(guard);
+                None
+            }
+        };
+        drop(waiting);
+        // Woken with no lock held: a waker may run arbitrary code (even poll
+        // the waiting batch at once, on some executors).
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 }
