@@ -50,6 +50,13 @@ impl Limit {
         }
     }
 
+    /// Whether waiting for a permit puts the batch in a queue that others
+    /// wait behind: then the engine pulls the next input first, so that a
+    /// batch with no input left never queues.
+    pub(crate) fn queues(&self) -> bool {
+        matches!(self, Limit::Shared(_))
+    }
+
     /// Admits one more child: `Ready(Some(permit))` when the child must hold
     /// its permit (a shared limit), `Ready(None)` when it needs none.
     ///

@@ -63,7 +63,10 @@ on_every_executor! {
             _ = sleep_ms(30).fuse() => {}
         }
         assert_eq!(limiter.available(), 0);
-        assert_eq!(tracker.alive(), 3);
+        assert_eq!(tracker.running(), 3);
+        // The fourth input is pulled before its permit (so that a batch with
+        // no input left never queues), and waits, never polled.
+        assert_eq!(tracker.alive(), 4);
         drop(stuck);
         assert_eq!(tracker.alive(), 0);
         assert_eq!(limiter.available(), 3);
@@ -132,5 +135,36 @@ fn a_batch_dropped_while_queued_leaves_the_queue() {
     release.send(()).unwrap();
     assert!(holder.as_mut().poll(&mut cx).is_ready());
     // Nobody waits any more, so the permit went back to the limiter.
+    assert_eq!(limiter.available(), 1);
+}
+
+#[test]
+fn a_batch_with_no_input_left_finishes_without_queueing() {
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let limiter = Limiter::new(1);
+    let (release, released) = futures::channel::oneshot::channel::<()>();
+    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let mut short = Box::pin([yield_once("short")].bounded_by(&limiter).gather());
+    let mut long = Box::pin(
+        (0..3)
+            .map(|_| futures::future::pending::<()>())
+            .bounded_by(&limiter)
+            .gather(),
+    );
+    // `holder` takes the only permit; `short`, then `long`, queue for it.
+    assert!(holder.as_mut().poll(&mut cx).is_pending());
+    assert!(short.as_mut().poll(&mut cx).is_pending());
+    assert!(long.as_mut().poll(&mut cx).is_pending());
+    release.send(()).unwrap();
+    assert!(holder.as_mut().poll(&mut cx).is_ready());
+    // `short` admits its only child with the handed permit.
+    assert!(short.as_mut().poll(&mut cx).is_pending());
+    // Its child finishes and the permit goes to `long`, next in line.
+    // `short` has nothing left to admit: it must end now, not queue behind
+    // `long` for a permit it would not use.
+    assert_eq!(short.as_mut().poll(&mut cx), Poll::Ready(vec!["short"]));
+    assert_eq!(limiter.available(), 0);
+    drop(long);
     assert_eq!(limiter.available(), 1);
 }
