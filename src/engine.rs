@@ -5,7 +5,7 @@
 use crate::elapsed::Elapsed;
 use crate::limit::Limit;
 use crate::limiter::Ticket;
-use crate::panicked::Panicked;
+use crate::panicked::{Panicked, Payload};
 use crate::slot::Slot;
 use core::future::Future;
 use core::ops::Range;
@@ -15,6 +15,7 @@ use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
 use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::{Duration, Instant};
 
 /// Why a child has no output.
@@ -40,6 +41,10 @@ pub(crate) struct Engine<I: Iterator> {
     /// `None` once the input is exhausted or cut off, so its captures are
     /// freed early and nothing more is pulled.
     source: Option<I>,
+    /// An input pulled before its permit: under a shared limiter the batch
+    /// looks at its next input before queueing, so a batch with nothing left
+    /// to admit never waits for (and takes a turn of) a permit it cannot use.
+    parked: Option<I::Item>,
     admitted: usize,
     limit: Limit,
     /// This batch's place in a shared limiter's queue.
@@ -70,6 +75,7 @@ where
     pub(crate) fn new(source: I) -> Self {
         Engine {
             source: Some(source),
+            parked: None,
             admitted: 0,
             limit: Limit::Unbounded,
             ticket: Ticket::default(),
@@ -151,7 +157,10 @@ where
             .source
             .as_ref()
             .map_or((0, Some(0)), Iterator::size_hint);
-        let known = self.running.len() + self.cut_running.len() + self.cut_unstarted.len();
+        let known = self.running.len()
+            + usize::from(self.parked.is_some())
+            + self.cut_running.len()
+            + self.cut_unstarted.len();
         (
             low.saturating_add(known),
             high.and_then(|high| high.checked_add(known)),
@@ -214,8 +223,10 @@ where
             self.admit(cx);
             match self.running.poll_next_unpin(cx) {
                 Poll::Ready(Some((_, Err(Lost::Panicked(panicked))))) if !self.catch_panics => {
-                    self.abandon();
-                    std::panic::resume_unwind(panicked.into_payload());
+                    // The child's own panic is the one to report, not one
+                    // a sibling's destructor raised while being dropped.
+                    let _ = self.abandon();
+                    resume_unwind(panicked.into_payload());
                 }
                 Poll::Ready(Some(finished)) => {
                     self.limit.child_finished();
@@ -260,10 +271,19 @@ where
         // start their clocks together.
         let mut now = None;
         while let Some(source) = self.source.as_mut() {
+            if self.parked.is_none() && self.limit.queues() {
+                match source.next() {
+                    Some(child) => self.parked = Some(child),
+                    None => {
+                        self.source = None;
+                        return;
+                    }
+                }
+            }
             let Poll::Ready(permit) = self.limit.poll_admit(&mut self.ticket, cx) else {
                 return;
             };
-            let Some(child) = source.next() else {
+            let Some(child) = self.parked.take().or_else(|| source.next()) else {
                 self.source = None;
                 return;
             };
@@ -378,26 +398,60 @@ where
             .collect();
         running.sort_unstable();
         self.cut_running = running.into();
-        let unstarted = self
-            .source
-            .as_ref()
-            .map_or(0, |source| match source.size_hint() {
-                (low, Some(high)) if low == high => low,
-                _ => 0,
-            });
+        let unstarted = usize::from(self.parked.is_some())
+            + self
+                .source
+                .as_ref()
+                .map_or(0, |source| match source.size_hint() {
+                    (low, Some(high)) if low == high => low,
+                    _ => 0,
+                });
         self.cut_unstarted = self.admitted..self.admitted + unstarted;
         self.admitted += unstarted;
-        self.abandon();
+        if let Some(payload) = self.abandon() {
+            resume_unwind(payload);
+        }
     }
+}
 
-    /// Drops every running child and the input, leaves any limiter queue,
-    /// and stops the timers.
-    fn abandon(&mut self) {
-        self.running.clear();
-        self.source = None;
+impl<I: Iterator> Engine<I> {
+    /// Leaves any limiter queue, stops the timers, and drops every running
+    /// child and the input.
+    ///
+    /// A destructor that panics must not leave its siblings alive or their
+    /// permits out (nor drop anything twice): every drop is caught, and the
+    /// first panic is returned once everything is gone, for the caller to
+    /// resume.
+    #[must_use]
+    fn abandon(&mut self) -> Option<Payload> {
         self.ticket = Ticket::default();
         self.batch_timer = None;
         self.timer = None;
         self.timer_armed = false;
+        let mut first_panic = None;
+        for slot in Pin::new(&mut self.running).iter_pin_mut() {
+            if let Err(payload) = slot.drop_child() {
+                first_panic.get_or_insert(payload);
+            }
+        }
+        // The slots hold no child now; dropping them returns their permits.
+        self.running.clear();
+        let input = (self.parked.take(), self.source.take());
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(input))) {
+            first_panic.get_or_insert(payload);
+        }
+        first_panic
+    }
+}
+
+impl<I: Iterator> Drop for Engine<I> {
+    /// Dropping a batch mid-flight cancels it: see [`Engine::abandon`].
+    fn drop(&mut self) {
+        if let Some(payload) = self.abandon() {
+            // Already unwinding: a second panic would abort the process.
+            if !std::thread::panicking() {
+                resume_unwind(payload);
+            }
+        }
     }
 }

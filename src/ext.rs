@@ -65,7 +65,10 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     ///
     /// A panic in a child propagates out of the `poll` of the returned
     /// future, after every other child has been dropped (unless the batch
-    /// [catches panics](FanoutExt::catch_panics)).
+    /// [catches panics](FanoutExt::catch_panics)). A panic in a child's
+    /// destructor counts as a panic of that child. If the batch itself is
+    /// dropped while a child's destructor panics, every other child is still
+    /// dropped and every permit returned before that panic goes on.
     fn gather(self) -> Gather<Unbounded<Self>, <Self::Item as Future>::Output> {
         unbounded(self).gather()
     }
@@ -418,8 +421,11 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     ///
     /// # Panics
     ///
-    /// Panics in a child's `poll` are caught; a panic in a child's
-    /// destructor, or in the input iterator, still propagates.
+    /// Panics in a child's `poll` are caught, and so are panics in the
+    /// destructor of a child that has finished or timed out (the child is
+    /// reported as panicked). Still propagating: a panic in the input
+    /// iterator, and one in the destructor of a child dropped because the
+    /// batch was dropped or ran out of time (after its siblings are dropped).
     fn catch_panics(self) -> CatchPanics<Unbounded<Self>> {
         unbounded(self).catch_panics()
     }

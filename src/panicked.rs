@@ -26,11 +26,14 @@ use core::fmt;
 /// # });
 /// ```
 pub struct Panicked {
-    payload: Box<dyn Any + Send + 'static>,
+    payload: Payload,
 }
 
+/// What a panic unwinds with.
+pub(crate) type Payload = Box<dyn Any + Send + 'static>;
+
 impl Panicked {
-    pub(crate) fn new(payload: Box<dyn Any + Send + 'static>) -> Self {
+    pub(crate) fn new(payload: Payload) -> Self {
         Panicked { payload }
     }
 

@@ -3,7 +3,7 @@
 use crate::elapsed::Elapsed;
 use crate::engine::Lost;
 use crate::limiter::Permit;
-use crate::panicked::Panicked;
+use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
@@ -26,9 +26,14 @@ pin_project! {
     /// A panic in the child's `poll` is always caught here and handed to the
     /// engine as a value: the engine decides whether to pass it on as an
     /// output or to drop the siblings first and then resume the panic.
+    ///
+    /// So is a panic in the child's destructor: the slot drops its child as
+    /// soon as it resolves, inside `catch_unwind`, instead of leaving that to
+    /// `FuturesUnordered` (which would unwind out of the middle of its
+    /// bookkeeping, skipping the permit's return).
     pub(crate) struct Slot<F> {
         #[pin]
-        child: F,
+        child: Child<F>,
         index: usize,
         due: Option<Instant>,
         expired: Option<Elapsed>,
@@ -53,7 +58,7 @@ impl<F> Slot<F> {
         permit: Option<Permit>,
     ) -> Self {
         Slot {
-            child,
+            child: Child::Running { future: child },
             index,
             due,
             expired,
@@ -93,21 +98,62 @@ impl<F: Future> Future for Slot<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let ChildProj::Running { future } = this.child.as_mut().project() else {
+            // `FuturesUnordered` drops a slot as soon as it resolves.
+            unreachable!("fanout: a finished slot was polled again");
+        };
         // Unwind safety: a child that panicked is never polled again (the
         // slot resolves now and is dropped), so its broken state is not seen.
-        match catch_unwind(AssertUnwindSafe(|| this.child.as_mut().poll(cx))) {
-            Ok(Poll::Ready(output)) => return Poll::Ready((*this.index, Ok(output))),
-            Ok(Poll::Pending) => {}
-            Err(payload) => {
-                return Poll::Ready((*this.index, Err(Lost::Panicked(Panicked::new(payload)))));
+        let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
+            Ok(Poll::Pending) => match *this.expired {
+                Some(elapsed) => Err(Lost::Elapsed(elapsed)),
+                None => {
+                    if this.due.is_some() && this.waker.is_none() {
+                        *this.waker = Some(cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
+            },
+        };
+        // A destructor that panics spoils an output, but not an earlier panic.
+        let result = match (this.child.drop_future(), result) {
+            (Err(payload), Ok(_) | Err(Lost::Elapsed(_))) => {
+                Err(Lost::Panicked(Panicked::new(payload)))
             }
-        }
-        if let Some(elapsed) = *this.expired {
-            return Poll::Ready((*this.index, Err(Lost::Elapsed(elapsed))));
-        }
-        if this.due.is_some() && this.waker.is_none() {
-            *this.waker = Some(cx.waker().clone());
-        }
-        Poll::Pending
+            (_, result) => result,
+        };
+        Poll::Ready((*this.index, result))
+    }
+}
+
+impl<F> Slot<F> {
+    /// Drops the child now, catching a panic from its destructor.
+    pub(crate) fn drop_child(self: Pin<&mut Self>) -> Result<(), Payload> {
+        self.project().child.drop_future()
+    }
+}
+
+pin_project! {
+    /// A slot's child, until the slot drops it.
+    #[project = ChildProj]
+    #[project_replace = ChildReplace]
+    enum Child<F> {
+        Running {
+            #[pin]
+            future: F,
+        },
+        Dropped,
+    }
+}
+
+impl<F> Child<F> {
+    /// Drops the future in place. Even when its destructor panics, the child
+    /// is `Dropped` afterwards, so it is never dropped twice.
+    fn drop_future(self: Pin<&mut Self>) -> Result<(), Payload> {
+        catch_unwind(AssertUnwindSafe(|| {
+            self.project_replace(Child::Dropped);
+        }))
     }
 }

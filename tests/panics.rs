@@ -10,14 +10,6 @@ use futures::StreamExt;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-fn message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("<not a string>")
-}
-
 on_every_executor! {
     async fn a_panicking_child_propagates_and_its_siblings_are_dropped() {
         let tracker = Tracker::new();
@@ -31,7 +23,7 @@ on_every_executor! {
         let batch = children.bounded(4).gather();
         let caught = AssertUnwindSafe(batch).catch_unwind().await;
         let payload = caught.expect_err("the child's panic reaches the caller");
-        assert_eq!(message(&*payload), "child 2 failed");
+        assert_eq!(panic_message(&*payload), "child 2 failed");
         assert_eq!(tracker.created(), 4, "no input pulled after the panic");
         assert_eq!(tracker.dropped(), 4, "every child dropped exactly once");
     }
@@ -49,7 +41,7 @@ on_every_executor! {
         });
         let batch = children.with_deadline(Duration::from_secs(30)).gather();
         let caught = AssertUnwindSafe(batch).catch_unwind().await;
-        assert_eq!(message(&*caught.unwrap_err()), "boom");
+        assert_eq!(panic_message(&*caught.unwrap_err()), "boom");
         assert_eq!(tracker.alive(), 0);
         assert_eq!(tracker.dropped(), 3);
     }
@@ -75,7 +67,7 @@ on_every_executor! {
                 _ => AssertUnwindSafe(batch.as_completed().collect::<Vec<_>>().map(drop)).catch_unwind().await,
             };
             let payload = caught.expect_err("the panic reaches the caller");
-            assert_eq!(message(&*payload), "child 4 panicked", "{terminal}");
+            assert_eq!(panic_message(&*payload), "child 4 panicked", "{terminal}");
             assert_eq!(tracker.alive(), 0, "{terminal}: siblings dropped");
             assert_eq!(tracker.dropped(), tracker.created(), "{terminal}: dropped exactly once");
             assert_eq!(limiter.available(), 3, "{terminal}: permits returned");

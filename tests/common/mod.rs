@@ -93,3 +93,12 @@ macro_rules! on_every_executor {
         }
     )*};
 }
+
+/// The message a panic carried, when it was a string.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("<not a string>")
+}
