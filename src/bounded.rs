@@ -5,7 +5,9 @@ use crate::catch_panics::CatchPanics;
 use crate::deadline::Deadline;
 use crate::engine::{Engine, Lost};
 use crate::limit::Limit;
+use crate::rate::Rate;
 use crate::report::Outcome;
+use crate::slow_poll::SlowPolls;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -94,6 +96,62 @@ where
     /// ```
     pub fn within(self, deadline: Duration) -> Deadline<I> {
         Deadline::new(self.engine).within(deadline)
+    }
+
+    /// Caps how often children start; see
+    /// [`FanoutExt::rate`](crate::FanoutExt::rate).
+    ///
+    /// # Panics
+    ///
+    /// If `max` is 0, `per` is zero, or `per` is too long to measure.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=3)
+    ///     .map(|i| async move { i })
+    ///     .bounded(2)
+    ///     .rate(2, Duration::from_millis(20))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out.len(), 3);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn rate(mut self, max: usize, per: Duration) -> Self {
+        self.engine.set_rate(Rate::new(max, per));
+        self
+    }
+
+    /// Reports every poll of a child that holds the task longer than
+    /// `threshold`; see [`FanoutExt::on_slow_poll`](crate::FanoutExt::on_slow_poll).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=3)
+    ///     .map(|i| async move { i })
+    ///     .bounded(2)
+    ///     .on_slow_poll(Duration::from_millis(100), |index, took| {
+    ///         eprintln!("input {index} held the task for {took:?}");
+    ///     })
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out.len(), 3);
+    /// # });
+    /// ```
+    pub fn on_slow_poll(
+        mut self,
+        threshold: Duration,
+        report: impl Fn(usize, Duration) + Send + Sync + 'static,
+    ) -> Self {
+        self.engine
+            .set_slow_polls(SlowPolls::new(threshold, report));
+        self
     }
 
     /// Turns a panicking child into a value in its slot; see

@@ -2,11 +2,14 @@
 //! polled through one `FuturesUnordered`, one timer for all per-child
 //! deadlines and one for the batch's own deadline.
 
+use crate::clock::Instant;
 use crate::elapsed::Elapsed;
 use crate::limit::Limit;
 use crate::limiter::Ticket;
 use crate::panicked::{Panicked, Payload};
+use crate::rate::Rate;
 use crate::slot::Slot;
+use crate::slow_poll::SlowPolls;
 use core::future::Future;
 use core::ops::Range;
 use core::pin::Pin;
@@ -16,7 +19,8 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Why a child has no output.
 #[derive(Debug)]
@@ -66,6 +70,10 @@ pub(crate) struct Engine<I: Iterator> {
     cut_running: VecDeque<usize>,
     cut_unstarted: Range<usize>,
     catch_panics: bool,
+    /// How often children may start, if capped.
+    rate: Option<Rate>,
+    /// Handed to every slot, which times each poll of its child.
+    slow_polls: Option<Arc<SlowPolls>>,
 }
 
 impl<I: Iterator> Engine<I>
@@ -90,6 +98,8 @@ where
             cut_running: VecDeque::new(),
             cut_unstarted: 0..0,
             catch_panics: false,
+            rate: None,
+            slow_polls: None,
         }
     }
 
@@ -121,8 +131,22 @@ where
     fn assert_not_started(&self) {
         assert!(
             !self.started,
-            "fanout: configure a batch (bounded, bounded_by, with_deadline, within) before polling it"
+            "fanout: configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll) before polling it"
         );
+    }
+
+    /// Applies to the children admitted from now on.
+    #[track_caller]
+    pub(crate) fn set_rate(&mut self, rate: Rate) {
+        self.assert_not_started();
+        self.rate = Some(rate);
+    }
+
+    /// Applies to the children admitted from now on.
+    #[track_caller]
+    pub(crate) fn set_slow_polls(&mut self, slow_polls: SlowPolls) {
+        self.assert_not_started();
+        self.slow_polls = Some(Arc::new(slow_polls));
     }
 
     /// Panics become outputs instead of unwinding out of the batch.
@@ -265,10 +289,12 @@ where
         Poll::Ready(Some((index, result)))
     }
 
-    /// Pulls inputs while a permit is free, stamping each with its deadline.
+    /// Pulls inputs while a permit is free (and the rate allows), stamping
+    /// each with its deadline.
     fn admit(&mut self, cx: &mut Context<'_>) {
         // Read the clock at most once per call: children admitted together
-        // start their clocks together.
+        // start their clocks together. (The rate still holds: it counts
+        // every start, whatever the clock said.)
         let mut now = None;
         while let Some(source) = self.source.as_mut() {
             if self.parked.is_none() && self.limit.queues() {
@@ -280,6 +306,13 @@ where
                     }
                 }
             }
+            // Before the permit: a batch held back by its rate must not sit
+            // on a permit others could use.
+            if let Some(rate) = self.rate.as_mut() {
+                if !rate.allows(*now.get_or_insert_with(Instant::now)) {
+                    return;
+                }
+            }
             let Poll::Ready(permit) = self.limit.poll_admit(&mut self.ticket, cx) else {
                 return;
             };
@@ -289,6 +322,9 @@ where
             };
             let index = self.admitted;
             self.admitted += 1;
+            if let (Some(rate), Some(now)) = (self.rate.as_mut(), now) {
+                rate.started(now);
+            }
             // A zero deadline, the batch's or the child's, leaves the child
             // its first poll and nothing more.
             let (due, expired) = match self.deadline {
@@ -305,8 +341,14 @@ where
                     (due, None)
                 }
             };
-            self.running
-                .push(Slot::new(child, index, due, expired, permit));
+            self.running.push(Slot::new(
+                child,
+                index,
+                due,
+                expired,
+                permit,
+                self.slow_polls.clone(),
+            ));
         }
     }
 
@@ -342,6 +384,12 @@ where
     /// first poll would otherwise keep a timed-out sibling (and its slot)
     /// alive until they ran out.
     fn poll_armed_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some(rate) = self.rate.as_mut() {
+            if rate.poll_timer(cx) {
+                // The next start is allowed; a pass admits it.
+                return true;
+            }
+        }
         if let Some(batch_timer) = self.batch_timer.as_mut() {
             if batch_timer.poll_unpin(cx).is_ready() {
                 self.cut_off();
@@ -428,6 +476,9 @@ impl<I: Iterator> Engine<I> {
         self.batch_timer = None;
         self.timer = None;
         self.timer_armed = false;
+        if let Some(rate) = self.rate.as_mut() {
+            rate.stop();
+        }
         let mut first_panic = None;
         for slot in Pin::new(&mut self.running).iter_pin_mut() {
             if let Err(payload) = slot.drop_child() {

@@ -25,7 +25,9 @@ type Unbounded<I> = Bounded<<I as IntoIterator>::IntoIter>;
 ///
 /// A chain configures the batch, in any order: [`bounded`](FanoutExt::bounded)
 /// or [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
-/// [`within`](FanoutExt::within), and last [`catch_panics`](FanoutExt::catch_panics).
+/// [`within`](FanoutExt::within), [`rate`](FanoutExt::rate),
+/// [`on_slow_poll`](FanoutExt::on_slow_poll), and last
+/// [`catch_panics`](FanoutExt::catch_panics).
 /// It ends with one of [`gather`](FanoutExt::gather),
 /// [`try_gather`](FanoutExt::try_gather), [`as_completed`](FanoutExt::as_completed)
 /// or [`report`](FanoutExt::report) (on a configured batch, these are the
@@ -384,6 +386,119 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// deadline too far away to represent never passes.
     fn within(self, deadline: Duration) -> Deadline<Self::IntoIter> {
         unbounded(self).within(deadline)
+    }
+
+    /// Caps how often children start: at most `max` admissions in any window
+    /// of length `per`, like aiometer's `max_per_second` or an API's rate
+    /// limit. Composes with [`bounded`](FanoutExt::bounded) (a child needs a
+    /// free slot and the rate's leave to start) and with deadlines, whose
+    /// clocks still start at admission, so waiting for the rate costs a
+    /// child none of its time.
+    ///
+    /// Bursts: up to `max` children start at once; after that a child may
+    /// start only once the start `max` places before it is `per` old. So
+    /// `.rate(10, Duration::from_secs(1))` starts 10 at once, then the next
+    /// 10 one second after those, and never 11 within any one second. For
+    /// evenly spaced starts, use `.rate(1, per / max)`.
+    ///
+    /// The rate is the batch's own. Waiting for it arranges a timer wake-up
+    /// and holds no permit of a shared [`Limiter`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let start = Instant::now();
+    /// // 6 calls, at most 3 starts per 100 ms: the second three wait.
+    /// let out = (0..6).map(|i| async move { i }).rate(3, Duration::from_millis(100)).gather().await;
+    /// assert_eq!(out, [0, 1, 2, 3, 4, 5]);
+    /// assert!(start.elapsed() >= Duration::from_millis(100));
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`bounded`](FanoutExt::bounded).
+    ///
+    /// # Panics
+    ///
+    /// At the call, if `max` is 0 (nothing could ever start), if `per` is
+    /// zero, or if `per` is too long to add to the current time (such as
+    /// [`Duration::MAX`]).
+    ///
+    /// ```should_panic
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// let _ = [async { 1 }].rate(0, Duration::from_secs(1)); // panics
+    /// ```
+    #[track_caller]
+    fn rate(self, max: usize, per: Duration) -> Bounded<Self::IntoIter> {
+        unbounded(self).rate(max, per)
+    }
+
+    /// Times every poll of every child and calls `report(input_index, took)`
+    /// for each poll that held the task longer than `threshold`.
+    ///
+    /// All the children of a batch share one task, so a child that blocks
+    /// (a `std::thread::sleep`, a synchronous driver call, a long loop
+    /// without an `.await`) freezes every sibling, and their deadlines pass
+    /// meanwhile. This shows which child did it, and for how long. The
+    /// remedies: make the work async, move blocking calls off the task
+    /// (`blocking::unblock`, or the runtime's `spawn_blocking`), or send
+    /// heavy computation to a thread pool.
+    ///
+    /// `report` runs inside the task, right after the slow poll; keep it
+    /// short. It costs two clock reads per child poll; batches without it
+    /// pay nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let slow = Arc::new(Mutex::new(Vec::new()));
+    /// let log = slow.clone();
+    /// let children = (0..3).map(|i| async move {
+    ///     if i == 1 {
+    ///         std::thread::sleep(Duration::from_millis(50)); // blocks the task
+    ///     }
+    ///     i
+    /// });
+    /// let out = children
+    ///     .on_slow_poll(Duration::from_millis(10), move |index, took| {
+    ///         log.lock().unwrap().push((index, took));
+    ///     })
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out, [0, 1, 2]);
+    /// let slow = slow.lock().unwrap();
+    /// assert_eq!(slow.len(), 1);
+    /// assert_eq!(slow[0].0, 1);
+    /// assert!(slow[0].1 >= Duration::from_millis(50));
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`bounded`](FanoutExt::bounded).
+    ///
+    /// # Panics
+    ///
+    /// Never panics itself. A panic in `report` counts as a panic of the
+    /// child whose poll it reports.
+    fn on_slow_poll(
+        self,
+        threshold: Duration,
+        report: impl Fn(usize, Duration) + Send + Sync + 'static,
+    ) -> Bounded<Self::IntoIter> {
+        unbounded(self).on_slow_poll(threshold, report)
     }
 
     /// Turns a panicking child into a value instead of a panic: its slot

@@ -67,6 +67,7 @@ mod as_completed;
 mod batch;
 mod bounded;
 mod catch_panics;
+mod clock;
 mod deadline;
 mod elapsed;
 mod engine;
@@ -76,8 +77,10 @@ mod input_order;
 mod limit;
 mod limiter;
 mod panicked;
+mod rate;
 mod report;
 mod slot;
+mod slow_poll;
 mod try_gather;
 
 pub use as_completed::AsCompleted;

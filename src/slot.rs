@@ -1,15 +1,17 @@
 //! One admitted child, as the batch's `FuturesUnordered` holds it.
 
+use crate::clock::Instant;
 use crate::elapsed::Elapsed;
 use crate::engine::Lost;
 use crate::limiter::Permit;
 use crate::panicked::{Panicked, Payload};
+use crate::slow_poll::SlowPolls;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Instant;
+use std::sync::Arc;
 
 pin_project! {
     /// A child with its input index, its admission permit and its deadline.
@@ -42,6 +44,8 @@ pin_project! {
         waker: Option<Waker>,
         // Held, never read: dropping the slot returns it to the limit.
         _permit: Option<Permit>,
+        // Set when the batch times every poll of its children.
+        slow_polls: Option<Arc<SlowPolls>>,
     }
 }
 
@@ -56,6 +60,7 @@ impl<F> Slot<F> {
         due: Option<Instant>,
         expired: Option<Elapsed>,
         permit: Option<Permit>,
+        slow_polls: Option<Arc<SlowPolls>>,
     ) -> Self {
         Slot {
             child: Child::Running { future: child },
@@ -64,6 +69,7 @@ impl<F> Slot<F> {
             expired,
             waker: None,
             _permit: permit,
+            slow_polls,
         }
     }
 
@@ -104,7 +110,12 @@ impl<F: Future> Future for Slot<F> {
         };
         // Unwind safety: a child that panicked is never polled again (the
         // slot resolves now and is dropped), so its broken state is not seen.
-        let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let index = *this.index;
+        let poll = || match this.slow_polls {
+            None => future.poll(cx),
+            Some(slow_polls) => slow_polls.time(index, || future.poll(cx)),
+        };
+        let result = match catch_unwind(AssertUnwindSafe(poll)) {
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
             Ok(Poll::Pending) => match *this.expired {
