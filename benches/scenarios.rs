@@ -65,6 +65,7 @@ pub enum Way {
     Sequential,
     FanoutGather,
     FanoutGatherDeadline,
+    FanoutGatherSlowPoll,
     FanoutTryGather,
     FanoutAsCompleted,
     BufferUnordered,
@@ -75,10 +76,11 @@ pub enum Way {
 }
 
 impl Way {
-    pub const ALL: [Way; 10] = [
+    pub const ALL: [Way; 11] = [
         Way::Sequential,
         Way::FanoutGather,
         Way::FanoutGatherDeadline,
+        Way::FanoutGatherSlowPoll,
         Way::FanoutTryGather,
         Way::FanoutAsCompleted,
         Way::BufferUnordered,
@@ -93,6 +95,7 @@ impl Way {
             Way::Sequential => "sequential await (floor)",
             Way::FanoutGather => "fanout bounded(n).gather()",
             Way::FanoutGatherDeadline => "fanout bounded(n).with_deadline(d).gather()",
+            Way::FanoutGatherSlowPoll => "fanout bounded(n).on_slow_poll(1 h, _).gather()",
             Way::FanoutTryGather => "fanout bounded(n).try_gather()",
             Way::FanoutAsCompleted => "fanout bounded(n).as_completed()",
             Way::BufferUnordered => "futures buffer_unordered(n)",
@@ -132,6 +135,17 @@ impl Way {
                 out.into_iter()
                     .map(|r| u64::from(r.expect("no child reaches the deadline")))
                     .sum()
+            }
+            Way::FanoutGatherSlowPoll => {
+                // A threshold no poll reaches: the cost is the timing alone.
+                let out = children(n, kind)
+                    .bounded(bound)
+                    .on_slow_poll(DEADLINE, |index, took| {
+                        unreachable!("input {index} held the task for {took:?}")
+                    })
+                    .gather()
+                    .await;
+                sum(&out)
             }
             Way::FanoutTryGather => {
                 let ok = children(n, kind).map(|c| async move { Ok::<_, ()>(c.await) });

@@ -101,6 +101,12 @@ fn main() {
                     ratio(Way::FanoutGatherDeadline, Way::FanoutGather) <= 1.3,
                 ),
                 (
+                    "slow-poll timing: on_slow_poll / plain gather",
+                    ratio(Way::FanoutGatherSlowPoll, Way::FanoutGather),
+                    "(no goal; cost when enabled)",
+                    true,
+                ),
+                (
                     "buffer_unordered + Delay / fanout with deadline",
                     ratio(Way::BufferUnorderedDelay, Way::FanoutGatherDeadline),
                     ">= 8",

@@ -7,7 +7,7 @@ use crate::engine::{Engine, Lost};
 use crate::limit::Limit;
 use crate::rate::Rate;
 use crate::report::Outcome;
-use crate::slow_poll::SlowPolls;
+use crate::slow_poll::SlowPolled;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -144,14 +144,16 @@ where
     /// assert_eq!(out.len(), 3);
     /// # });
     /// ```
+    #[track_caller]
     pub fn on_slow_poll(
-        mut self,
+        self,
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Self {
-        self.engine
-            .set_slow_polls(SlowPolls::new(threshold, report));
-        self
+    ) -> Bounded<SlowPolled<I>> {
+        Bounded::new(
+            self.engine
+                .map_input(|input| SlowPolled::new(input, threshold, report)),
+        )
     }
 
     /// Turns a panicking child into a value in its slot; see

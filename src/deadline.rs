@@ -9,7 +9,7 @@ use crate::limit::Limit;
 use crate::limiter::Limiter;
 use crate::rate::Rate;
 use crate::report::Outcome;
-use crate::slow_poll::SlowPolls;
+use crate::slow_poll::SlowPolled;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -202,14 +202,16 @@ where
     /// assert_eq!(out.len(), 3);
     /// # });
     /// ```
+    #[track_caller]
     pub fn on_slow_poll(
-        mut self,
+        self,
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Self {
-        self.engine
-            .set_slow_polls(SlowPolls::new(threshold, report));
-        self
+    ) -> Deadline<SlowPolled<I>> {
+        Deadline::new(
+            self.engine
+                .map_input(|input| SlowPolled::new(input, threshold, report)),
+        )
     }
 
     /// Turns a panicking child into a value in its slot; see

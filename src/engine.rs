@@ -9,7 +9,6 @@ use crate::limiter::Ticket;
 use crate::panicked::{Panicked, Payload};
 use crate::rate::Rate;
 use crate::slot::Slot;
-use crate::slow_poll::SlowPolls;
 use core::future::Future;
 use core::ops::Range;
 use core::pin::Pin;
@@ -19,7 +18,6 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a child has no output.
@@ -72,8 +70,6 @@ pub(crate) struct Engine<I: Iterator> {
     catch_panics: bool,
     /// How often children may start, if capped.
     rate: Option<Rate>,
-    /// Handed to every slot, which times each poll of its child.
-    slow_polls: Option<Arc<SlowPolls>>,
 }
 
 impl<I: Iterator> Engine<I>
@@ -81,8 +77,15 @@ where
     I::Item: Future,
 {
     pub(crate) fn new(source: I) -> Self {
+        let mut engine = Engine::new_empty();
+        engine.source = Some(source);
+        engine
+    }
+
+    /// A batch with no input yet and the default configuration.
+    fn new_empty() -> Self {
         Engine {
-            source: Some(source),
+            source: None,
             parked: None,
             admitted: 0,
             limit: Limit::Unbounded,
@@ -99,7 +102,6 @@ where
             cut_unstarted: 0..0,
             catch_panics: false,
             rate: None,
-            slow_polls: None,
         }
     }
 
@@ -142,11 +144,24 @@ where
         self.rate = Some(rate);
     }
 
-    /// Applies to the children admitted from now on.
+    /// The same batch over a different input, such as the same children
+    /// wrapped: `wrap` gets the input as it stands.
     #[track_caller]
-    pub(crate) fn set_slow_polls(&mut self, slow_polls: SlowPolls) {
+    pub(crate) fn map_input<J>(mut self, wrap: impl FnOnce(I) -> J) -> Engine<J>
+    where
+        J: Iterator<Item: Future>,
+    {
         self.assert_not_started();
-        self.slow_polls = Some(Arc::new(slow_polls));
+        // Nothing has been admitted yet: no child, parked input, permit or
+        // timer to carry over, only the configuration.
+        let mut engine = Engine::new_empty();
+        engine.source = self.source.take().map(wrap);
+        engine.limit = std::mem::replace(&mut self.limit, Limit::Unbounded);
+        engine.deadline = self.deadline;
+        engine.within = self.within;
+        engine.catch_panics = self.catch_panics;
+        engine.rate = self.rate.take();
+        engine
     }
 
     /// Panics become outputs instead of unwinding out of the batch.
@@ -341,14 +356,8 @@ where
                     (due, None)
                 }
             };
-            self.running.push(Slot::new(
-                child,
-                index,
-                due,
-                expired,
-                permit,
-                self.slow_polls.clone(),
-            ));
+            self.running
+                .push(Slot::new(child, index, due, expired, permit));
         }
     }
 

@@ -10,6 +10,7 @@ use crate::gather::Gather;
 use crate::limit::Limit;
 use crate::limiter::Limiter;
 use crate::report::Reporting;
+use crate::slow_poll::SlowPolled;
 use crate::try_gather::TryGather;
 use core::future::Future;
 use std::time::Duration;
@@ -497,7 +498,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
         self,
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Bounded<Self::IntoIter> {
+    ) -> Bounded<SlowPolled<Self::IntoIter>> {
         unbounded(self).on_slow_poll(threshold, report)
     }
 

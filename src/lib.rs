@@ -94,6 +94,7 @@ pub use gather::Gather;
 pub use limiter::Limiter;
 pub use panicked::Panicked;
 pub use report::{Outcome, Report, Reporting};
+pub use slow_poll::{SlowPolled, TimedPolls};
 pub use try_gather::TryGather;
 
 /// Brings the chain methods into scope: `use fanout::prelude::*;`.

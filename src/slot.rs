@@ -5,13 +5,11 @@ use crate::elapsed::Elapsed;
 use crate::engine::Lost;
 use crate::limiter::Permit;
 use crate::panicked::{Panicked, Payload};
-use crate::slow_poll::SlowPolls;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
 pin_project! {
     /// A child with its input index, its admission permit and its deadline.
@@ -44,8 +42,6 @@ pin_project! {
         waker: Option<Waker>,
         // Held, never read: dropping the slot returns it to the limit.
         _permit: Option<Permit>,
-        // Set when the batch times every poll of its children.
-        slow_polls: Option<Arc<SlowPolls>>,
     }
 }
 
@@ -60,7 +56,6 @@ impl<F> Slot<F> {
         due: Option<Instant>,
         expired: Option<Elapsed>,
         permit: Option<Permit>,
-        slow_polls: Option<Arc<SlowPolls>>,
     ) -> Self {
         Slot {
             child: Child::Running { future: child },
@@ -69,7 +64,6 @@ impl<F> Slot<F> {
             expired,
             waker: None,
             _permit: permit,
-            slow_polls,
         }
     }
 
@@ -110,12 +104,7 @@ impl<F: Future> Future for Slot<F> {
         };
         // Unwind safety: a child that panicked is never polled again (the
         // slot resolves now and is dropped), so its broken state is not seen.
-        let index = *this.index;
-        let poll = || match this.slow_polls {
-            None => future.poll(cx),
-            Some(slow_polls) => slow_polls.time(index, || future.poll(cx)),
-        };
-        let result = match catch_unwind(AssertUnwindSafe(poll)) {
+        let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
             Ok(Poll::Pending) => match *this.expired {

@@ -1,45 +1,138 @@
 //! Catching children that block: every poll of every child timed, and the
 //! slow ones reported.
+//!
+//! The timing wraps each child as it is pulled from the input, so a batch
+//! without [`on_slow_poll`](crate::FanoutExt::on_slow_poll) runs exactly the
+//! code it would run if the feature did not exist.
 
 use crate::clock::Instant;
 use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use pin_project_lite::pin_project;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// What [`on_slow_poll`](crate::FanoutExt::on_slow_poll) set up: the
-/// threshold and the report to call. Shared by every slot of the batch.
-pub(crate) struct SlowPolls {
+/// The threshold and the report, shared by every child of the batch.
+struct SlowPolls {
     threshold: Duration,
     report: Box<dyn Fn(usize, Duration) + Send + Sync>,
 }
 
-impl SlowPolls {
+/// The input of a batch built with
+/// [`on_slow_poll`](crate::FanoutExt::on_slow_poll): the same children, in
+/// the same order, each wrapped in a [`TimedPolls`].
+///
+/// ```
+/// use fanout::prelude::*;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let batch = (1..=2).map(|i| async move { i }).on_slow_poll(Duration::from_millis(10), |_, _| {});
+/// assert_eq!(batch.gather().await, [1, 2]);
+/// # });
+/// ```
+pub struct SlowPolled<I> {
+    input: I,
+    /// The input index of the next child pulled: children are pulled in
+    /// input order, one at a time, so counting pulls numbers them.
+    next_index: usize,
+    slow_polls: Arc<SlowPolls>,
+}
+
+impl<I> SlowPolled<I> {
     pub(crate) fn new(
+        input: I,
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
     ) -> Self {
-        SlowPolls {
-            threshold,
-            report: Box::new(report),
+        SlowPolled {
+            input,
+            next_index: 0,
+            slow_polls: Arc::new(SlowPolls {
+                threshold,
+                report: Box::new(report),
+            }),
         }
-    }
-
-    /// Runs one poll of the child at input `index`, and reports it if it
-    /// held the task for longer than the threshold.
-    pub(crate) fn time<R>(&self, index: usize, poll: impl FnOnce() -> R) -> R {
-        let start = Instant::now();
-        let result = poll();
-        let took = start.elapsed();
-        if took > self.threshold {
-            (self.report)(index, took);
-        }
-        result
     }
 }
 
-impl fmt::Debug for SlowPolls {
+impl<I> Iterator for SlowPolled<I>
+where
+    I: Iterator<Item: Future>,
+{
+    type Item = TimedPolls<I::Item>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let child = self.input.next()?;
+        let index = self.next_index;
+        self.next_index += 1;
+        Some(TimedPolls {
+            child,
+            index,
+            slow_polls: self.slow_polls.clone(),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.input.size_hint()
+    }
+}
+
+impl<I: fmt::Debug> fmt::Debug for SlowPolled<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SlowPolls")
-            .field("threshold", &self.threshold)
+        f.debug_struct("SlowPolled")
+            .field("input", &self.input)
+            .field("threshold", &self.slow_polls.threshold)
+            .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// One child of a batch built with
+    /// [`on_slow_poll`](crate::FanoutExt::on_slow_poll): resolves to the
+    /// child's output, timing each of its polls and reporting the slow ones.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// // This batch's children are `TimedPolls`, each resolving to the
+    /// // output of the child it wraps.
+    /// let batch = [async { 7 }].on_slow_poll(Duration::from_secs(1), |_, _| {});
+    /// assert_eq!(batch.gather().await, [7]);
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct TimedPolls<F> {
+        #[pin]
+        child: F,
+        index: usize,
+        slow_polls: Arc<SlowPolls>,
+    }
+}
+
+impl<F: Future> Future for TimedPolls<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let start = Instant::now();
+        let polled = this.child.poll(cx);
+        let took = start.elapsed();
+        if took > this.slow_polls.threshold {
+            (this.slow_polls.report)(*this.index, took);
+        }
+        polled
+    }
+}
+
+impl<F> fmt::Debug for TimedPolls<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimedPolls")
+            .field("index", &self.index)
             .finish_non_exhaustive()
     }
 }
