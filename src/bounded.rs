@@ -3,6 +3,7 @@
 use crate::batch::{Batch, Catchable, Caught, FailFast, Outcomes, sealed};
 use crate::catch_panics::CatchPanics;
 use crate::deadline::Deadline;
+use crate::done::Done;
 use crate::engine::{Engine, Lost};
 use crate::limit::Limit;
 use crate::rate::Rate;
@@ -150,10 +151,32 @@ where
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
     ) -> Bounded<SlowPolled<I>> {
-        Bounded::new(
-            self.engine
-                .map_input(|input| SlowPolled::new(input, threshold, report)),
-        )
+        Bounded::new(self.engine.time_polls(threshold, report))
+    }
+
+    /// Calls `hook(input_index, done)` as each child finishes; see
+    /// [`FanoutExt::on_each`](crate::FanoutExt::on_each).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=3)
+    ///     .map(|i| async move { i })
+    ///     .bounded(2)
+    ///     .on_each(|index, done| eprintln!("input {index}: {done:?}"))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out.len(), 3);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn on_each(
+        mut self,
+        hook: impl FnMut(usize, Done<'_, <I::Item as Future>::Output>) + Send + 'static,
+    ) -> Self {
+        self.engine.set_on_each(hook);
+        self
     }
 
     /// Turns a panicking child into a value in its slot; see

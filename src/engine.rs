@@ -3,12 +3,14 @@
 //! deadlines and one for the batch's own deadline.
 
 use crate::clock::Instant;
+use crate::done::Done;
 use crate::elapsed::Elapsed;
 use crate::limit::Limit;
 use crate::limiter::Ticket;
 use crate::panicked::{Panicked, Payload};
 use crate::rate::Rate;
 use crate::slot::Slot;
+use crate::slow_poll::SlowPolled;
 use core::future::Future;
 use core::ops::Range;
 use core::pin::Pin;
@@ -18,6 +20,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Why a child has no output.
@@ -30,6 +33,11 @@ pub(crate) enum Lost {
 /// A finished child: its input index and its output, or why it has none.
 pub(crate) type Finished<T> = (usize, Result<T, Lost>);
 
+/// An `on_each` hook. In a `Mutex` only so the batch stays `Sync` whatever
+/// the closure is; the engine reaches it through `&mut self`
+/// (`Mutex::get_mut`), so it is never locked.
+type OnEach<T> = Mutex<Box<dyn FnMut(usize, Done<'_, T>) + Send>>;
+
 /// Runs the children of one batch and yields them in completion order.
 ///
 /// Why one timer for the per-child deadlines: every child of a batch has the
@@ -39,7 +47,10 @@ pub(crate) type Finished<T> = (usize, Result<T, Lost>);
 /// pass over the running children marks those that are due and re-arms for
 /// the next. A child that finishes before the timer fires costs no timer
 /// work at all.
-pub(crate) struct Engine<I: Iterator> {
+pub(crate) struct Engine<I>
+where
+    I: Iterator<Item: Future>,
+{
     /// `None` once the input is exhausted or cut off, so its captures are
     /// freed early and nothing more is pulled.
     source: Option<I>,
@@ -70,6 +81,8 @@ pub(crate) struct Engine<I: Iterator> {
     catch_panics: bool,
     /// How often children may start, if capped.
     rate: Option<Rate>,
+    /// Told about every child as it finishes.
+    on_each: Option<OnEach<<I::Item as Future>::Output>>,
 }
 
 impl<I: Iterator> Engine<I>
@@ -102,6 +115,7 @@ where
             cut_unstarted: 0..0,
             catch_panics: false,
             rate: None,
+            on_each: None,
         }
     }
 
@@ -144,24 +158,53 @@ where
         self.rate = Some(rate);
     }
 
-    /// The same batch over a different input, such as the same children
-    /// wrapped: `wrap` gets the input as it stands.
+    /// The same batch with every child wrapped to time its polls.
     #[track_caller]
-    pub(crate) fn map_input<J>(mut self, wrap: impl FnOnce(I) -> J) -> Engine<J>
-    where
-        J: Iterator<Item: Future>,
-    {
+    pub(crate) fn time_polls(
+        mut self,
+        threshold: Duration,
+        report: impl Fn(usize, Duration) + Send + Sync + 'static,
+    ) -> Engine<SlowPolled<I>> {
         self.assert_not_started();
         // Nothing has been admitted yet: no child, parked input, permit or
         // timer to carry over, only the configuration.
         let mut engine = Engine::new_empty();
-        engine.source = self.source.take().map(wrap);
+        engine.source = (self.source.take()).map(|input| SlowPolled::new(input, threshold, report));
+        // A timed child has its child's output, so the hook carries over.
+        engine.on_each = self.on_each.take();
         engine.limit = std::mem::replace(&mut self.limit, Limit::Unbounded);
         engine.deadline = self.deadline;
         engine.within = self.within;
         engine.catch_panics = self.catch_panics;
         engine.rate = self.rate.take();
         engine
+    }
+
+    /// Calls `hook` with every child as it finishes, before it is handed on.
+    #[track_caller]
+    pub(crate) fn set_on_each(
+        &mut self,
+        hook: impl FnMut(usize, Done<'_, <I::Item as Future>::Output>) + Send + 'static,
+    ) {
+        self.assert_not_started();
+        self.on_each = Some(Mutex::new(Box::new(hook)));
+    }
+
+    /// Tells the `on_each` hook, if there is one, how a child finished.
+    fn tell_on_each(&mut self, (index, result): &Finished<<I::Item as Future>::Output>) {
+        let Some(hook) = self.on_each.as_mut() else {
+            return;
+        };
+        let done = match result {
+            Ok(output) => Done::Output(output),
+            Err(Lost::Elapsed(elapsed)) => Done::TimedOut(*elapsed),
+            Err(Lost::Panicked(panicked)) => Done::Panicked(panicked),
+        };
+        // Never locked (see `OnEach`), so never poisoned by a panic.
+        let hook = hook
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        hook(*index, done);
     }
 
     /// Panics become outputs instead of unwinding out of the batch.
@@ -254,7 +297,9 @@ where
                 .pop_front()
                 .or_else(|| self.cut_unstarted.next())
             {
-                return Poll::Ready(Some((index, Err(Lost::Elapsed(Elapsed::Batch)))));
+                let finished = (index, Err(Lost::Elapsed(Elapsed::Batch)));
+                self.tell_on_each(&finished);
+                return Poll::Ready(Some(finished));
             }
             if self.poll_armed_timers(cx) {
                 continue;
@@ -269,6 +314,7 @@ where
                 }
                 Poll::Ready(Some(finished)) => {
                     self.limit.child_finished();
+                    self.tell_on_each(&finished);
                     return Poll::Ready(Some(finished));
                 }
                 Poll::Ready(None) if self.source.is_none() => return Poll::Ready(None),
@@ -471,7 +517,10 @@ where
     }
 }
 
-impl<I: Iterator> Engine<I> {
+impl<I> Engine<I>
+where
+    I: Iterator<Item: Future>,
+{
     /// Leaves any limiter queue, stops the timers, and drops every running
     /// child and the input.
     ///
@@ -504,7 +553,10 @@ impl<I: Iterator> Engine<I> {
     }
 }
 
-impl<I: Iterator> Drop for Engine<I> {
+impl<I> Drop for Engine<I>
+where
+    I: Iterator<Item: Future>,
+{
     /// Dropping a batch mid-flight cancels it: see [`Engine::abandon`].
     fn drop(&mut self) {
         if let Some(payload) = self.abandon() {

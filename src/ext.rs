@@ -5,6 +5,7 @@ use crate::batch::Batch;
 use crate::bounded::Bounded;
 use crate::catch_panics::CatchPanics;
 use crate::deadline::Deadline;
+use crate::done::Done;
 use crate::engine::Engine;
 use crate::gather::Gather;
 use crate::limit::Limit;
@@ -27,7 +28,7 @@ type Unbounded<I> = Bounded<<I as IntoIterator>::IntoIter>;
 /// A chain configures the batch, in any order: [`bounded`](FanoutExt::bounded)
 /// or [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
 /// [`within`](FanoutExt::within), [`rate`](FanoutExt::rate),
-/// [`on_slow_poll`](FanoutExt::on_slow_poll), and last
+/// [`on_slow_poll`](FanoutExt::on_slow_poll), [`on_each`](FanoutExt::on_each), and last
 /// [`catch_panics`](FanoutExt::catch_panics).
 /// It ends with one of [`gather`](FanoutExt::gather),
 /// [`try_gather`](FanoutExt::try_gather), [`as_completed`](FanoutExt::as_completed)
@@ -500,6 +501,57 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
     ) -> Bounded<SlowPolled<Self::IntoIter>> {
         unbounded(self).on_slow_poll(threshold, report)
+    }
+
+    /// Calls `hook(input_index, done)` as each child finishes, before its
+    /// output is handed on: to drive a progress bar, count outcomes, or log,
+    /// while the batch runs.
+    ///
+    /// Like `StreamExt::inspect`, but it sees every child whatever ends the
+    /// chain (`gather`, `try_gather`, `as_completed`, `report`), including
+    /// children that timed out ([`Done::TimedOut`](crate::Done::TimedOut)),
+    /// inputs a batch deadline stopped, and caught panics. It runs inside
+    /// the task that awaits the batch; keep it short.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use fanout::Done;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let failed = Arc::new(AtomicUsize::new(0));
+    /// let counter = failed.clone();
+    /// let calls = (0..5).map(|i| async move { if i % 2 == 0 { Ok(i) } else { Err(i) } });
+    /// let out = calls
+    ///     .bounded(2)
+    ///     .on_each(move |_index, done| {
+    ///         if let Done::Output(Err(_)) = done {
+    ///             counter.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     })
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out.len(), 5);
+    /// assert_eq!(failed.load(Ordering::Relaxed), 2);
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`bounded`](FanoutExt::bounded). A child dropped with the
+    /// batch never finished, so the hook does not hear of it.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `hook` propagates out of the batch's `poll`.
+    fn on_each(
+        self,
+        hook: impl FnMut(usize, Done<'_, <Self::Item as Future>::Output>) + Send + 'static,
+    ) -> Bounded<Self::IntoIter> {
+        unbounded(self).on_each(hook)
     }
 
     /// Turns a panicking child into a value instead of a panic: its slot

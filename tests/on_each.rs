@@ -1,0 +1,135 @@
+//! `on_each`: a hook told about every child as it finishes, whatever ends
+//! the chain, before the output is handed on.
+
+mod common;
+use common::*;
+use fanout::prelude::*;
+use fanout::{Done, Elapsed};
+use futures::StreamExt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the hook heard: `(index, label)` in the order it heard it.
+type Heard = Arc<Mutex<Vec<(usize, &'static str)>>>;
+
+fn label<T, E>(done: Done<'_, Result<T, E>>) -> &'static str {
+    match done {
+        Done::Output(Ok(_)) => "ok",
+        Done::Output(Err(_)) => "failed",
+        Done::TimedOut(Elapsed::Child) => "timed out",
+        Done::TimedOut(Elapsed::Batch) => "cut",
+        Done::Panicked(_) => "panicked",
+    }
+}
+
+// The return type is the hook's signature, spelled once here.
+#[allow(clippy::type_complexity)]
+fn listener<T, E>() -> (
+    Heard,
+    impl FnMut(usize, Done<'_, Result<T, E>>) + Send + 'static,
+) {
+    let heard = Heard::default();
+    let log = heard.clone();
+    (heard, move |index, done| {
+        log.lock().unwrap().push((index, label(done)))
+    })
+}
+
+/// Input 1 fails at 10 ms, input 3 never finishes, the rest succeed after
+/// `10 * (4 - i)` ms: the completion order is not the input order.
+fn calls() -> impl Iterator<Item = impl Future<Output = Result<usize, usize>>> {
+    (0..4).map(|i| async move {
+        match i {
+            1 => {
+                sleep_ms(10).await;
+                Err(i)
+            }
+            3 => futures::future::pending().await,
+            _ => {
+                sleep_ms(10 * (4 - i as u64)).await;
+                Ok(i)
+            }
+        }
+    })
+}
+
+on_every_executor! {
+    async fn the_hook_hears_every_child_in_completion_order_under_gather() {
+        let (heard, hook) = listener();
+        let out = calls().with_deadline(Duration::from_millis(300)).on_each(hook).gather().await;
+        assert_eq!(out, [Ok(Ok(0)), Ok(Err(1)), Ok(Ok(2)), Err(Elapsed::Child)]);
+        let heard = heard.lock().unwrap();
+        assert_eq!(*heard, [(1, "failed"), (2, "ok"), (0, "ok"), (3, "timed out")]);
+    }
+
+    async fn the_hook_hears_each_item_before_as_completed_yields_it() {
+        let (heard, hook) = listener();
+        let mut stream = calls().bounded(4).with_deadline(Duration::from_millis(300)).on_each(hook).as_completed();
+        let mut yielded = 0;
+        while let Some((index, _)) = stream.next().await {
+            yielded += 1;
+            let heard = heard.lock().unwrap();
+            assert_eq!(heard.len(), yielded, "heard before it was yielded");
+            assert_eq!(heard.last().unwrap().0, index);
+        }
+        assert_eq!(yielded, 4);
+    }
+
+    async fn under_try_gather_the_hook_hears_the_failure_and_nothing_after() {
+        let (heard, hook) = listener();
+        let result = calls().bounded(4).on_each(hook).try_gather().await;
+        assert_eq!(result, Err(1));
+        assert_eq!(*heard.lock().unwrap(), [(1, "failed")]);
+    }
+
+    async fn the_hook_hears_inputs_a_batch_deadline_stopped_and_caught_panics() {
+        let (heard, hook) = listener::<usize, usize>();
+        let children = (0..5).map(|i| async move {
+            match i {
+                0 => Ok(i),
+                1 => panic!("input 1 gave up"),
+                _ => futures::future::pending().await,
+            }
+        });
+        let out = children
+            .bounded(3)
+            .within(Duration::from_millis(30))
+            .on_each(hook)
+            .catch_panics()
+            .gather()
+            .await;
+        assert_eq!(out.len(), 5);
+        let mut heard = heard.lock().unwrap().clone();
+        heard.sort();
+        assert_eq!(heard, [(0, "ok"), (1, "panicked"), (2, "cut"), (3, "cut"), (4, "cut")]);
+    }
+
+    async fn the_hook_agrees_with_the_report() {
+        let (heard, hook) = listener();
+        let report = calls().bounded(2).with_deadline(Duration::from_millis(200)).on_each(hook).report().await;
+        let heard = heard.lock().unwrap();
+        let count = |what| heard.iter().filter(|(_, label)| *label == what).count();
+        assert_eq!(report.to_string(), "2 ok, 1 failed, 1 timed out");
+        assert_eq!((count("ok"), count("failed"), count("timed out")), (2, 1, 1));
+    }
+
+    async fn the_hook_survives_on_slow_poll_in_either_order() {
+        let (first, hook) = listener();
+        let one = calls()
+            .on_each(hook)
+            .on_slow_poll(Duration::from_secs(5), |_, _| {})
+            .with_deadline(Duration::from_millis(200))
+            .gather()
+            .await;
+        let (last, hook) = listener();
+        let two = calls()
+            .on_slow_poll(Duration::from_secs(5), |_, _| {})
+            .with_deadline(Duration::from_millis(200))
+            .on_each(hook)
+            .gather()
+            .await;
+        assert_eq!(one, two);
+        assert_eq!(first.lock().unwrap().len(), 4);
+        assert_eq!(last.lock().unwrap().len(), 4);
+    }
+}
