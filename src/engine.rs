@@ -147,7 +147,7 @@ where
     fn assert_not_started(&self) {
         assert!(
             !self.started,
-            "fanout: configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll) before polling it"
+            "fanout: configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll, on_each) before polling it"
         );
     }
 
@@ -169,7 +169,10 @@ where
         // Nothing has been admitted yet: no child, parked input, permit or
         // timer to carry over, only the configuration.
         let mut engine = Engine::new_empty();
-        engine.source = (self.source.take()).map(|input| SlowPolled::new(input, threshold, report));
+        engine.source = self
+            .source
+            .take()
+            .map(|input| SlowPolled::new(input, threshold, report));
         // A timed child has its child's output, so the hook carries over.
         engine.on_each = self.on_each.take();
         engine.limit = std::mem::replace(&mut self.limit, Limit::Unbounded);

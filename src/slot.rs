@@ -19,9 +19,9 @@ pin_project! {
     /// from then on the slot resolves to that `Elapsed` at its next poll
     /// unless the child's output is ready first.
     /// A slot resolves to `(index, Ok(output))` or `(index, Err(why))` when
-    /// the child timed out or panicked, and `FuturesUnordered` drops it right
-    /// after, which drops the child and then returns the permit (fields drop
-    /// in declaration order).
+    /// the child timed out or panicked, with its child already dropped;
+    /// `FuturesUnordered` drops the slot right after, which returns the
+    /// permit.
     ///
     /// A panic in the child's `poll` is always caught here and handed to the
     /// engine as a value: the engine decides whether to pass it on as an
