@@ -1,0 +1,51 @@
+//! Runs one way of the benchmark job once, for a profiler to look at:
+//!
+//! ```sh
+//! CARGO_PROFILE_RELEASE_DEBUG=true cargo build --release --example profile_way
+//! valgrind --tool=callgrind target/release/examples/profile_way "bounded(n).gather" ready 100000
+//! callgrind_annotate callgrind.out.<pid>
+//! ```
+//!
+//! The first argument picks the way by a piece of its name as the bench
+//! report prints it; then the child kind (`ready` or `pending`) and the
+//! number of children. The bound is 100.
+
+#[path = "../benches/scenarios.rs"]
+mod scenarios;
+
+use scenarios::{Kind, Way};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: profile_way <part of a way's name> <ready|pending> <children>";
+    let [name, kind, n] = args.as_slice() else {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    };
+    let Some(way) = Way::ALL
+        .into_iter()
+        .find(|way| way.name().contains(name.as_str()))
+    else {
+        let names: Vec<&str> = Way::ALL.iter().map(|way| way.name()).collect();
+        eprintln!("no way's name contains {name:?}; the ways: {names:#?}");
+        std::process::exit(2);
+    };
+    let kind = match kind.as_str() {
+        "ready" => Kind::Ready,
+        "pending" => Kind::PendingOnce,
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    let Ok(n) = n.parse::<u32>() else {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    };
+    let checksum = way.run(n, 100, kind);
+    println!(
+        "{}: {n} children {}, checksum {checksum}",
+        way.name(),
+        kind.name()
+    );
+}
