@@ -2,6 +2,7 @@
 //! polled through one `FuturesUnordered`, one timer for all per-child
 //! deadlines and one for the batch's own deadline.
 
+use crate::alarm::Alarm;
 use crate::clock::Instant;
 use crate::done::Done;
 use crate::elapsed::Elapsed;
@@ -64,8 +65,8 @@ where
     ticket: Ticket,
     running: FuturesUnordered<Slot<I::Item>>,
     deadline: Option<Duration>,
-    timer: Option<Delay>,
-    timer_armed: bool,
+    /// Armed no later than the earliest pending per-child deadline.
+    child_alarm: Alarm,
     /// The whole batch's deadline, counted from its first poll.
     within: Option<Duration>,
     batch_timer: Option<Delay>,
@@ -105,8 +106,7 @@ where
             ticket: Ticket::default(),
             running: FuturesUnordered::new(),
             deadline: None,
-            timer: None,
-            timer_armed: false,
+            child_alarm: Alarm::default(),
             within: None,
             batch_timer: None,
             cut_after_first_pass: false,
@@ -275,7 +275,8 @@ where
 
     /// The next child to finish, without refilling its slot yet: for callers
     /// that may stop at this output (fail fast) and must not pull another
-    /// input first. Call [`refill`](Engine::refill) to go on.
+    /// input first. [`poll_fail_fast`](Engine::poll_fail_fast) refills
+    /// after a success.
     ///
     /// Returns `Pending` only when every running child is pending with its
     /// own wake-up arranged, the timers that matter are registered, and no
@@ -415,15 +416,8 @@ where
     /// Deadlines are stamped in admission order, so an armed timer already
     /// fires no later than any new child's deadline.
     fn arm_timer(&mut self, due: Instant, now: Instant) {
-        if self.timer_armed {
-            return;
-        }
-        let wait = due.saturating_duration_since(now);
-        match self.timer.as_mut() {
-            Some(timer) => timer.reset(wait),
-            None => self.timer = Some(Delay::new(wait)),
-        }
-        self.timer_armed = true;
+        self.child_alarm
+            .arm_unless_armed(due.saturating_duration_since(now));
     }
 
     /// Polls both timers and acts on those that fired. Returns whether that
@@ -461,14 +455,7 @@ where
     /// and re-arms for the next deadline. Returns whether any child was
     /// marked.
     fn poll_child_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        while self.timer_armed {
-            let Some(timer) = self.timer.as_mut() else {
-                return false;
-            };
-            if timer.poll_unpin(cx).is_pending() {
-                return false;
-            }
-            self.timer_armed = false;
+        while self.child_alarm.poll_rung(cx) {
             let now = Instant::now();
             let mut marked = false;
             let mut next_due: Option<Instant> = None;
@@ -535,8 +522,7 @@ where
     fn abandon(&mut self) -> Option<Payload> {
         self.ticket = Ticket::default();
         self.batch_timer = None;
-        self.timer = None;
-        self.timer_armed = false;
+        self.child_alarm.stop();
         if let Some(rate) = self.rate.as_mut() {
             rate.stop();
         }

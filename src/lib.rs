@@ -63,6 +63,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod alarm;
 mod as_completed;
 mod batch;
 mod bounded;

@@ -1,10 +1,9 @@
 //! A cap on how often a batch admits children: at most `max` starts in any
 //! window of `per`.
 
+use crate::alarm::Alarm;
 use crate::clock::Instant;
-use core::task::{Context, Poll};
-use futures::FutureExt;
-use futures_timer::Delay;
+use core::task::Context;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -22,8 +21,7 @@ pub(crate) struct Rate {
     /// When the last (at most `max`) children were admitted, oldest first.
     starts: VecDeque<Instant>,
     /// Armed for the moment the next start is allowed, while one waits.
-    timer: Option<Delay>,
-    timer_armed: bool,
+    alarm: Alarm,
 }
 
 impl Rate {
@@ -46,8 +44,7 @@ impl Rate {
             max,
             per,
             starts: VecDeque::with_capacity(max.min(1024)),
-            timer: None,
-            timer_armed: false,
+            alarm: Alarm::default(),
         }
     }
 
@@ -62,14 +59,7 @@ impl Rate {
         if now >= free_at {
             return true;
         }
-        if !self.timer_armed {
-            let wait = free_at - now;
-            match self.timer.as_mut() {
-                Some(timer) => timer.reset(wait),
-                None => self.timer = Some(Delay::new(wait)),
-            }
-            self.timer_armed = true;
-        }
+        self.alarm.arm_unless_armed(free_at - now);
         false
     }
 
@@ -83,19 +73,11 @@ impl Rate {
 
     /// Whether a start held back by [`allows`](Rate::allows) may go now.
     pub(crate) fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(timer) = self.timer.as_mut().filter(|_| self.timer_armed) else {
-            return false;
-        };
-        if timer.poll_unpin(cx) == Poll::Pending {
-            return false;
-        }
-        self.timer_armed = false;
-        true
+        self.alarm.poll_rung(cx)
     }
 
     /// Stops the timer: the batch admits nothing more.
     pub(crate) fn stop(&mut self) {
-        self.timer = None;
-        self.timer_armed = false;
+        self.alarm.stop();
     }
 }
