@@ -1,20 +1,21 @@
-//! The machinery under every adapter: lazy admission under a limit, children
-//! polled through one `FuturesUnordered`, one timer for all per-child
+//! The machinery under every adapter: lazy admission under a limit,
+//! children polled through one `FuturesUnordered` (or at admission, while
+//! they keep finishing on their first poll), one timer for all per-child
 //! deadlines and one for the batch's own deadline.
 
 use crate::alarm::Alarm;
 use crate::clock::Instant;
 use crate::done::Done;
 use crate::elapsed::Elapsed;
+use crate::home::Home;
 use crate::limit::Limit;
-use crate::limiter::Ticket;
+use crate::limiter::{Permit, Ticket};
 use crate::panicked::{Panicked, Payload};
 use crate::rate::Rate;
-use crate::slot::Slot;
+use crate::slot::{Settled, Slot};
 use crate::slow_poll::SlowPolled;
 use core::future::Future;
 use core::ops::Range;
-use core::pin::Pin;
 use core::task::{Context, Poll};
 use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -41,6 +42,20 @@ type OnEach<T> = Mutex<Box<dyn FnMut(usize, Done<'_, T>) + Send>>;
 
 /// Runs the children of one batch and yields them in completion order.
 ///
+/// Why a child's first poll happens at admission, outside the
+/// `FuturesUnordered`: in many batches most children are ready on that poll
+/// (a cache hit, a buffered read, a computation). Such a child costs no
+/// `FuturesUnordered` node (an `Arc` allocation, a queue push and a pass
+/// through its ready queue), no clock read and no timer: it is polled in a
+/// [`Home`] reused from an earlier child and its output is handed on at
+/// once. A child still pending moves into the `FuturesUnordered`, which
+/// owns its wake-ups from then on, without being polled again unless it
+/// was woken meanwhile (see [`Home`]).
+///
+/// A child finishing on its first poll while a slot is refilled after an
+/// output has been chosen is held and handed on next; outputs still leave
+/// in the order the children finished (see `held`).
+///
 /// Why one timer for the per-child deadlines: every child of a batch has the
 /// same deadline duration and children are admitted in input order, so
 /// deadlines fall due in admission order. The engine keeps one [`Delay`]
@@ -64,6 +79,22 @@ where
     /// This batch's place in a shared limiter's queue.
     ticket: Ticket,
     running: FuturesUnordered<Slot<I::Item>>,
+    /// Emptied homes, for the next children to move into.
+    homes: Vec<Home<I::Item>>,
+    /// An output waiting to be handed on: a child that finished on its
+    /// first poll while a slot was refilled after an output had been chosen,
+    /// or one that finished after it (they swap, so outputs leave in the
+    /// order the children finished: `try_gather` needs the first failure in
+    /// time). No child is admitted while an output is held, so a fail-fast
+    /// batch never pulls an input after a failure, and at most one output
+    /// ever waits here.
+    held: Option<Finished<<I::Item as Future>::Output>>,
+    /// Children that woke themselves during their first poll since the task
+    /// last returned `Pending`. Such a child asks to let others run before
+    /// it is polled again; `FuturesUnordered` yields to the executor after
+    /// two of those, and so does the engine for first polls. Without it a
+    /// batch of such children would run to its end in one turn of the task.
+    yielded: u8,
     deadline: Option<Duration>,
     /// Armed no later than the earliest pending per-child deadline.
     child_alarm: Alarm,
@@ -105,6 +136,9 @@ where
             limit: Limit::Unbounded,
             ticket: Ticket::default(),
             running: FuturesUnordered::new(),
+            homes: Vec::new(),
+            held: None,
+            yielded: 0,
             deadline: None,
             child_alarm: Alarm::default(),
             within: None,
@@ -243,6 +277,7 @@ where
             .as_ref()
             .map_or((0, Some(0)), Iterator::size_hint);
         let known = self.running.len()
+            + usize::from(self.held.is_some())
             + usize::from(self.parked.is_some())
             + self.cut_running.len()
             + self.cut_unstarted.len();
@@ -255,6 +290,7 @@ where
     /// True once every input has been admitted and every child has finished.
     pub(crate) fn is_done(&self) -> bool {
         self.source.is_none()
+            && self.held.is_none()
             && self.running.is_empty()
             && self.cut_running.is_empty()
             && self.cut_unstarted.is_empty()
@@ -268,9 +304,18 @@ where
     ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
         let finished = self.poll_finished(cx);
         if let Poll::Ready(Some(_)) = finished {
-            self.admit(cx);
+            self.refill(cx);
         }
         finished
+    }
+
+    /// Admits children into the slots freed so far, unless an output is
+    /// held (see `held`); a child that finishes on its first poll is held,
+    /// to be handed on at the next call.
+    fn refill(&mut self, cx: &mut Context<'_>) {
+        if self.held.is_none() {
+            self.held = self.admit(cx);
+        }
     }
 
     /// The next child to finish, without refilling its slot yet: for callers
@@ -296,39 +341,81 @@ where
             }
         }
         loop {
+            if self.yielded >= 2 {
+                // The children that yielded have woken the task already.
+                self.yielded = 0;
+                return Poll::Pending;
+            }
+            if self.poll_armed_timers(cx) {
+                continue;
+            }
+            // The running children first, every pass: a held output (or a
+            // stream of children ready on their first poll) must not keep a
+            // woken or timed-out child waiting.
+            if !self.running.is_empty() {
+                if let Poll::Ready(Some(settled)) = self.running.poll_next_unpin(cx) {
+                    let Settled {
+                        index,
+                        outcome,
+                        home,
+                    } = settled;
+                    self.homes.push(home);
+                    self.limit.child_finished();
+                    let mut finished = (index, outcome);
+                    if let Some(held) = self.held.as_mut() {
+                        // The held child finished first: it leaves first.
+                        std::mem::swap(held, &mut finished);
+                    }
+                    return Poll::Ready(Some(self.hand_on(finished)));
+                }
+            }
+            if let Some(finished) = self.held.take() {
+                return Poll::Ready(Some(self.hand_on(finished)));
+            }
             if let Some(index) = self
                 .cut_running
                 .pop_front()
                 .or_else(|| self.cut_unstarted.next())
             {
                 let finished = (index, Err(Lost::Elapsed(Elapsed::Batch)));
-                self.tell_on_each(&finished);
-                return Poll::Ready(Some(finished));
+                return Poll::Ready(Some(self.hand_on(finished)));
             }
-            if self.poll_armed_timers(cx) {
+            // Every running child is pending: admit more. Those still
+            // pending after their first poll have their wake-ups routed to
+            // this task until the `FuturesUnordered` takes them in.
+            if let Some(finished) = self.admit(cx) {
+                return Poll::Ready(Some(self.hand_on(finished)));
+            }
+            if self.source.is_none() && self.running.is_empty() {
+                return Poll::Ready(None);
+            }
+            // Nothing ready, or waiting for a shared permit.
+            if self.poll_timers(cx) {
                 continue;
             }
-            self.admit(cx);
-            match self.running.poll_next_unpin(cx) {
-                Poll::Ready(Some((_, Err(Lost::Panicked(panicked))))) if !self.catch_panics => {
-                    // The child's own panic is the one to report, not one
-                    // a sibling's destructor raised while being dropped.
-                    let _ = self.abandon();
-                    resume_unwind(panicked.into_payload());
-                }
-                Poll::Ready(Some(finished)) => {
-                    self.limit.child_finished();
-                    self.tell_on_each(&finished);
-                    return Poll::Ready(Some(finished));
-                }
-                Poll::Ready(None) if self.source.is_none() => return Poll::Ready(None),
-                // Nothing running (waiting for a shared permit) or nothing ready.
-                Poll::Ready(None) | Poll::Pending => {
-                    if self.poll_timers(cx) {
-                        continue;
-                    }
-                    return Poll::Pending;
-                }
+            self.yielded = 0;
+            return Poll::Pending;
+        }
+    }
+
+    /// Passes a finished child on: to the `on_each` hook, then to the caller.
+    ///
+    /// A child's panic is resumed here instead, after every sibling has
+    /// been dropped, unless panics are caught: the child's own panic is the
+    /// one to report, not one a sibling's destructor raised while being
+    /// dropped.
+    fn hand_on(
+        &mut self,
+        finished: Finished<<I::Item as Future>::Output>,
+    ) -> Finished<<I::Item as Future>::Output> {
+        match finished {
+            (_, Err(Lost::Panicked(panicked))) if !self.catch_panics => {
+                let _ = self.abandon();
+                resume_unwind(panicked.into_payload());
+            }
+            finished => {
+                self.tell_on_each(&finished);
+                finished
             }
         }
     }
@@ -349,17 +436,17 @@ where
         };
         let result = lift(result);
         if result.is_ok() {
-            self.admit(cx);
+            self.refill(cx);
         }
         Poll::Ready(Some((index, result)))
     }
 
-    /// Pulls inputs while a permit is free (and the rate allows), stamping
-    /// each with its deadline.
-    fn admit(&mut self, cx: &mut Context<'_>) {
-        // Read the clock at most once per call: children admitted together
-        // start their clocks together. (The rate still holds: it counts
-        // every start, whatever the clock said.)
+    /// Pulls inputs while a permit is free (and the rate allows) and gives
+    /// each its first poll. Returns the first child that finishes on that
+    /// poll: its slot is free again, and the caller hands it on.
+    fn admit(&mut self, cx: &mut Context<'_>) -> Option<Finished<<I::Item as Future>::Output>> {
+        // Read the clock for the rate at most once per call. (The rate still
+        // holds: it counts every start, whatever the clock said.)
         let mut now = None;
         while let Some(source) = self.source.as_mut() {
             if self.parked.is_none() && self.limit.queues() {
@@ -367,7 +454,7 @@ where
                     Some(child) => self.parked = Some(child),
                     None => {
                         self.source = None;
-                        return;
+                        return None;
                     }
                 }
             }
@@ -375,40 +462,84 @@ where
             // on a permit others could use.
             if let Some(rate) = self.rate.as_mut() {
                 if !rate.allows(*now.get_or_insert_with(Instant::now)) {
-                    return;
+                    return None;
                 }
             }
             let Poll::Ready(permit) = self.limit.poll_admit(&mut self.ticket, cx) else {
-                return;
+                return None;
             };
             let Some(child) = self.parked.take().or_else(|| source.next()) else {
                 self.source = None;
-                return;
+                // The permit, if any, goes back as it is dropped; an own
+                // limit's goes back to its spares.
+                self.limit.child_finished();
+                return None;
             };
             let index = self.admitted;
             self.admitted += 1;
             if let (Some(rate), Some(now)) = (self.rate.as_mut(), now) {
                 rate.started(now);
             }
-            // A zero deadline, the batch's or the child's, leaves the child
-            // its first poll and nothing more.
-            let (due, expired) = match self.deadline {
-                _ if self.cut_after_first_pass => (None, Some(Elapsed::Batch)),
-                None => (None, None),
-                Some(deadline) if deadline.is_zero() => (None, Some(Elapsed::Child)),
-                Some(deadline) => {
-                    let now = *now.get_or_insert_with(Instant::now);
-                    // A deadline too far away to represent never passes.
-                    let due = now.checked_add(deadline);
-                    if let Some(due) = due {
-                        self.arm_timer(due, now);
-                    }
-                    (due, None)
-                }
-            };
-            self.running
-                .push(Slot::new(child, index, due, expired, permit));
+            if let Some(finished) = self.start(child, index, permit, cx) {
+                return Some(finished);
+            }
         }
+        None
+    }
+
+    /// Moves an admitted child into a home and gives it its first poll:
+    /// returns it if that finished it. Otherwise it waits in the
+    /// `FuturesUnordered`, its deadline stamped.
+    ///
+    /// The deadline clock is read after that poll, and only if the child is
+    /// still pending: it is admitted and polled in one step, and one that
+    /// finishes there never needs the clock or the timer.
+    fn start(
+        &mut self,
+        child: I::Item,
+        index: usize,
+        permit: Option<Permit>,
+        cx: &mut Context<'_>,
+    ) -> Option<Finished<<I::Item as Future>::Output>> {
+        let mut home = self.homes.pop().unwrap_or_default();
+        home.move_in(child);
+        // A zero deadline, the batch's or the child's, leaves the child its
+        // first poll and nothing more.
+        let expired = match self.deadline {
+            _ if self.cut_after_first_pass => Some(Elapsed::Batch),
+            Some(deadline) if deadline.is_zero() => Some(Elapsed::Child),
+            _ => None,
+        };
+        let outcome = match (home.poll_first(), expired) {
+            (Poll::Ready(outcome), _) => outcome.map_err(Lost::Panicked),
+            (Poll::Pending, Some(elapsed)) => match home.evict() {
+                Ok(()) => Err(Lost::Elapsed(elapsed)),
+                Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
+            },
+            (Poll::Pending, None) => {
+                if home.wake_task_meanwhile(cx) {
+                    self.yielded = self.yielded.saturating_add(1);
+                }
+                let due = self.stamp_deadline();
+                self.running.push(Slot::new(home, index, due, permit));
+                return None;
+            }
+        };
+        self.homes.push(home);
+        drop(permit);
+        self.limit.child_finished();
+        Some((index, outcome))
+    }
+
+    /// The deadline of a child admitted now, with the timer armed for it.
+    /// `None` without a deadline, or with one too far away to represent
+    /// (it never passes).
+    fn stamp_deadline(&mut self) -> Option<Instant> {
+        let deadline = self.deadline?;
+        let now = Instant::now();
+        let due = now.checked_add(deadline)?;
+        self.arm_timer(due, now);
+        Some(due)
     }
 
     /// Makes sure the per-child timer fires no later than `due`.
@@ -459,7 +590,7 @@ where
             let now = Instant::now();
             let mut marked = false;
             let mut next_due: Option<Instant> = None;
-            for slot in Pin::new(&mut self.running).iter_pin_mut() {
+            for slot in self.running.iter_mut() {
                 match slot.pending_due() {
                     Some(due) if due <= now => {
                         slot.expire();
@@ -485,10 +616,7 @@ where
     /// Inputs never admitted are counted from the input's size hint when it
     /// is exact; they are not created.
     fn cut_off(&mut self) {
-        let mut running: Vec<usize> = Pin::new(&mut self.running)
-            .iter_pin_mut()
-            .map(|slot| slot.index())
-            .collect();
+        let mut running: Vec<usize> = self.running.iter().map(|slot| slot.index()).collect();
         running.sort_unstable();
         self.cut_running = running.into();
         let unstarted = usize::from(self.parked.is_some())
@@ -527,7 +655,7 @@ where
             rate.stop();
         }
         let mut first_panic = None;
-        for slot in Pin::new(&mut self.running).iter_pin_mut() {
+        for slot in self.running.iter_mut() {
             if let Err(payload) = slot.drop_child() {
                 first_panic.get_or_insert(payload);
             }

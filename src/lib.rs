@@ -75,6 +75,7 @@ mod elapsed;
 mod engine;
 mod ext;
 mod gather;
+mod home;
 mod input_order;
 mod limit;
 mod limiter;

@@ -3,6 +3,8 @@
 
 use core::any::Any;
 use core::fmt;
+use std::borrow::Cow;
+use std::sync::{Mutex, PoisonError};
 
 /// A child panicked; with [`catch_panics`](crate::FanoutExt::catch_panics)
 /// this takes its place in the output and its siblings run on.
@@ -25,8 +27,16 @@ use core::fmt;
 /// assert_eq!(out[2].as_ref().ok(), Some(&2));
 /// # });
 /// ```
+///
+/// `Panicked` is `Send` and `Sync` (so it converts into
+/// `Box<dyn Error + Send + Sync>`), although a panic's payload is only
+/// `Send`: the payload is kept behind a lock that is never taken, and its
+/// message is copied out when the panic is caught.
 pub struct Panicked {
-    payload: Payload,
+    message: Option<Cow<'static, str>>,
+    /// Reached only by value ([`into_payload`](Panicked::into_payload)), so
+    /// never locked; the `Mutex` is there to make `Panicked` `Sync`.
+    payload: Mutex<Payload>,
 }
 
 /// What a panic unwinds with.
@@ -34,14 +44,23 @@ pub(crate) type Payload = Box<dyn Any + Send + 'static>;
 
 impl Panicked {
     pub(crate) fn new(payload: Payload) -> Self {
-        Panicked { payload }
+        let message = match payload.downcast_ref::<&'static str>() {
+            Some(message) => Some(Cow::Borrowed(*message)),
+            None => payload
+                .downcast_ref::<String>()
+                .map(|message| Cow::Owned(message.clone())),
+        };
+        Panicked {
+            message,
+            payload: Mutex::new(payload),
+        }
     }
 
     /// Continues the panic. Used where a caught panic reaches a batch that
     /// was not asked to catch it (the engine resumes those itself, so this
     /// is a safety net rather than a path).
     pub(crate) fn resume(self) -> ! {
-        std::panic::resume_unwind(self.payload)
+        std::panic::resume_unwind(self.into_payload())
     }
 
     /// The panic's message, when its payload is a string (as it is for
@@ -55,10 +74,7 @@ impl Panicked {
     /// # });
     /// ```
     pub fn message(&self) -> Option<&str> {
-        self.payload
-            .downcast_ref::<&'static str>()
-            .copied()
-            .or_else(|| self.payload.downcast_ref::<String>().map(String::as_str))
+        self.message.as_deref()
     }
 
     /// The payload the child panicked with, for example to continue the
@@ -74,6 +90,8 @@ impl Panicked {
     /// ```
     pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
         self.payload
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -30,6 +30,8 @@ fn adapters_are_send_sync_and_unpin_when_their_children_are() {
     is_send::<fanout::Limiter>();
     is_sync::<fanout::Limiter>();
     is_send::<fanout::Panicked>();
+    // So it converts into `Box<dyn Error + Send + Sync>` (anyhow and the like).
+    is_sync::<fanout::Panicked>();
     is_send::<fanout::TryGather<Bounded<ResultSource>, u8, String>>();
     is_send::<fanout::AsCompleted<Deadline<Source>>>();
     is_send::<fanout::CatchPanics<Bounded<Source>>>();

@@ -47,7 +47,7 @@ on_every_executor! {
         futures::join!(busy, small);
         let log = log.lock().unwrap();
         let small_done_at = log.iter().rposition(|&name| name == 'b').unwrap();
-        assert!(small_done_at < 60, "the small batch finished only at position {small_done_at} of {}", log.len());
+        assert!(small_done_at < 60, "the small batch finished only at position {small_done_at} of {}: {}", log.len(), log.iter().collect::<String>());
         assert_eq!(limiter.available(), 2);
     }
 

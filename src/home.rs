@@ -1,0 +1,186 @@
+//! The pinned place a child lives in, reused from one child to the next.
+
+use crate::panicked::{Panicked, Payload};
+use core::future::Future;
+use core::pin::Pin;
+use core::sync::atomic::{AtomicBool, Ordering};
+use core::task::{Context, Poll, Waker};
+use futures::task::AtomicWaker;
+use pin_project_lite::pin_project;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::task::Wake;
+
+pin_project! {
+    #[project = OccupantProj]
+    #[project_replace = OccupantReplace]
+    enum Occupant<F> {
+        Running {
+            #[pin]
+            future: F,
+        },
+        Empty,
+    }
+}
+
+/// A heap cell a child is pinned in from its first poll until it is dropped.
+///
+/// Why a home of its own instead of living inside the `FuturesUnordered`
+/// node: the engine gives a child its first poll the moment it is admitted,
+/// and a child may not move once polled. Many children finish on that poll;
+/// in a home taken from the batch's spares they cost no allocation at all,
+/// and only those still pending move (as a pointer) into the
+/// `FuturesUnordered`. A child is dropped in place, so the emptied home can
+/// take the next one.
+///
+/// The first poll uses the home's own waker, not the task's: the
+/// `FuturesUnordered` polls every newly pushed future, and for a child that
+/// waits (I/O) that second poll would be wasted. The home's waker records
+/// whether the child was woken and forwards the wake-up: to the task while
+/// the child waits to be taken into the `FuturesUnordered`
+/// ([`wake_task_meanwhile`](Home::wake_task_meanwhile)), then to its slot
+/// there ([`hand_over_wake_up`](Home::hand_over_wake_up)), which polls the
+/// child only if it was woken.
+pub(crate) struct Home<F> {
+    occupant: Pin<Box<Occupant<F>>>,
+    first_wake: Arc<FirstWake>,
+    /// `first_wake` as a `Waker`, built once per home.
+    waker: Waker,
+    /// Whether `first_wake` forwards to a slot's waker, which must be
+    /// forgotten before the next child's first poll.
+    forwarding: bool,
+}
+
+/// What the home's waker does: remember the wake-up, and pass it on.
+#[derive(Default)]
+struct FirstWake {
+    woken: AtomicBool,
+    forward: AtomicWaker,
+}
+
+impl Wake for FirstWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.forward.wake();
+    }
+}
+
+impl<F> Default for Home<F> {
+    fn default() -> Self {
+        let first_wake = Arc::new(FirstWake::default());
+        Home {
+            occupant: Box::pin(Occupant::Empty),
+            waker: Waker::from(Arc::clone(&first_wake)),
+            first_wake,
+            forwarding: false,
+        }
+    }
+}
+
+impl<F: Future> Home<F> {
+    /// Moves a child into this empty home.
+    pub(crate) fn move_in(&mut self, child: F) {
+        debug_assert!(
+            matches!(*self.occupant, Occupant::Empty),
+            "a home took a second child"
+        );
+        // Dropping the `Empty` being replaced cannot panic.
+        self.occupant
+            .as_mut()
+            .set(Occupant::Running { future: child });
+    }
+
+    /// The child's first poll, with the home's waker (see [`Home`]).
+    pub(crate) fn poll_first(&mut self) -> Poll<Result<F::Output, Panicked>> {
+        if self.forwarding {
+            // A waker of the previous child may still fire: it reaches this
+            // child's slot at worst, as one spurious poll.
+            drop(self.first_wake.forward.take());
+            self.forwarding = false;
+        }
+        self.first_wake.woken.store(false, Ordering::Relaxed);
+        poll_in_place(&mut self.occupant, &mut Context::from_waker(&self.waker))
+    }
+
+    /// After a first poll that left the child pending: routes its wake-ups
+    /// to the task, until its slot takes them over. Returns whether the
+    /// child woke itself during that poll (asking to be polled again after
+    /// others have had a turn); the task has then been woken.
+    pub(crate) fn wake_task_meanwhile(&mut self, cx: &Context<'_>) -> bool {
+        if self.first_wake.woken.load(Ordering::Acquire) {
+            // Nothing to route: the slot will find the child woken.
+            cx.waker().wake_by_ref();
+            return true;
+        }
+        self.first_wake.forward.register(cx.waker());
+        self.forwarding = true;
+        // A wake-up between the check and the registration reached no one.
+        if self.first_wake.woken.load(Ordering::Acquire) {
+            cx.waker().wake_by_ref();
+        }
+        false
+    }
+
+    /// Routes the child's wake-ups since its first poll to `cx`'s waker,
+    /// and returns whether it has been woken since that poll (then it needs
+    /// polling now).
+    pub(crate) fn hand_over_wake_up(&mut self, cx: &Context<'_>) -> bool {
+        if self.first_wake.woken.swap(false, Ordering::AcqRel) {
+            // The child is polled now, and learns `cx`'s waker from that.
+            return true;
+        }
+        self.first_wake.forward.register(cx.waker());
+        self.forwarding = true;
+        // After registering: a wake-up that came first is seen here, one
+        // that comes later reaches `cx`'s waker.
+        self.first_wake.woken.swap(false, Ordering::AcqRel)
+    }
+
+    /// Polls the child, catching a panic. Once the child has an outcome its
+    /// future is dropped in place, so the home is empty again: a panic in
+    /// that destructor is the child's outcome unless its poll panicked
+    /// first (the first panic is the one to report).
+    pub(crate) fn poll_child(&mut self, cx: &mut Context<'_>) -> Poll<Result<F::Output, Panicked>> {
+        poll_in_place(&mut self.occupant, cx)
+    }
+}
+
+impl<F> Home<F> {
+    /// Drops the child, if there is one, in place: a panic in its
+    /// destructor is caught and returned, never unwound through the
+    /// engine's bookkeeping.
+    pub(crate) fn evict(&mut self) -> Result<(), Payload> {
+        evict_in_place(&mut self.occupant)
+    }
+}
+
+/// [`Home::poll_child`], on the occupant alone (so the home's own waker can
+/// be borrowed alongside).
+fn poll_in_place<F: Future>(
+    occupant: &mut Pin<Box<Occupant<F>>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, Panicked>> {
+    let OccupantProj::Running { future } = occupant.as_mut().project() else {
+        unreachable!("fanout: an empty home was polled");
+    };
+    let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Pending) => return Poll::Pending,
+        Ok(Poll::Ready(output)) => Ok(output),
+        Err(payload) => Err(Panicked::new(payload)),
+    };
+    Poll::Ready(match (evict_in_place(occupant), outcome) {
+        (Err(payload), Ok(_)) => Err(Panicked::new(payload)),
+        (_, outcome) => outcome,
+    })
+}
+
+fn evict_in_place<F>(occupant: &mut Pin<Box<Occupant<F>>>) -> Result<(), Payload> {
+    let occupant = occupant.as_mut();
+    catch_unwind(AssertUnwindSafe(|| {
+        occupant.project_replace(Occupant::Empty);
+    }))
+}
