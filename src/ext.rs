@@ -312,8 +312,11 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// ready then time out. A deadline too far away to represent (such as
     /// [`Duration::MAX`]) never passes.
     ///
-    /// One timer serves the whole batch, whatever its size; a child that
-    /// finishes before its deadline costs no timer work.
+    /// Each child gets its first poll the moment it is admitted, and its
+    /// clock is read right after that poll, only if it is still pending: a
+    /// child that finishes on its first poll never touches the clock or the
+    /// timer. One timer serves the whole batch, whatever its size; a child
+    /// that finishes before its deadline costs no timer work.
     ///
     /// # Examples
     ///
