@@ -28,8 +28,9 @@
 //! | `Semaphore(n)` taken in each task | [`.bounded(n)`](FanoutExt::bounded): at most n children exist and run at once |
 //! | `asyncio.timeout(t)` in each task | [`.with_deadline(t)`](FanoutExt::with_deadline): per child, clock starts at admission |
 //!
-//! Every child is polled by the task that awaits the chain, through one
-//! `FuturesUnordered`; nothing is spawned and no runtime is assumed. The
+//! Every child is polled by the task that awaits the chain: first as it is
+//! admitted, then, if it has to wait, through one `FuturesUnordered`;
+//! nothing is spawned and no runtime is assumed. The
 //! flip side is asyncio's cardinal rule: a child that blocks the thread
 //! (a `std::thread::sleep`, a heavy loop) stalls every sibling. Spawn such
 //! work on a thread pool, or spawn tasks instead when work must outlive the

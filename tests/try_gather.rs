@@ -105,3 +105,36 @@ on_every_executor! {
         assert_eq!(none.try_gather().await, Ok(vec![]));
     }
 }
+
+#[test]
+fn a_failure_on_a_first_poll_is_not_overtaken_by_one_found_after_it() {
+    // Input 2 fails on its first poll, in the refill after input 0's
+    // success, while input 1's failure is ready but not yet polled: input 2
+    // failed first, so its error is the one handed out.
+    use futures::channel::oneshot;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    type Child = Pin<Box<dyn Future<Output = Result<u32, &'static str>> + Send>>;
+    let (succeed, succeeded) = oneshot::channel::<()>();
+    let (fail_later, failed_later) = oneshot::channel::<()>();
+    let children: Vec<Child> = vec![
+        Box::pin(async move {
+            succeeded.await.unwrap();
+            Ok(0)
+        }),
+        Box::pin(async move {
+            failed_later.await.unwrap();
+            Err("found after it")
+        }),
+        Box::pin(async { Err("first in time") }),
+    ];
+    let mut batch = std::pin::pin!(children.bounded(2).try_gather());
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    assert!(batch.as_mut().poll(&mut cx).is_pending());
+    succeed.send(()).unwrap();
+    fail_later.send(()).unwrap();
+    assert_eq!(
+        batch.as_mut().poll(&mut cx),
+        Poll::Ready(Err("first in time"))
+    );
+}
