@@ -1,7 +1,7 @@
-//! The machinery under every adapter: lazy admission under a limit,
-//! children polled through one `FuturesUnordered` (or at admission, while
-//! they keep finishing on their first poll), one timer for all per-child
-//! deadlines and one for the batch's own deadline.
+//! The machinery under every adapter: lazy admission under a limit, each
+//! child's first poll at admission, the children still pending polled
+//! through one `FuturesUnordered`, one timer for all per-child deadlines and
+//! one for the batch's own deadline.
 
 use crate::alarm::Alarm;
 use crate::clock::Instant;
