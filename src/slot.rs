@@ -42,8 +42,9 @@ pub(crate) struct Slot<F> {
     due: Option<Instant>,
     /// Set when the deadline passed.
     expired: bool,
-    /// Whether the child's wake-ups still go to the task, as they did after
-    /// its first poll at admission (see [`Home`]).
+    /// Whether `FuturesUnordered` has polled the slot yet. Until it has,
+    /// the child's wake-ups go to the task, as they did after its first
+    /// poll at admission (see [`Home`]).
     taken_in: bool,
     /// The waker `FuturesUnordered` gave this slot, kept from its first
     /// `Pending` so the engine can have an expired slot polled once more.
