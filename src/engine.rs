@@ -515,7 +515,15 @@ where
         permit: Option<Permit>,
         cx: &mut Context<'_>,
     ) -> Option<Finished<<I::Item as Future>::Output>> {
-        let mut home = self.homes.pop().unwrap_or_default();
+        // The child moves into the spare home on top of the stack, which
+        // stays there unless the child is still pending after its first
+        // poll: a child that finishes at once never moves a home.
+        if self.homes.is_empty() {
+            self.homes.push(Home::default());
+        }
+        let Some(home) = self.homes.last_mut() else {
+            unreachable!("a spare home was just made sure of")
+        };
         home.move_in(child);
         // A zero deadline, the batch's or the child's, leaves the child its
         // first poll and nothing more.
@@ -534,12 +542,14 @@ where
                 if home.wake_task_meanwhile(cx) {
                     self.yielded = self.yielded.saturating_add(1);
                 }
+                let Some(home) = self.homes.pop() else {
+                    unreachable!("the child's home is on top of the stack")
+                };
                 let due = self.stamp_deadline();
                 self.running.push(Slot::new(home, index, due, permit));
                 return None;
             }
         };
-        self.homes.push(home);
         drop(permit);
         self.limit.child_finished();
         Some((index, outcome))

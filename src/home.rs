@@ -42,13 +42,23 @@ pin_project! {
 /// there ([`hand_over_wake_up`](Home::hand_over_wake_up)), which polls the
 /// child only if it was woken.
 pub(crate) struct Home<F> {
-    occupant: Pin<Box<Occupant<F>>>,
-    first_wake: Arc<FirstWake>,
-    /// `first_wake` as a `Waker`, built once per home.
-    waker: Waker,
-    /// Whether `first_wake` forwards to a slot's waker, which must be
-    /// forgotten before the next child's first poll.
-    forwarding: bool,
+    /// One pointer: a home is moved with its child's slot into and out of
+    /// the `FuturesUnordered`, and a narrow one moves in a register.
+    place: Pin<Box<Place<F>>>,
+}
+
+pin_project! {
+    /// A home's heap cell: the child, and the waker of its first poll.
+    struct Place<F> {
+        first_wake: Arc<FirstWake>,
+        // `first_wake` as a `Waker`, built once per home.
+        waker: Waker,
+        // Whether `first_wake` forwards to a slot's waker, which must be
+        // forgotten before the next child's first poll.
+        forwarding: bool,
+        #[pin]
+        occupant: Occupant<F>,
+    }
 }
 
 /// What the home's waker does: remember the wake-up, and pass it on.
@@ -73,10 +83,12 @@ impl<F> Default for Home<F> {
     fn default() -> Self {
         let first_wake = Arc::new(FirstWake::default());
         Home {
-            occupant: Box::pin(Occupant::Empty),
-            waker: Waker::from(Arc::clone(&first_wake)),
-            first_wake,
-            forwarding: false,
+            place: Box::pin(Place {
+                waker: Waker::from(Arc::clone(&first_wake)),
+                first_wake,
+                forwarding: false,
+                occupant: Occupant::Empty,
+            }),
         }
     }
 }
@@ -84,26 +96,26 @@ impl<F> Default for Home<F> {
 impl<F: Future> Home<F> {
     /// Moves a child into this empty home.
     pub(crate) fn move_in(&mut self, child: F) {
+        let mut occupant = self.place.as_mut().project().occupant;
         debug_assert!(
-            matches!(*self.occupant, Occupant::Empty),
+            matches!(*occupant, Occupant::Empty),
             "a home took a second child"
         );
         // Dropping the `Empty` being replaced cannot panic.
-        self.occupant
-            .as_mut()
-            .set(Occupant::Running { future: child });
+        occupant.set(Occupant::Running { future: child });
     }
 
     /// The child's first poll, with the home's waker (see [`Home`]).
     pub(crate) fn poll_first(&mut self) -> Poll<Result<F::Output, Panicked>> {
-        if self.forwarding {
+        let place = self.place.as_mut().project();
+        if *place.forwarding {
             // A waker of the previous child may still fire: it reaches this
             // child's slot at worst, as one spurious poll.
-            drop(self.first_wake.forward.take());
-            self.forwarding = false;
+            drop(place.first_wake.forward.take());
+            *place.forwarding = false;
         }
-        self.first_wake.woken.store(false, Ordering::Relaxed);
-        poll_in_place(&mut self.occupant, &mut Context::from_waker(&self.waker))
+        place.first_wake.woken.store(false, Ordering::Relaxed);
+        poll_in_place(place.occupant, &mut Context::from_waker(place.waker))
     }
 
     /// After a first poll that left the child pending: routes its wake-ups
@@ -111,15 +123,16 @@ impl<F: Future> Home<F> {
     /// child woke itself during that poll (asking to be polled again after
     /// others have had a turn); the task has then been woken.
     pub(crate) fn wake_task_meanwhile(&mut self, cx: &Context<'_>) -> bool {
-        if self.first_wake.woken.load(Ordering::Acquire) {
+        let place = self.place.as_mut().project();
+        if place.first_wake.woken.load(Ordering::Acquire) {
             // Nothing to route: the slot will find the child woken.
             cx.waker().wake_by_ref();
             return true;
         }
-        self.first_wake.forward.register(cx.waker());
-        self.forwarding = true;
+        place.first_wake.forward.register(cx.waker());
+        *place.forwarding = true;
         // A wake-up between the check and the registration reached no one.
-        if self.first_wake.woken.load(Ordering::Acquire) {
+        if place.first_wake.woken.load(Ordering::Acquire) {
             cx.waker().wake_by_ref();
         }
         false
@@ -129,15 +142,16 @@ impl<F: Future> Home<F> {
     /// and returns whether it has been woken since that poll (then it needs
     /// polling now).
     pub(crate) fn hand_over_wake_up(&mut self, cx: &Context<'_>) -> bool {
-        if self.first_wake.woken.swap(false, Ordering::AcqRel) {
+        let place = self.place.as_mut().project();
+        if place.first_wake.woken.swap(false, Ordering::AcqRel) {
             // The child is polled now, and learns `cx`'s waker from that.
             return true;
         }
-        self.first_wake.forward.register(cx.waker());
-        self.forwarding = true;
+        place.first_wake.forward.register(cx.waker());
+        *place.forwarding = true;
         // After registering: a wake-up that came first is seen here, one
         // that comes later reaches `cx`'s waker.
-        self.first_wake.woken.swap(false, Ordering::AcqRel)
+        place.first_wake.woken.swap(false, Ordering::AcqRel)
     }
 
     /// Polls the child, catching a panic. Once the child has an outcome its
@@ -145,7 +159,7 @@ impl<F: Future> Home<F> {
     /// that destructor is the child's outcome unless its poll panicked
     /// first (the first panic is the one to report).
     pub(crate) fn poll_child(&mut self, cx: &mut Context<'_>) -> Poll<Result<F::Output, Panicked>> {
-        poll_in_place(&mut self.occupant, cx)
+        poll_in_place(self.place.as_mut().project().occupant, cx)
     }
 }
 
@@ -154,14 +168,14 @@ impl<F> Home<F> {
     /// destructor is caught and returned, never unwound through the
     /// engine's bookkeeping.
     pub(crate) fn evict(&mut self) -> Result<(), Payload> {
-        evict_in_place(&mut self.occupant)
+        evict_in_place(self.place.as_mut().project().occupant)
     }
 }
 
 /// [`Home::poll_child`], on the occupant alone (so the home's own waker can
 /// be borrowed alongside).
 fn poll_in_place<F: Future>(
-    occupant: &mut Pin<Box<Occupant<F>>>,
+    mut occupant: Pin<&mut Occupant<F>>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<F::Output, Panicked>> {
     let OccupantProj::Running { future } = occupant.as_mut().project() else {
@@ -178,8 +192,7 @@ fn poll_in_place<F: Future>(
     })
 }
 
-fn evict_in_place<F>(occupant: &mut Pin<Box<Occupant<F>>>) -> Result<(), Payload> {
-    let occupant = occupant.as_mut();
+fn evict_in_place<F>(occupant: Pin<&mut Occupant<F>>) -> Result<(), Payload> {
     catch_unwind(AssertUnwindSafe(|| {
         occupant.project_replace(Occupant::Empty);
     }))

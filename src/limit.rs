@@ -62,6 +62,7 @@ impl Limit {
     /// Whether waiting for a permit puts the batch in a queue that others
     /// wait behind: then the engine pulls the next input first, so that a
     /// batch with no input left never queues.
+    #[inline]
     pub(crate) fn queues(&self) -> bool {
         matches!(self, Limit::Shared(_))
     }
@@ -73,6 +74,7 @@ impl Limit {
     /// its permits are out with this batch's running children, and the batch
     /// is polled again when one of them finishes. A shared limit queues
     /// `ticket` and wakes the task when a permit is handed to it.
+    #[inline]
     pub(crate) fn poll_admit(
         &mut self,
         ticket: &mut Ticket,
@@ -105,6 +107,7 @@ impl Limit {
     /// A child of this batch is done: an own limit keeps its permit for the
     /// next input. (A shared limit gets it back when the child's `Permit` is
     /// dropped.)
+    #[inline]
     pub(crate) fn child_finished(&mut self) {
         if let Limit::Own { spare, .. } = self {
             *spare += 1;

@@ -215,23 +215,37 @@ impl Drop for Ticket {
 
 /// One child's permit of a shared limiter: handed to the longest waiting
 /// batch, or returned to the limiter, when the child is dropped.
+///
+/// Boxed: every admitted child carries an `Option<Permit>`, and most
+/// batches have limits of their own, so it is almost always `None`. One
+/// pointer wide, that `None` costs nothing to move or drop; the allocation
+/// falls only on children of shared limiters, whose admission takes a lock
+/// anyway.
 pub(crate) struct Permit {
+    /// Held, never read: dropping it hands the permit on.
+    _handover: Box<Handover>,
+}
+
+/// What a [`Permit`] holds: the semaphore's guard and where to hand it.
+struct Handover {
     guard: Option<SemaphoreGuardArc>,
-    handover: Option<Arc<Shared>>,
+    shared: Option<Arc<Shared>>,
 }
 
 impl Permit {
     fn shared(guard: SemaphoreGuardArc, shared: Arc<Shared>) -> Self {
         Permit {
-            guard: Some(guard),
-            handover: Some(shared),
+            _handover: Box::new(Handover {
+                guard: Some(guard),
+                shared: Some(shared),
+            }),
         }
     }
 }
 
-impl Drop for Permit {
+impl Drop for Handover {
     fn drop(&mut self) {
-        if let (Some(guard), Some(shared)) = (self.guard.take(), self.handover.take()) {
+        if let (Some(guard), Some(shared)) = (self.guard.take(), self.shared.take()) {
             shared.release(guard);
         }
     }

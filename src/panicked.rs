@@ -33,6 +33,15 @@ use std::sync::{Mutex, PoisonError};
 /// `Send`: the payload is kept behind a lock that is never taken, and its
 /// message is copied out when the panic is caught.
 pub struct Panicked {
+    /// Boxed so that a `Panicked` is one pointer wide: every child's outcome
+    /// is a `Result` with it (or with a type holding it) on the error side,
+    /// and a wide error would make every output that the engine moves
+    /// wider, whether or not anything panicked.
+    caught: Box<Caught>,
+}
+
+/// What [`Panicked`] keeps of a panic.
+struct Caught {
     message: Option<Cow<'static, str>>,
     /// Reached only by value ([`into_payload`](Panicked::into_payload)), so
     /// never locked; the `Mutex` is there to make `Panicked` `Sync`.
@@ -51,8 +60,10 @@ impl Panicked {
                 .map(|message| Cow::Owned(message.clone())),
         };
         Panicked {
-            message,
-            payload: Mutex::new(payload),
+            caught: Box::new(Caught {
+                message,
+                payload: Mutex::new(payload),
+            }),
         }
     }
 
@@ -74,7 +85,7 @@ impl Panicked {
     /// # });
     /// ```
     pub fn message(&self) -> Option<&str> {
-        self.message.as_deref()
+        self.caught.message.as_deref()
     }
 
     /// The payload the child panicked with, for example to continue the
@@ -89,7 +100,8 @@ impl Panicked {
     /// # });
     /// ```
     pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
-        self.payload
+        self.caught
+            .payload
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
     }
