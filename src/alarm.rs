@@ -18,14 +18,16 @@ pub(crate) struct Alarm {
 }
 
 impl Alarm {
-    /// Arms the alarm to ring after `wait`, unless it is armed already.
-    pub(crate) fn arm_unless_armed(&mut self, wait: Duration) {
+    /// Arms the alarm to ring after `wait()`, unless it is armed already.
+    /// `wait` is only called to arm: every waiting child asks, and the
+    /// alarm is almost always armed by then.
+    pub(crate) fn arm_unless_armed(&mut self, wait: impl FnOnce() -> Duration) {
         if self.armed {
             return;
         }
         match self.delay.as_mut() {
-            Some(delay) => delay.reset(wait),
-            None => self.delay = Some(Delay::new(wait)),
+            Some(delay) => delay.reset(wait()),
+            None => self.delay = Some(Delay::new(wait())),
         }
         self.armed = true;
     }

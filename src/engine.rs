@@ -572,7 +572,7 @@ where
     /// fires no later than any new child's deadline.
     fn arm_timer(&mut self, due: Instant, now: Instant) {
         self.child_alarm
-            .arm_unless_armed(due.saturating_duration_since(now));
+            .arm_unless_armed(|| due.saturating_duration_since(now));
     }
 
     /// Polls both timers and acts on those that fired. Returns whether that

@@ -59,7 +59,7 @@ impl Rate {
         if now >= free_at {
             return true;
         }
-        self.alarm.arm_unless_armed(free_at - now);
+        self.alarm.arm_unless_armed(|| free_at - now);
         false
     }
 
