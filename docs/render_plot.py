@@ -49,7 +49,7 @@ def render(figures, out, bound=100):
     ax.invert_yaxis()
     ax.set_xlabel("ns per child (lower is better)")
     ax.set_title(f"10^6 children, bound {bound}, futures::executor::block_on (tokio: its own runtime)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper right")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
