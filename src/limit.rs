@@ -74,6 +74,9 @@ impl Limit {
     /// its permits are out with this batch's running children, and the batch
     /// is polled again when one of them finishes. A shared limit queues
     /// `ticket` and wakes the task when a permit is handed to it.
+    // Inlined, like `queues` and `child_finished`: each runs once per
+    // child from the engine, which is generic and so compiled in the
+    // user's crate, where a plain function of this one stays a call.
     #[inline]
     pub(crate) fn poll_admit(
         &mut self,
