@@ -1,6 +1,7 @@
 //! `Gather`: every output of a batch, in input order.
 
 use crate::input_order::InputOrder;
+use crate::poison::Poison;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -23,6 +24,7 @@ pin_project! {
         batch: S,
         // `None` once the `Vec` has been handed out.
         outputs: Option<InputOrder<T>>,
+        poison: Poison,
     }
 }
 
@@ -31,10 +33,12 @@ where
     S: Stream<Item = (usize, T)>,
 {
     pub(crate) fn new(batch: S) -> Self {
-        let capacity = batch.size_hint().0;
+        // Not sized from the batch's size hint: an endless input's is
+        // `usize::MAX`, and a hint is no promise anyway.
         Gather {
             batch,
-            outputs: Some(InputOrder::with_capacity(capacity)),
+            outputs: Some(InputOrder::new()),
+            poison: Poison::default(),
         }
     }
 }
@@ -47,22 +51,25 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let outputs = this
-            .outputs
-            .as_mut()
-            .expect("`Gather` polled after it completed");
-        for _ in 0..OUTPUTS_PER_POLL {
-            match ready!(this.batch.as_mut().poll_next(cx)) {
-                Some((index, output)) => outputs.insert(index, output),
-                None => {
-                    let outputs = this.outputs.take().map(InputOrder::into_vec);
-                    return Poll::Ready(outputs.unwrap_or_default());
+        this.poison.guard("Gather", || {
+            let outputs = this
+                .outputs
+                .as_mut()
+                .expect("`Gather` polled after it completed");
+            for _ in 0..OUTPUTS_PER_POLL {
+                match ready!(this.batch.as_mut().poll_next(cx)) {
+                    Some((index, output)) => outputs.insert(index, output),
+                    None => {
+                        let outputs = this.outputs.take().map(InputOrder::into_vec);
+                        return Poll::Ready(outputs.unwrap_or_default());
+                    }
                 }
             }
-        }
-        // Budget spent: let the executor run something else, then continue.
-        cx.waker().wake_by_ref();
-        Poll::Pending
+            // Budget spent: let the executor run something else, then
+            // continue.
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
     }
 }
 

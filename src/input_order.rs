@@ -17,9 +17,9 @@ pub(crate) struct InputOrder<T> {
 }
 
 impl<T> InputOrder<T> {
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
+    pub(crate) fn new() -> Self {
         InputOrder {
-            in_order: Vec::with_capacity(capacity),
+            in_order: Vec::new(),
             early: VecDeque::new(),
         }
     }

@@ -81,6 +81,7 @@ mod input_order;
 mod limit;
 mod limiter;
 mod panicked;
+mod poison;
 mod rate;
 mod report;
 mod slot;

@@ -6,6 +6,7 @@ use crate::elapsed::Elapsed;
 use crate::engine::Lost;
 use crate::gather::OUTPUTS_PER_POLL;
 use crate::panicked::Panicked;
+use crate::poison::Poison;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -177,6 +178,7 @@ pin_project! {
         batch: S,
         // `None` once the report has been handed out.
         report: Option<Report<T, E>>,
+        poison: Poison,
     }
 }
 
@@ -185,6 +187,7 @@ impl<S, T, E> Reporting<S, T, E> {
         Reporting {
             batch,
             report: Some(Report::new()),
+            poison: Poison::default(),
         }
     }
 }
@@ -194,22 +197,26 @@ impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<T, E>> {
         let mut this = self.project();
-        let report = this
-            .report
-            .as_mut()
-            .expect("`Reporting` polled after it completed");
-        for _ in 0..OUTPUTS_PER_POLL {
-            match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
-                Some((index, outcome)) => report.add(index, outcome),
-                None => {
-                    let mut report = this.report.take().unwrap_or_else(Report::new);
-                    report.sort();
-                    return Poll::Ready(report);
+        this.poison.guard("Reporting", || {
+            let report = this
+                .report
+                .as_mut()
+                .expect("`Reporting` polled after it completed");
+            for _ in 0..OUTPUTS_PER_POLL {
+                match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
+                    Some((index, outcome)) => report.add(index, outcome),
+                    None => {
+                        let mut report = this.report.take().unwrap_or_else(Report::new);
+                        report.sort();
+                        return Poll::Ready(report);
+                    }
                 }
             }
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
+            // Budget spent: let the executor run something else, then
+            // continue.
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
     }
 }
 

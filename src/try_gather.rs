@@ -3,6 +3,7 @@
 use crate::batch::FailFast;
 use crate::gather::OUTPUTS_PER_POLL;
 use crate::input_order::InputOrder;
+use crate::poison::Poison;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -20,16 +21,18 @@ pin_project! {
         #[pin]
         batch: Option<S>,
         outputs: Option<InputOrder<T>>,
+        poison: Poison,
         _error: core::marker::PhantomData<fn() -> E>,
     }
 }
 
 impl<S: FailFast<T, E>, T, E> TryGather<S, T, E> {
     pub(crate) fn new(batch: S) -> Self {
-        let capacity = batch.size_hint().0;
+        // Not sized from the size hint: see `Gather::new`.
         TryGather {
             batch: Some(batch),
-            outputs: Some(InputOrder::with_capacity(capacity)),
+            outputs: Some(InputOrder::new()),
+            poison: Poison::default(),
             _error: core::marker::PhantomData,
         }
     }
@@ -40,30 +43,34 @@ impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let outputs = this
-            .outputs
-            .as_mut()
-            .expect("`TryGather` polled after it completed");
-        let Some(mut batch) = this.batch.as_mut().as_pin_mut() else {
-            unreachable!("the batch is only dropped when the future completes")
-        };
-        for _ in 0..OUTPUTS_PER_POLL {
-            match ready!(batch.as_mut().poll_next_result(cx)) {
-                Some((index, Ok(output))) => outputs.insert(index, output),
-                Some((_, Err(error))) => {
-                    this.batch.set(None);
-                    *this.outputs = None;
-                    return Poll::Ready(Err(error));
-                }
-                None => {
-                    this.batch.set(None);
-                    let outputs = this.outputs.take().map(InputOrder::into_vec);
-                    return Poll::Ready(Ok(outputs.unwrap_or_default()));
+        this.poison.guard("TryGather", || {
+            let outputs = this
+                .outputs
+                .as_mut()
+                .expect("`TryGather` polled after it completed");
+            let Some(mut batch) = this.batch.as_mut().as_pin_mut() else {
+                unreachable!("the batch is only dropped when the future completes")
+            };
+            for _ in 0..OUTPUTS_PER_POLL {
+                match ready!(batch.as_mut().poll_next_result(cx)) {
+                    Some((index, Ok(output))) => outputs.insert(index, output),
+                    Some((_, Err(error))) => {
+                        this.batch.set(None);
+                        *this.outputs = None;
+                        return Poll::Ready(Err(error));
+                    }
+                    None => {
+                        this.batch.set(None);
+                        let outputs = this.outputs.take().map(InputOrder::into_vec);
+                        return Poll::Ready(Ok(outputs.unwrap_or_default()));
+                    }
                 }
             }
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
+            // Budget spent: let the executor run something else, then
+            // continue.
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
     }
 }
 
