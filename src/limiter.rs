@@ -17,9 +17,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 ///
 /// Permits are handed over in first-come, first-served order: a permit
 /// freed while batches are waiting goes to the one that has waited longest,
-/// never to the batch that freed it. So two busy batches under one limiter
-/// take turns instead of one starving the other, even when both are awaited
-/// in the same task.
+/// and never back to the batch that freed it while another batch waits. So
+/// busy batches under one limiter take turns (with `Limiter::new(1)` and
+/// two batches, their children start `a b a b ...`) instead of one starving
+/// the others, even when all are awaited in the same task.
+///
+/// A batch asks for a permit only when it has an input to admit, and
+/// creates that input only once the permit is held: k batches under a
+/// limiter of n hold at most n children between them.
 ///
 /// # Futurelock
 ///
@@ -60,7 +65,7 @@ struct Shared {
     waiting: Mutex<VecDeque<Arc<Waiter>>>,
 }
 
-/// One batch's place in the queue.
+/// One batch, as the limiter knows it.
 #[derive(Default)]
 struct Waiter {
     state: Mutex<WaiterState>,
@@ -68,6 +73,9 @@ struct Waiter {
 
 #[derive(Default)]
 struct WaiterState {
+    /// In the queue, waiting for a permit.
+    queued: bool,
+    /// A permit given to this batch that it has not taken yet.
     handed: Option<SemaphoreGuardArc>,
     waker: Option<Waker>,
 }
@@ -117,47 +125,67 @@ impl Limiter {
     }
 
     /// Takes a permit, or queues `ticket` for the next free one.
+    ///
+    /// Called only when the batch has an input to admit with it: a batch in
+    /// the queue is owed a permit, and one it cannot use is handed on.
     pub(crate) fn poll_acquire(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Permit> {
-        if let Some(waiter) = &ticket.waiter {
-            let mut state = lock(&waiter.state);
-            return match state.handed.take() {
-                Some(guard) => {
-                    drop(state);
-                    ticket.waiter = None;
-                    Poll::Ready(Permit::shared(guard, self.shared.clone()))
+        let batch = Arc::clone(
+            ticket
+                .batch
+                .get_or_insert_with(|| Arc::new(Waiter::default())),
+        );
+        {
+            let mut state = lock(&batch.state);
+            if let Some(guard) = state.handed.take() {
+                state.queued = false;
+                drop(state);
+                return Poll::Ready(Permit::shared(guard, self.shared.clone(), batch));
+            }
+            if state.queued {
+                if !state
+                    .waker
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(cx.waker()))
+                {
+                    state.waker = Some(cx.waker().clone());
                 }
-                None => {
-                    if !state
-                        .waker
-                        .as_ref()
-                        .is_some_and(|w| w.will_wake(cx.waker()))
-                    {
-                        state.waker = Some(cx.waker().clone());
-                    }
-                    Poll::Pending
-                }
-            };
+                return Poll::Pending;
+            }
         }
         let mut waiting = lock(&self.shared.waiting);
         if waiting.is_empty() {
             if let Some(guard) = self.shared.semaphore.try_acquire_arc() {
-                return Poll::Ready(Permit::shared(guard, self.shared.clone()));
+                return Poll::Ready(Permit::shared(guard, self.shared.clone(), batch));
             }
         }
-        let waiter = Arc::new(Waiter::default());
-        lock(&waiter.state).waker = Some(cx.waker().clone());
-        waiting.push_back(waiter.clone());
-        ticket.waiter = Some(waiter);
+        {
+            let mut state = lock(&batch.state);
+            state.queued = true;
+            state.waker = Some(cx.waker().clone());
+        }
+        waiting.push_back(Arc::clone(&batch));
         ticket.limiter = Some(self.shared.clone());
         Poll::Pending
     }
 }
 
 impl Shared {
-    /// Gives a freed permit to the longest waiting batch, or back to the
-    /// semaphore when nobody waits.
-    fn release(&self, guard: SemaphoreGuardArc) {
+    /// Gives a permit freed by a child of `from` to the batch that has
+    /// waited longest, or back to the semaphore when nobody waits.
+    ///
+    /// `from` gives way first: if it is waiting too (it queued for its next
+    /// permit while its child still held this one), it moves behind every
+    /// other waiting batch. Otherwise a batch that queues early would take
+    /// back each permit it frees, and busy batches would not take turns.
+    fn release(&self, guard: SemaphoreGuardArc, from: Option<&Arc<Waiter>>) {
         let mut waiting = lock(&self.waiting);
+        if let Some(from) = from.filter(|_| waiting.len() > 1) {
+            if let Some(place) = waiting.iter().position(|queued| Arc::ptr_eq(queued, from)) {
+                if let Some(from) = waiting.remove(place) {
+                    waiting.push_back(from);
+                }
+            }
+        }
         let waker = match waiting.pop_front() {
             Some(waiter) => {
                 let mut state = lock(&waiter.state);
@@ -188,27 +216,35 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A batch's claim on the next free permit of a shared [`Limiter`].
+/// A batch's place with a shared [`Limiter`]: who it is, and whether it
+/// waits in the queue for the next free permit.
 ///
 /// Dropping it while it waits leaves the queue; dropping it after a permit
 /// was handed over passes that permit on.
 #[derive(Default)]
 pub(crate) struct Ticket {
-    waiter: Option<Arc<Waiter>>,
+    /// Made at the batch's first request and kept: the permits its children
+    /// hold name it, so that a freed permit can tell its own batch apart.
+    batch: Option<Arc<Waiter>>,
+    /// Set once the batch has queued.
     limiter: Option<Arc<Shared>>,
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        let (Some(waiter), Some(shared)) = (self.waiter.take(), self.limiter.take()) else {
+        let (Some(batch), Some(shared)) = (self.batch.take(), self.limiter.take()) else {
             return;
         };
         let mut waiting = lock(&shared.waiting);
-        waiting.retain(|queued| !Arc::ptr_eq(queued, &waiter));
+        waiting.retain(|queued| !Arc::ptr_eq(queued, &batch));
         drop(waiting);
-        let handed = lock(&waiter.state).handed.take();
+        let handed = {
+            let mut state = lock(&batch.state);
+            state.queued = false;
+            state.handed.take()
+        };
         if let Some(guard) = handed {
-            shared.release(guard);
+            shared.release(guard, None);
         }
     }
 }
@@ -226,18 +262,21 @@ pub(crate) struct Permit {
     _handover: Box<Handover>,
 }
 
-/// What a [`Permit`] holds: the semaphore's guard and where to hand it.
+/// What a [`Permit`] holds: the semaphore's guard, where to hand it, and
+/// the batch whose child held it.
 struct Handover {
     guard: Option<SemaphoreGuardArc>,
-    shared: Option<Arc<Shared>>,
+    shared: Arc<Shared>,
+    batch: Arc<Waiter>,
 }
 
 impl Permit {
-    fn shared(guard: SemaphoreGuardArc, shared: Arc<Shared>) -> Self {
+    fn shared(guard: SemaphoreGuardArc, shared: Arc<Shared>, batch: Arc<Waiter>) -> Self {
         Permit {
             _handover: Box::new(Handover {
                 guard: Some(guard),
-                shared: Some(shared),
+                shared,
+                batch,
             }),
         }
     }
@@ -245,8 +284,8 @@ impl Permit {
 
 impl Drop for Handover {
     fn drop(&mut self) {
-        if let (Some(guard), Some(shared)) = (self.guard.take(), self.shared.take()) {
-            shared.release(guard);
+        if let Some(guard) = self.guard.take() {
+            self.shared.release(guard, Some(&self.batch));
         }
     }
 }
