@@ -3,8 +3,8 @@
 //! through one `FuturesUnordered`, one timer for all per-child deadlines and
 //! one for the batch's own deadline.
 
-use crate::alarm::Alarm;
 use crate::clock::Instant;
+use crate::deadline_queue::DeadlineQueue;
 use crate::done::Done;
 use crate::elapsed::Elapsed;
 use crate::home::Home;
@@ -61,11 +61,20 @@ type OnEach<T> = Mutex<Box<dyn FnMut(usize, Done<'_, T>) + Send>>;
 ///
 /// Why one timer for the per-child deadlines: every child of a batch has the
 /// same deadline duration and children are admitted in input order, so
-/// deadlines fall due in admission order. The engine keeps one [`Delay`]
-/// armed no later than the earliest pending deadline; when it fires, one
-/// pass over the running children marks those that are due and re-arms for
-/// the next. A child that finishes before the timer fires costs no timer
-/// work at all.
+/// deadlines fall due in admission order. The engine keeps the waiting
+/// children's deadlines in that order, with one timer armed no later than
+/// the earliest (see [`DeadlineQueue`]): an expiry looks only at the
+/// children that are due. A child that finishes before its deadline costs
+/// no timer work at all.
+///
+/// # After a panic
+///
+/// A panic that is not caught as a value (a child's, the input's, a
+/// destructor's, the `on_each` hook's) ends the batch: every child and the
+/// input are dropped, then the panic is resumed, and the batch yields
+/// nothing more. One met while refilling a slot after an output has been
+/// chosen is kept until the next poll (or the drop of the batch), so that
+/// output is handed on first; nothing is lost and nothing hangs.
 pub(crate) struct Engine<I>
 where
     I: Iterator<Item: Future>,
@@ -73,13 +82,9 @@ where
     /// `None` once the input is exhausted or cut off, so its captures are
     /// freed early and nothing more is pulled.
     source: Option<I>,
-    /// An input pulled before its permit: under a shared limiter the batch
-    /// looks at its next input before queueing, so a batch with nothing left
-    /// to admit never waits for (and takes a turn of) a permit it cannot use.
-    parked: Option<I::Item>,
     admitted: usize,
     limit: Limit,
-    /// This batch's place in a shared limiter's queue.
+    /// This batch's place with a shared limiter.
     ticket: Ticket,
     running: FuturesUnordered<Slot<I::Item>>,
     /// Emptied homes, for the next children to move into.
@@ -92,11 +97,16 @@ where
     /// batch never pulls an input after a failure, and at most one output
     /// ever waits here.
     held: Option<Finished<<I::Item as Future>::Output>>,
+    /// A panic met while refilling after an output had been chosen: the
+    /// batch has been abandoned, and the panic resumes at the next poll, or
+    /// when the batch is dropped (see "After a panic"). A `Panicked`
+    /// rather than its bare payload keeps the batch `Sync`.
+    deferred_panic: Option<Panicked>,
     /// Children that woke themselves during their first poll since the task
     /// last returned `Pending`. Such a child asks to let others run before
     /// it is polled again; `FuturesUnordered` yields to the executor after
-    /// two of those, and so does the engine for first polls. Without it a
-    /// batch of such children would run to its end in one turn of the task.
+    /// two of those, and so does the engine for first polls (waking the
+    /// task first: the wake-ups counted may have gone to an earlier poll).
     yielded: u8,
     /// Passes left before the timers are looked at again (they always are
     /// before the task sleeps). Polling a `Delay` costs about as much as a
@@ -104,15 +114,18 @@ where
     /// microseconds when its siblings keep finishing.
     passes_until_timers: u8,
     deadline: Option<Duration>,
-    /// Armed no later than the earliest pending per-child deadline.
-    child_alarm: Alarm,
+    /// The waiting children's deadlines, and the timer for the earliest.
+    deadlines: DeadlineQueue,
     /// The whole batch's deadline, counted from its first poll.
     within: Option<Duration>,
     batch_timer: Option<Delay>,
-    /// A zero batch deadline: cut off as soon as the first pass over the
-    /// admitted children is done, without a round trip through the timer
-    /// thread (which could let a child finish first).
-    cut_after_first_pass: bool,
+    /// A zero batch deadline: the first pass admits what the limit allows
+    /// (`first_pass_admissions` counts down) and gives each child its first
+    /// poll, those still pending are cut at once, and the batch is cut as
+    /// soon as nothing is left to do, without a round trip through the
+    /// timer thread (which could let a child finish first).
+    cut_when_idle: bool,
+    first_pass_admissions: Option<usize>,
     started: bool,
     /// Inputs that the batch deadline cut off: first those that were
     /// running, then those never admitted.
@@ -139,20 +152,21 @@ where
     fn new_empty() -> Self {
         Engine {
             source: None,
-            parked: None,
             admitted: 0,
             limit: Limit::Unbounded,
             ticket: Ticket::default(),
             running: FuturesUnordered::new(),
             homes: Vec::new(),
             held: None,
+            deferred_panic: None,
             yielded: 0,
             passes_until_timers: 0,
             deadline: None,
-            child_alarm: Alarm::default(),
+            deadlines: DeadlineQueue::default(),
             within: None,
             batch_timer: None,
-            cut_after_first_pass: false,
+            cut_when_idle: false,
+            first_pass_admissions: None,
             started: false,
             cut_running: VecDeque::new(),
             cut_unstarted: 0..0,
@@ -209,8 +223,8 @@ where
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
     ) -> Engine<SlowPolled<I>> {
         self.assert_not_started();
-        // Nothing has been admitted yet: no child, parked input, permit or
-        // timer to carry over, only the configuration.
+        // Nothing has been admitted yet: no child, permit or timer to carry
+        // over, only the configuration.
         let mut engine = Engine::new_empty();
         engine.source = self
             .source
@@ -236,10 +250,15 @@ where
         self.on_each = Some(Mutex::new(Box::new(hook)));
     }
 
-    /// Tells the `on_each` hook, if there is one, how a child finished.
-    fn tell_on_each(&mut self, (index, result): &Finished<<I::Item as Future>::Output>) {
+    /// Tells the `on_each` hook, if there is one, how a child finished. A
+    /// panic in the hook is caught and returned, for the engine to resume
+    /// once the children are dropped.
+    fn tell_on_each(
+        &mut self,
+        (index, result): &Finished<<I::Item as Future>::Output>,
+    ) -> Result<(), Payload> {
         let Some(hook) = self.on_each.as_mut() else {
-            return;
+            return Ok(());
         };
         let done = match result {
             Ok(output) => Done::Output(output),
@@ -250,7 +269,7 @@ where
         let hook = hook
             .get_mut()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        hook(*index, done);
+        catch_unwind(AssertUnwindSafe(|| hook(*index, done)))
     }
 
     /// Panics become outputs instead of unwinding out of the batch.
@@ -287,7 +306,6 @@ where
             .map_or((0, Some(0)), Iterator::size_hint);
         let known = self.running.len()
             + usize::from(self.held.is_some())
-            + usize::from(self.parked.is_some())
             + self.cut_running.len()
             + self.cut_unstarted.len();
         (
@@ -296,10 +314,12 @@ where
         )
     }
 
-    /// True once every input has been admitted and every child has finished.
+    /// True once every input has been admitted and every child has finished,
+    /// or once a panic has ended the batch.
     pub(crate) fn is_done(&self) -> bool {
         self.source.is_none()
             && self.held.is_none()
+            && self.deferred_panic.is_none()
             && self.running.is_empty()
             && self.cut_running.is_empty()
             && self.cut_unstarted.is_empty()
@@ -321,10 +341,25 @@ where
     /// Admits children into the slots freed so far, unless an output is
     /// held (see `held`); a child that finishes on its first poll is held,
     /// to be handed on at the next call.
+    ///
+    /// Runs after an output has been chosen, so a panic met here must not
+    /// unwind over it: the batch is abandoned at once and the panic kept
+    /// for the next poll.
     fn refill(&mut self, cx: &mut Context<'_>) {
-        if self.held.is_none() {
-            self.held = self.admit(cx);
+        if self.held.is_some() || self.deferred_panic.is_some() {
+            return;
         }
+        let panic = match self.admit(cx) {
+            Ok(Some((_, Err(Lost::Panicked(panicked))))) if !self.catch_panics => panicked,
+            Ok(finished) => {
+                self.held = finished;
+                return;
+            }
+            Err(payload) => Panicked::new(payload),
+        };
+        // A destructor panic while dropping the rest comes second.
+        let _ = self.abandon();
+        self.deferred_panic = Some(panic);
     }
 
     /// The next child to finish, without refilling its slot yet: for callers
@@ -332,29 +367,34 @@ where
     /// input first. [`poll_fail_fast`](Engine::poll_fail_fast) refills
     /// after a success.
     ///
-    /// Returns `Pending` only when every running child is pending with its
-    /// own wake-up arranged, the timers that matter are registered, and no
-    /// permit is free for the next input (or a shared limiter will wake us).
+    /// Returns `Pending` only with a wake-up arranged on `cx`'s waker: every
+    /// running child is pending with its wake-up routed to this task (by
+    /// the `FuturesUnordered`, polled in this call, or by its home), the
+    /// timers that matter are registered, and no permit is free for the
+    /// next input (or a shared limiter will wake us); or the task has been
+    /// woken to let others run.
     ///
-    /// A child's panic is resumed here, after every sibling has been
-    /// dropped, unless panics are caught.
+    /// A panic is resumed here, after every sibling has been dropped, unless
+    /// panics are caught.
     pub(crate) fn poll_finished(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
         if !self.started {
-            self.started = true;
-            match self.within {
-                Some(within) if within.is_zero() => self.cut_after_first_pass = true,
-                within => self.batch_timer = within.map(Delay::new),
-            }
+            self.start_clocks();
+        }
+        if let Some(panicked) = self.deferred_panic.take() {
+            self.fail(panicked.into_payload());
+        }
+        if self.yielded >= 2 {
+            // Children woke themselves on their first poll: let the executor
+            // run others first. Their wake-ups may have been spent on an
+            // earlier poll, so this poll arranges its own.
+            self.yielded = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         loop {
-            if self.yielded >= 2 {
-                // The children that yielded have woken the task already.
-                self.yielded = 0;
-                return Poll::Pending;
-            }
             if self.passes_until_timers == 0 {
                 self.passes_until_timers = PASSES_BETWEEN_TIMER_CHECKS;
                 if self.poll_armed_timers(cx) {
@@ -397,8 +437,10 @@ where
             // Every running child is pending: admit more. Those still
             // pending after their first poll have their wake-ups routed to
             // this task until the `FuturesUnordered` takes them in.
-            if let Some(finished) = self.admit(cx) {
-                return Poll::Ready(Some(self.hand_on(finished)));
+            match self.admit(cx) {
+                Ok(Some(finished)) => return Poll::Ready(Some(self.hand_on(finished))),
+                Ok(None) => {}
+                Err(payload) => self.fail(payload),
             }
             if self.source.is_none() && self.running.is_empty() {
                 return Poll::Ready(None);
@@ -409,6 +451,18 @@ where
             }
             self.yielded = 0;
             return Poll::Pending;
+        }
+    }
+
+    /// The batch's first poll: its own deadline starts counting now.
+    fn start_clocks(&mut self) {
+        self.started = true;
+        match self.within {
+            Some(within) if within.is_zero() => {
+                self.cut_when_idle = true;
+                self.first_pass_admissions = Some(self.limit.capacity().unwrap_or(usize::MAX));
+            }
+            within => self.batch_timer = within.map(Delay::new),
         }
     }
 
@@ -424,14 +478,24 @@ where
     ) -> Finished<<I::Item as Future>::Output> {
         match finished {
             (_, Err(Lost::Panicked(panicked))) if !self.catch_panics => {
-                let _ = self.abandon();
-                resume_unwind(panicked.into_payload());
+                self.fail(panicked.into_payload())
             }
-            finished => {
-                self.tell_on_each(&finished);
-                finished
-            }
+            finished => match self.tell_on_each(&finished) {
+                Ok(()) => finished,
+                Err(payload) => self.fail(payload),
+            },
         }
+    }
+
+    /// Ends the batch with a panic: drops every child and the input, then
+    /// resumes `payload`. The one place a panic leaves the engine.
+    fn fail(&mut self, payload: Payload) -> ! {
+        // A destructor panic while dropping the rest comes second.
+        let _ = self.abandon();
+        self.held = None;
+        self.cut_running.clear();
+        self.cut_unstarted = 0..0;
+        resume_unwind(payload)
     }
 
     /// The next child to finish as a success or a failure (`lift` decides
@@ -457,48 +521,68 @@ where
 
     /// Pulls inputs while a permit is free (and the rate allows) and gives
     /// each its first poll. Returns the first child that finishes on that
-    /// poll: its slot is free again, and the caller hands it on.
-    fn admit(&mut self, cx: &mut Context<'_>) -> Option<Finished<<I::Item as Future>::Output>> {
-        // Read the clock for the rate at most once per call. (The rate still
-        // holds: it counts every start, whatever the clock said.)
-        let mut now = None;
+    /// poll (its slot is free again, and the caller hands it on), or the
+    /// input's panic.
+    ///
+    /// The permit comes first, then the input: an input is created only
+    /// once it can start, so under a shared limiter of n, however many
+    /// batches wait, at most n children exist. A batch whose input is known
+    /// to be exhausted does not ask for a permit at all; one that learns it
+    /// only by pulling hands the permit straight on.
+    fn admit(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Result<Option<Finished<<I::Item as Future>::Output>>, Payload> {
         while let Some(source) = self.source.as_mut() {
-            if self.parked.is_none() && self.limit.queues() {
-                match source.next() {
-                    Some(child) => self.parked = Some(child),
-                    None => {
-                        self.source = None;
-                        return None;
-                    }
-                }
+            if self.limit.queues() && source.size_hint() == (0, Some(0)) {
+                return self.end_input().map(|()| None);
+            }
+            if self.first_pass_admissions == Some(0) {
+                return Ok(None);
             }
             // Before the permit: a batch held back by its rate must not sit
             // on a permit others could use.
             if let Some(rate) = self.rate.as_mut() {
-                if !rate.allows(*now.get_or_insert_with(Instant::now)) {
-                    return None;
+                if !rate.allows(Instant::now()) {
+                    return Ok(None);
                 }
             }
             let Poll::Ready(permit) = self.limit.poll_admit(&mut self.ticket, cx) else {
-                return None;
+                return Ok(None);
             };
-            let Some(child) = self.parked.take().or_else(|| source.next()) else {
-                self.source = None;
-                // The permit, if any, goes back as it is dropped; an own
-                // limit's goes back to its spares.
-                self.limit.child_finished();
-                return None;
+            let child = match catch_unwind(AssertUnwindSafe(|| source.next())) {
+                Ok(Some(child)) => child,
+                pulled => {
+                    // The permit, if any, goes on as it is dropped; an own
+                    // limit's goes back to its spares.
+                    drop(permit);
+                    self.limit.child_finished();
+                    return match pulled {
+                        Ok(_) => self.end_input().map(|()| None),
+                        Err(payload) => Err(payload),
+                    };
+                }
             };
             let index = self.admitted;
             self.admitted += 1;
-            if let (Some(rate), Some(now)) = (self.rate.as_mut(), now) {
-                rate.started(now);
+            if let Some(left) = self.first_pass_admissions.as_mut() {
+                *left -= 1;
+            }
+            if let Some(rate) = self.rate.as_mut() {
+                // A start is the moment the child's first poll begins.
+                rate.started(Instant::now());
             }
             if let Some(finished) = self.start(child, index, permit, cx) {
-                return Some(finished);
+                return Ok(Some(finished));
             }
         }
-        None
+        Ok(None)
+    }
+
+    /// The input has nothing more: drop it now, so its captures go early.
+    fn end_input(&mut self) -> Result<(), Payload> {
+        let source = self.source.take();
+        catch_unwind(AssertUnwindSafe(|| drop(source)))
     }
 
     /// Moves an admitted child into a home and gives it its first poll:
@@ -526,9 +610,10 @@ where
         };
         home.move_in(child);
         // A zero deadline, the batch's or the child's, leaves the child its
-        // first poll and nothing more.
+        // first poll and nothing more. (A zero batch deadline also stops
+        // admission after the first pass: see `first_pass_admissions`.)
         let expired = match self.deadline {
-            _ if self.cut_after_first_pass => Some(Elapsed::Batch),
+            _ if self.cut_when_idle => Some(Elapsed::Batch),
             Some(deadline) if deadline.is_zero() => Some(Elapsed::Child),
             _ => None,
         };
@@ -545,8 +630,8 @@ where
                 let Some(home) = self.homes.pop() else {
                     unreachable!("the child's home is on top of the stack")
                 };
-                let due = self.stamp_deadline();
-                self.running.push(Slot::new(home, index, due, permit));
+                let timed = self.stamp_deadline(&home, index);
+                self.running.push(Slot::new(home, index, timed, permit));
                 return None;
             }
         };
@@ -555,31 +640,27 @@ where
         Some((index, outcome))
     }
 
-    /// The deadline of a child admitted now, with the timer armed for it.
-    /// `None` without a deadline, or with one too far away to represent
-    /// (it never passes).
-    fn stamp_deadline(&mut self) -> Option<Instant> {
-        let deadline = self.deadline?;
+    /// Starts the deadline clock of the child at input `index`, now, and
+    /// queues its deadline. Returns whether it has one: not without a
+    /// deadline, nor with one too far away to represent (it never passes).
+    fn stamp_deadline(&mut self, home: &Home<I::Item>, index: usize) -> bool {
+        let Some(deadline) = self.deadline else {
+            return false;
+        };
         let now = Instant::now();
-        let due = now.checked_add(deadline)?;
-        self.arm_timer(due, now);
-        Some(due)
-    }
-
-    /// Makes sure the per-child timer fires no later than `due`.
-    ///
-    /// Deadlines are stamped in admission order, so an armed timer already
-    /// fires no later than any new child's deadline.
-    fn arm_timer(&mut self, due: Instant, now: Instant) {
-        self.child_alarm
-            .arm_unless_armed(|| due.saturating_duration_since(now));
+        let Some(due) = now.checked_add(deadline) else {
+            return false;
+        };
+        self.deadlines.compact(self.running.len());
+        self.deadlines.push(due, now, home.tag(index));
+        true
     }
 
     /// Polls both timers and acts on those that fired. Returns whether that
     /// left something to do right away (outputs to report, children to poll).
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.cut_after_first_pass {
-            self.cut_after_first_pass = false;
+        if self.cut_when_idle {
+            self.cut_when_idle = false;
             self.cut_off();
             return true;
         }
@@ -603,35 +684,7 @@ where
                 return true;
             }
         }
-        self.poll_child_timer(cx)
-    }
-
-    /// When the per-child timer has fired, marks every due child as expired
-    /// and re-arms for the next deadline. Returns whether any child was
-    /// marked.
-    fn poll_child_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        while self.child_alarm.poll_rung(cx) {
-            let now = Instant::now();
-            let mut marked = false;
-            let mut next_due: Option<Instant> = None;
-            for slot in self.running.iter_mut() {
-                match slot.pending_due() {
-                    Some(due) if due <= now => {
-                        slot.expire();
-                        marked = true;
-                    }
-                    Some(due) => next_due = Some(next_due.map_or(due, |next| next.min(due))),
-                    None => {}
-                }
-            }
-            if let Some(next_due) = next_due {
-                self.arm_timer(next_due, now);
-            }
-            if marked {
-                return true;
-            }
-        }
-        false
+        self.deadlines.poll_expired(cx)
     }
 
     /// The batch deadline passed: drop every running child, pull nothing
@@ -640,22 +693,22 @@ where
     /// Inputs never admitted are counted from the input's size hint when it
     /// is exact; they are not created.
     fn cut_off(&mut self) {
-        let mut running: Vec<usize> = self.running.iter().map(|slot| slot.index()).collect();
+        let mut running: Vec<usize> = self.running.iter().map(Slot::index).collect();
         running.sort_unstable();
-        self.cut_running = running.into();
-        let unstarted = usize::from(self.parked.is_some())
-            + self
-                .source
-                .as_ref()
-                .map_or(0, |source| match source.size_hint() {
-                    (low, Some(high)) if low == high => low,
-                    _ => 0,
-                });
-        self.cut_unstarted = self.admitted..self.admitted + unstarted;
-        self.admitted += unstarted;
+        let unstarted = self
+            .source
+            .as_ref()
+            .map_or(0, |source| match source.size_hint() {
+                (low, Some(high)) if low == high => low,
+                _ => 0,
+            });
         if let Some(payload) = self.abandon() {
-            resume_unwind(payload);
+            self.fail(payload);
         }
+        self.cut_running = running.into();
+        let end = self.admitted.saturating_add(unstarted);
+        self.cut_unstarted = self.admitted..end;
+        self.admitted = end;
     }
 }
 
@@ -674,7 +727,8 @@ where
     fn abandon(&mut self) -> Option<Payload> {
         self.ticket = Ticket::default();
         self.batch_timer = None;
-        self.child_alarm.stop();
+        self.deadlines.stop();
+        self.first_pass_admissions = None;
         if let Some(rate) = self.rate.as_mut() {
             rate.stop();
         }
@@ -686,8 +740,8 @@ where
         }
         // The slots hold no child now; dropping them returns their permits.
         self.running.clear();
-        let input = (self.parked.take(), self.source.take());
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(input))) {
+        let source = self.source.take();
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(source))) {
             first_panic.get_or_insert(payload);
         }
         first_panic
@@ -698,9 +752,12 @@ impl<I> Drop for Engine<I>
 where
     I: Iterator<Item: Future>,
 {
-    /// Dropping a batch mid-flight cancels it: see [`Engine::abandon`].
+    /// Dropping a batch mid-flight cancels it: see [`Engine::abandon`]. A
+    /// panic kept for the next poll that never came goes on from here.
     fn drop(&mut self) {
-        if let Some(payload) = self.abandon() {
+        let deferred = self.deferred_panic.take().map(Panicked::into_payload);
+        let dropped = self.abandon();
+        if let Some(payload) = deferred.or(dropped) {
             // Already unwinding: a second panic would abort the process.
             if !std::thread::panicking() {
                 resume_unwind(payload);

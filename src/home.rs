@@ -3,7 +3,7 @@
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use core::task::{Context, Poll, Waker};
 use futures::task::AtomicWaker;
 use pin_project_lite::pin_project;
@@ -62,10 +62,33 @@ pin_project! {
 }
 
 /// What the home's waker does: remember the wake-up, and pass it on.
-#[derive(Default)]
+///
+/// Also where the engine marks a child as out of time: a [`DeadlineTag`]
+/// shares it, so the engine can reach a waiting child's slot without
+/// looking through the `FuturesUnordered`.
 struct FirstWake {
     woken: AtomicBool,
     forward: AtomicWaker,
+    /// The input index of the child whose deadline the engine tracks here,
+    /// or [`NO_CHILD`] once that child has left (finished or dropped): a
+    /// tag for an earlier occupant must not touch the next one.
+    tagged: AtomicUsize,
+    /// Set by the engine when the tagged child's deadline passed.
+    expired: AtomicBool,
+}
+
+/// `FirstWake::tagged` when no child of the home has a live deadline.
+const NO_CHILD: usize = usize::MAX;
+
+impl Default for FirstWake {
+    fn default() -> Self {
+        FirstWake {
+            woken: AtomicBool::new(false),
+            forward: AtomicWaker::new(),
+            tagged: AtomicUsize::new(NO_CHILD),
+            expired: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Wake for FirstWake {
@@ -115,6 +138,7 @@ impl<F: Future> Home<F> {
             *place.forwarding = false;
         }
         place.first_wake.woken.store(false, Ordering::Relaxed);
+        place.first_wake.expired.store(false, Ordering::Relaxed);
         poll_in_place(place.occupant, &mut Context::from_waker(place.waker))
     }
 
@@ -159,7 +183,12 @@ impl<F: Future> Home<F> {
     /// that destructor is the child's outcome unless its poll panicked
     /// first (the first panic is the one to report).
     pub(crate) fn poll_child(&mut self, cx: &mut Context<'_>) -> Poll<Result<F::Output, Panicked>> {
-        poll_in_place(self.place.as_mut().project().occupant, cx)
+        let place = self.place.as_mut().project();
+        let polled = poll_in_place(place.occupant, cx);
+        if polled.is_ready() {
+            place.first_wake.untag();
+        }
+        polled
     }
 }
 
@@ -168,7 +197,73 @@ impl<F> Home<F> {
     /// destructor is caught and returned, never unwound through the
     /// engine's bookkeeping.
     pub(crate) fn evict(&mut self) -> Result<(), Payload> {
-        evict_in_place(self.place.as_mut().project().occupant)
+        let place = self.place.as_mut().project();
+        place.first_wake.untag();
+        evict_in_place(place.occupant)
+    }
+
+    /// A handle through which the engine can mark the child now living
+    /// here, input `index`, as out of time (see [`DeadlineTag`]).
+    pub(crate) fn tag(&self, index: usize) -> DeadlineTag {
+        let first_wake = &self.place.first_wake;
+        first_wake.tagged.store(index, Ordering::Relaxed);
+        DeadlineTag {
+            first_wake: Arc::clone(first_wake),
+            index,
+        }
+    }
+
+    /// Whether the engine marked the child as out of time.
+    pub(crate) fn expired(&self) -> bool {
+        self.place.first_wake.expired.load(Ordering::Acquire)
+    }
+
+    /// Has the engine's expiry (and any wake-up through the home's own
+    /// waker) reach `cx`'s waker: for a child with a deadline, polled by the
+    /// `FuturesUnordered` with a waker the home's forwarding may not hold
+    /// any more (a forwarded wake-up uses it up).
+    pub(crate) fn route_wakes_to(&mut self, cx: &Context<'_>) {
+        let place = self.place.as_mut().project();
+        place.first_wake.forward.register(cx.waker());
+        *place.forwarding = true;
+    }
+}
+
+impl FirstWake {
+    /// The tagged child has left the home: a tag still held for it must
+    /// neither mark nor wake whoever lives here next.
+    fn untag(&self) {
+        self.tagged.store(NO_CHILD, Ordering::Relaxed);
+    }
+}
+
+/// The engine's handle on one waiting child's deadline: the child's home
+/// and input index.
+///
+/// The engine keeps these in admission order, which is deadline order, so
+/// an expiry costs a look at the children that are due and nothing more.
+/// A tag outlives its child when the child finishes first; it then goes
+/// stale (the home is untagged, or tagged for a later child) and does
+/// nothing.
+pub(crate) struct DeadlineTag {
+    first_wake: Arc<FirstWake>,
+    index: usize,
+}
+
+impl DeadlineTag {
+    /// Whether the child is still waiting in its home.
+    pub(crate) fn is_live(&self) -> bool {
+        self.first_wake.tagged.load(Ordering::Relaxed) == self.index
+    }
+
+    /// Marks the child as out of time and wakes its slot, which then
+    /// resolves to `Elapsed` unless the child's output is ready first.
+    /// Does nothing when the tag is stale.
+    pub(crate) fn expire(&self) {
+        if self.is_live() {
+            self.first_wake.expired.store(true, Ordering::Release);
+            self.first_wake.forward.wake();
+        }
     }
 }
 

@@ -70,6 +70,7 @@ mod batch;
 mod bounded;
 mod catch_panics;
 mod clock;
+mod deadline_queue;
 mod deadline;
 mod done;
 mod elapsed;

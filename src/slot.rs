@@ -1,7 +1,6 @@
 //! A child still pending after its first poll, as the batch's
 //! `FuturesUnordered` holds it.
 
-use crate::clock::Instant;
 use crate::elapsed::Elapsed;
 use crate::engine::Lost;
 use crate::home::Home;
@@ -9,7 +8,7 @@ use crate::limiter::Permit;
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
 /// What a slot resolves to.
 pub(crate) struct Settled<F: Future> {
@@ -21,13 +20,13 @@ pub(crate) struct Settled<F: Future> {
     pub(crate) home: Home<F>,
 }
 
-/// A waiting child with its input index, its admission permit and its
-/// deadline.
+/// A waiting child with its input index and its admission permit.
 ///
-/// The slot never reads the clock: the engine stamps `due` at admission
-/// and marks the slot expired when its one batch timer passes `due`; from
-/// then on the slot resolves to `Elapsed` at its next poll unless the
-/// child's output is ready first.
+/// The slot never reads the clock: the engine stamps a child's deadline at
+/// admission, and when it passes marks the child through its home (see
+/// [`DeadlineTag`](crate::home::DeadlineTag)) and wakes the slot; from then
+/// on the slot resolves to `Elapsed` at its next poll unless the child's
+/// output is ready first.
 ///
 /// A panic in the child's `poll` or destructor is caught by its [`Home`]
 /// and handed to the engine as a value: the engine decides whether to pass
@@ -39,36 +38,26 @@ pub(crate) struct Slot<F> {
     /// `None` once resolved: the home went back to the engine.
     home: Option<Home<F>>,
     index: usize,
-    due: Option<Instant>,
-    /// Set when the deadline passed.
-    expired: bool,
+    /// Whether the child has a deadline the engine may mark.
+    timed: bool,
     /// Whether `FuturesUnordered` has polled the slot yet. Until it has,
     /// the child's wake-ups go to the task, as they did after its first
     /// poll at admission (see [`Home`]).
     taken_in: bool,
-    /// The waker `FuturesUnordered` gave this slot, kept from its first
-    /// `Pending` so the engine can have an expired slot polled once more.
-    waker: Option<Waker>,
     /// Held, never read: dropping the slot returns it to the limit.
     _permit: Option<Permit>,
 }
 
 impl<F> Slot<F> {
     /// A slot for the child at input `index`, living in `home`, polled once
-    /// at admission and pending.
-    pub(crate) fn new(
-        home: Home<F>,
-        index: usize,
-        due: Option<Instant>,
-        permit: Option<Permit>,
-    ) -> Self {
+    /// at admission and pending. `timed` when the engine tagged it for a
+    /// deadline.
+    pub(crate) fn new(home: Home<F>, index: usize, timed: bool, permit: Option<Permit>) -> Self {
         Slot {
             home: Some(home),
             index,
-            due,
-            expired: false,
+            timed,
             taken_in: false,
-            waker: None,
             _permit: permit,
         }
     }
@@ -76,23 +65,6 @@ impl<F> Slot<F> {
     /// The child's input index.
     pub(crate) fn index(&self) -> usize {
         self.index
-    }
-
-    /// When this slot's deadline passes, unless it has already been marked.
-    pub(crate) fn pending_due(&self) -> Option<Instant> {
-        self.due.filter(|_| !self.expired)
-    }
-
-    /// Marks the child as timed out and has `FuturesUnordered` poll the
-    /// slot again, so it resolves (and frees its place) at the next pass.
-    ///
-    /// Before `FuturesUnordered` has polled the slot there is no waker to
-    /// call, and none is needed: a newly pushed slot is already queued.
-    pub(crate) fn expire(&mut self) {
-        self.expired = true;
-        if let Some(waker) = self.waker.take() {
-            waker.wake();
-        }
     }
 
     /// Drops the child now (the batch is being abandoned), catching a panic
@@ -121,15 +93,15 @@ impl<F: Future> Future for Slot<F> {
         } else {
             Poll::Pending
         };
-        let outcome = match (polled, this.expired) {
-            (Poll::Ready(outcome), _) => outcome.map_err(Lost::Panicked),
-            (Poll::Pending, true) => match home.evict() {
+        let outcome = match polled {
+            Poll::Ready(outcome) => outcome.map_err(Lost::Panicked),
+            Poll::Pending if this.timed && home.expired() => match home.evict() {
                 Ok(()) => Err(Lost::Elapsed(Elapsed::Child)),
                 Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
             },
-            (Poll::Pending, false) => {
-                if this.due.is_some() && this.waker.is_none() {
-                    this.waker = Some(cx.waker().clone());
+            Poll::Pending => {
+                if this.timed {
+                    home.route_wakes_to(cx);
                 }
                 return Poll::Pending;
             }
