@@ -148,7 +148,11 @@ mod tests {
         assert!(poll_until(&mut queue, |queue| queue.len() == 1));
         assert!(homes[0].expired() && homes[1].expired());
         assert!(!homes[2].expired());
-        assert_eq!(queue.len(), 1, "the far deadline waits; the others are gone");
+        assert_eq!(
+            queue.len(),
+            1,
+            "the far deadline waits; the others are gone"
+        );
     }
 
     #[test]

@@ -386,10 +386,14 @@ where
         if let Some(panicked) = self.deferred_panic.take() {
             self.fail(panicked.into_payload());
         }
-        if self.yielded >= 2 {
-            // Children woke themselves on their first poll: let the executor
-            // run others first. Their wake-ups may have been spent on an
-            // earlier poll, so this poll arranges its own.
+        // Let the executor run others first when children woke themselves
+        // on their first poll, or when a permit this batch freed went to
+        // another batch while this one has input left (the other then
+        // takes it up before this batch frees the next: batches take
+        // turns). The wake-ups that led here may
+        // have been spent on an earlier poll, so this poll arranges its own.
+        let gave_way = self.ticket.take_gave_way() && self.source.is_some();
+        if self.yielded >= 2 || gave_way {
             self.yielded = 0;
             cx.waker().wake_by_ref();
             return Poll::Pending;

@@ -4,6 +4,7 @@ use async_lock::{Semaphore, SemaphoreGuardArc};
 use core::fmt;
 use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A cap on how many children run at once, shared by every batch given it
@@ -69,6 +70,11 @@ struct Shared {
 #[derive(Default)]
 struct Waiter {
     state: Mutex<WaiterState>,
+    /// Set when a permit freed by one of this batch's children went to
+    /// another batch: this batch then lets the executor run before it goes
+    /// on, so the other can take the permit up (and queue for its next one)
+    /// before this batch frees another.
+    gave_way: AtomicBool,
 }
 
 #[derive(Default)]
@@ -188,6 +194,9 @@ impl Shared {
         }
         let waker = match waiting.pop_front() {
             Some(waiter) => {
+                if let Some(from) = from.filter(|from| !Arc::ptr_eq(from, &waiter)) {
+                    from.gave_way.store(true, Ordering::Relaxed);
+                }
                 let mut state = lock(&waiter.state);
                 state.handed = Some(guard);
                 state.waker.take()
@@ -228,6 +237,17 @@ pub(crate) struct Ticket {
     batch: Option<Arc<Waiter>>,
     /// Set once the batch has queued.
     limiter: Option<Arc<Shared>>,
+}
+
+impl Ticket {
+    /// Whether a permit freed by this batch went to another batch since the
+    /// last call (see `Waiter::gave_way`).
+    #[inline]
+    pub(crate) fn take_gave_way(&self) -> bool {
+        self.batch
+            .as_ref()
+            .is_some_and(|batch| batch.gave_way.swap(false, Ordering::Relaxed))
+    }
 }
 
 impl Drop for Ticket {

@@ -46,11 +46,18 @@ mod tests {
     #[test]
     fn a_poll_that_panics_poisons_the_next() {
         let mut poison = Poison::default();
-        let first = catch_unwind(AssertUnwindSafe(|| poison.guard("Gather", || panic!("child"))));
+        let first = catch_unwind(AssertUnwindSafe(|| {
+            poison.guard("Gather", || panic!("child"))
+        }));
         assert!(first.is_err());
         let second = catch_unwind(AssertUnwindSafe(|| poison.guard("Gather", || 3)));
         let payload = second.expect_err("the second poll is refused");
-        let message = payload.downcast_ref::<String>().expect("a formatted message");
-        assert!(message.contains("`Gather` polled again after a panic"), "{message}");
+        let message = payload
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        assert!(
+            message.contains("`Gather` polled again after a panic"),
+            "{message}"
+        );
     }
 }

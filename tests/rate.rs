@@ -36,6 +36,42 @@ fn most_starts_in_any_window(starts: &[Instant], per: Duration) -> usize {
         .unwrap_or(0)
 }
 
+/// Children that note when their first poll begins (their start, as the
+/// rate counts it) and spend `work(i)` of the task's time in that poll.
+/// Those for which `waits(i)` stay pending after it (so the batch goes on
+/// admitting in the same pass); the others finish.
+fn slow_starters(
+    count: usize,
+    starts: Arc<Mutex<Vec<Instant>>>,
+    work: impl Fn(usize) -> Duration + Clone,
+    waits: impl Fn(usize) -> bool + Clone,
+) -> impl Iterator<Item = impl Future<Output = usize>> {
+    (0..count).map(move |i| {
+        let (starts, work, waits) = (starts.clone(), work.clone(), waits.clone());
+        async move {
+            starts.lock().unwrap().push(Instant::now());
+            std::thread::sleep(work(i));
+            if waits(i) {
+                yield_once(()).await;
+            }
+            i
+        }
+    })
+}
+
+/// Asserts that each start comes at least `per` (less a little slack for
+/// the clock readings) after the start `max` places before it.
+fn assert_no_window_holds_more_than(starts: &[Instant], max: usize, per: Duration) {
+    for k in max..starts.len() {
+        let gap = starts[k] - starts[k - max];
+        assert!(
+            gap >= per - Duration::from_millis(2),
+            "start {k} came {gap:?} after start {}: more than {max} starts in {per:?}",
+            k - max
+        );
+    }
+}
+
 on_every_executor! {
     async fn fifty_inputs_at_a_hundred_per_second_take_about_half_a_second() {
         let starts = Arc::new(Mutex::new(Vec::new()));
@@ -48,6 +84,28 @@ on_every_executor! {
         assert!(took < at_most_ms(1_500), "took {took:?}");
         let starts = starts.lock().unwrap();
         assert_eq!(most_starts_in_any_window(&starts, Duration::from_millis(10)), 1);
+    }
+
+    async fn a_slow_first_poll_does_not_let_a_third_start_into_the_window() {
+        // Regression: starts were stamped with the clock read before the
+        // first child's 90 ms poll, so three children started within 10 ms.
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let per = Duration::from_millis(100);
+        // Input 0 takes 90 ms in its first poll and waits; input 1 starts
+        // right after it in the same pass, at 90 ms.
+        let work = |i| Duration::from_millis(if i == 0 { 90 } else { 0 });
+        let out = slow_starters(6, starts.clone(), work, |i| i == 0).rate(2, per).gather().await;
+        assert_eq!(out, [0, 1, 2, 3, 4, 5]);
+        assert_no_window_holds_more_than(&starts.lock().unwrap(), 2, per);
+    }
+
+    async fn first_polls_that_take_time_never_crowd_a_window() {
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let per = Duration::from_millis(50);
+        let work = |_| Duration::from_micros(300);
+        let out = slow_starters(40, starts.clone(), work, |i| i % 3 == 0).rate(10, per).gather().await;
+        assert_eq!(out.len(), 40);
+        assert_no_window_holds_more_than(&starts.lock().unwrap(), 10, per);
     }
 
     async fn starts_come_in_bursts_of_max_and_never_exceed_it_in_any_window() {

@@ -1,0 +1,70 @@
+//! Regression: `gather` and `try_gather` over an endless input panicked with
+//! "capacity overflow" before running anything. They reserved room for the
+//! input's `size_hint().0` outputs, and that is `usize::MAX` for `0..`,
+//! `repeat_with` and `cycle`. A size hint is never trusted for an
+//! allocation now; a batch deadline ends such a batch at its last admitted
+//! input.
+
+mod common;
+use common::*;
+use fanout::Elapsed;
+use fanout::prelude::*;
+use std::time::Duration;
+
+/// Never finishes: the batch deadline has to end it.
+async fn forever(i: u64) -> u64 {
+    futures::future::pending::<()>().await;
+    i
+}
+
+on_every_executor! {
+    async fn gather_over_an_endless_range_ends_at_the_batch_deadline() {
+        let tracker = Tracker::new();
+        let out = (0u64..)
+            .map(|i| tracker.track(i as usize, forever(i)))
+            .bounded(4)
+            .within(Duration::from_millis(100))
+            .gather()
+            .await;
+        assert_eq!(out, vec![Err(Elapsed::Batch); 4], "the four admitted inputs, cut");
+        assert_eq!(tracker.created(), 4);
+        assert_eq!(tracker.alive(), 0);
+    }
+
+    async fn try_gather_over_an_endless_input_fails_with_the_batch_deadline() {
+        let tracker = Tracker::new();
+        let mut next = 0;
+        let out = std::iter::repeat_with(move || {
+            next += 1;
+            next
+        })
+        .map(|i| tracker.track(i, async move { forever(i as u64).await; Ok::<u64, Elapsed>(1) }))
+        .bounded(3)
+        .within(Duration::from_millis(50))
+        .try_gather()
+        .await;
+        assert_eq!(out, Err(Elapsed::Batch));
+        assert_eq!(tracker.created(), 3);
+        assert_eq!(tracker.alive(), 0);
+    }
+
+    async fn ready_children_of_an_endless_cycle_are_all_kept_until_the_cut() {
+        let out = [1u8, 2, 3]
+            .into_iter()
+            .cycle()
+            .map(|i| yield_once(i))
+            .bounded(2)
+            .within(Duration::from_millis(30))
+            .gather()
+            .await;
+        // Every output before the cut is the child's own, in input order;
+        // only the last few (those in flight at the cut) are missing.
+        let cut = out.iter().position(Result::is_err).expect("the deadline cut the batch");
+        assert!(cut > 0, "some children finished in 30 ms");
+        for (index, output) in out[..cut].iter().enumerate() {
+            assert_eq!(*output, Ok([1, 2, 3][index % 3]));
+        }
+        assert!(out[cut..].iter().all(|o| *o == Err(Elapsed::Batch)));
+        assert!(out.len() - cut <= 2, "at most the bound was in flight");
+    }
+}
