@@ -7,7 +7,6 @@
 //! polls the batch on the test's own thread.
 
 mod common;
-use common::*;
 use fanout::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
