@@ -52,7 +52,7 @@ on_every_executor! {
         let out = [1u8, 2, 3]
             .into_iter()
             .cycle()
-            .map(|i| yield_once(i))
+            .map(yield_once)
             .bounded(2)
             .within(Duration::from_millis(30))
             .gather()
