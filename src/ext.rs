@@ -72,7 +72,9 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// [catches panics](FanoutExt::catch_panics)). A panic in a child's
     /// destructor counts as a panic of that child. If the batch itself is
     /// dropped while a child's destructor panics, every other child is still
-    /// dropped and every permit returned before that panic goes on.
+    /// dropped and every permit returned before that panic goes on. A panic
+    /// ends the batch: polling the future again after catching it panics
+    /// with a message rather than resolving to a `Vec` with outputs missing.
     fn gather(self) -> Gather<Unbounded<Self>, <Self::Item as Future>::Output> {
         unbounded(self).gather()
     }
@@ -165,7 +167,12 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// # Panics
     ///
     /// A panic in a child propagates out of `poll_next`, after every other
-    /// child has been dropped.
+    /// child has been dropped, and ends the stream: polled again, it yields
+    /// `None`. A panic met while refilling a slot after an output was
+    /// chosen (a child panicking on its first poll, or the input iterator)
+    /// drops the other children at once and goes on at the next poll, after
+    /// that output has been handed on; if the stream is dropped first, it
+    /// goes on from the drop.
     // Named after asyncio's `as_completed`, which users look for.
     #[allow(clippy::wrong_self_convention)]
     fn as_completed(self) -> AsCompleted<Unbounded<Self>> {
@@ -256,8 +263,12 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// other batch bounded by it (per host, per API key, per database).
     ///
     /// Same as [`bounded`](FanoutExt::bounded) in every other way: lazy
-    /// admission in input order, permits returned as children finish.
-    /// Batches under one limiter take turns fairly: see [`Limiter`].
+    /// admission in input order, permits returned as children finish. An
+    /// input is created only once its permit is held, so however many
+    /// batches share a limiter of n, at most n children exist between them;
+    /// a batch whose input is known to be exhausted (an exact `size_hint`
+    /// of 0) never queues. Batches under one limiter take turns: see
+    /// [`Limiter`].
     ///
     /// # Examples
     ///
@@ -387,8 +398,11 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     ///
     /// # Panics
     ///
-    /// Never panics. A zero deadline gives each admitted child one poll; a
-    /// deadline too far away to represent never passes.
+    /// Never panics. A zero deadline lets the first pass admit what the
+    /// limit allows (every input, unbounded), gives each of those children
+    /// one poll, and cuts the rest: with `.bounded(n)`, at most n inputs are
+    /// ever created, even from an endless input. A deadline too far away to
+    /// represent never passes.
     fn within(self, deadline: Duration) -> Deadline<Self::IntoIter> {
         unbounded(self).within(deadline)
     }
@@ -405,6 +419,14 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// `.rate(10, Duration::from_secs(1))` starts 10 at once, then the next
     /// 10 one second after those, and never 11 within any one second. For
     /// evenly spaced starts, use `.rate(1, per / max)`.
+    ///
+    /// A start is the moment a child's first poll begins: the clock is read
+    /// for each child just before it, so a slow first poll cannot let a
+    /// later start into an earlier window. The batch remembers starts
+    /// within the last `per` only, and starts closer together than
+    /// `per / 1024` as one (the latest of them), so its memory stays small
+    /// whatever `max` is; that rounding can delay a start by less than
+    /// `per / 1024`, never let one in early.
     ///
     /// The rate is the batch's own. Waiting for it arranges a timer wake-up
     /// and holds no permit of a shared [`Limiter`].
