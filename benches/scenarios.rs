@@ -48,6 +48,16 @@ impl Future for Child {
     }
 }
 
+impl Child {
+    /// A child for input `index` that is pending once, then done.
+    pub fn pending_once(index: u32) -> Self {
+        Child {
+            index,
+            pending: true,
+        }
+    }
+}
+
 /// A lazy input of `n` children.
 pub fn children(n: u32, kind: Kind) -> impl Iterator<Item = Child> {
     (0..n).map(move |index| Child {

@@ -7,6 +7,7 @@
 //! cargo run --release --example bench_report -- 100000 3 # fewer children, 3 runs
 //! cargo run --release --example bench_report -- --rss 1000000            # peak RSS, () outputs
 //! cargo run --release --example bench_report -- --rss 1000000 deadline   # the same with deadlines
+//! cargo run --release --example bench_report -- --expiries          # cost of many deadline expiries
 //! ```
 //!
 //! Every way runs the same children (ready at once, or pending once) on
@@ -54,8 +55,62 @@ fn goal(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
 
+/// CPU time (user + system) this process has used so far, from
+/// `/proc/self/stat`, in clock ticks of 10 ms.
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let system: u64 = fields.get(12)?.parse().ok()?;
+    Some(user + system)
+}
+
+/// Deadline expiries one at a time while the whole bound is in flight:
+/// children that never finish, admitted one per 50 µs by a rate, each
+/// dropped by a deadline of `bound` x 50 µs, so that one child expires for
+/// each one admitted. Prints the CPU time per expiry at a small and a large
+/// bound: an expiry that looked at every running child would cost in
+/// proportion to the bound; one that looks only at the due children costs
+/// the same at both.
+fn expiries(n: u32) {
+    use std::time::Duration;
+    let spacing = Duration::from_micros(50);
+    println!(
+        "children that never finish, one admitted per {spacing:?}, each expiring after bound x {spacing:?}"
+    );
+    for bound in [50u32, 15_000] {
+        let children = (0..n).map(|_| futures::future::pending::<()>());
+        let ticks = cpu_ticks();
+        let started = Instant::now();
+        let out = futures::executor::block_on(
+            children
+                .bounded(bound as usize)
+                .rate(1, spacing)
+                .with_deadline(spacing * bound)
+                .gather(),
+        );
+        let wall = started.elapsed();
+        let cpu_ms = cpu_ticks()
+            .zip(ticks)
+            .map(|(after, before)| (after - before) * 10);
+        assert!(out.iter().all(Result::is_err), "every child expires");
+        println!(
+            "   bound {bound:>5}: {n:>6} expiries, wall {:>6.0} ms, CPU {:>5} ms, {:>6.0} ns CPU per expiry",
+            wall.as_secs_f64() * 1e3,
+            cpu_ms.map_or("?".to_string(), |ms| ms.to_string()),
+            cpu_ms.map_or(f64::NAN, |ms| ms as f64 * 1e6 / f64::from(n)),
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--expiries") {
+        let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
+        expiries(n);
+        return;
+    }
     if args.first().map(String::as_str) == Some("--rss") {
         let n: u32 = args
             .get(1)
