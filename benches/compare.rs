@@ -3,7 +3,7 @@
 //! compares them side by side. `cargo bench --bench compare`.
 //!
 //! For the project's goals as ratios in one run, see
-//! `examples/bench_report.rs`.
+//! `benches/bench_report.rs`.
 
 mod scenarios;
 

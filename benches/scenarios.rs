@@ -1,5 +1,5 @@
 //! The jobs every benchmark runs, shared by `benches/compare.rs` (criterion)
-//! and `examples/bench_report.rs` (one-run ratios): the same children run
+//! and `benches/bench_report.rs` (one-run ratios): the same children run
 //! through fanout and through the idioms a user would write instead.
 
 #![allow(dead_code, unreachable_pub)]

@@ -35,7 +35,7 @@ type Unbounded<I> = Bounded<<I as IntoIterator>::IntoIter>;
 /// or [`report`](FanoutExt::report) (on a configured batch, these are the
 /// [`Batch`] methods). Nothing is spawned: every child is polled by the task
 /// that awaits the chain, so any executor works, including
-/// [`futures::executor::block_on`].
+/// [`futures::executor::block_on`](https://docs.rs/futures/0.3/futures/executor/fn.block_on.html).
 pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// Runs every child at once and collects their outputs in input order,
     /// like Python's `asyncio.gather`.

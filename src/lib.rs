@@ -21,12 +21,23 @@
 //!
 //! The chain is the recipe Python users know from `asyncio`:
 //!
-//! | asyncio | fanout |
+//! | Python asyncio | fanout |
 //! | --- | --- |
 //! | `await asyncio.gather(*coros)` | [`futs.gather().await`](FanoutExt::gather): every output, in input order |
-//! | `gather(..., return_exceptions=True)` | outputs are values: a child's `Result` comes back as it is |
-//! | `Semaphore(n)` taken in each task | [`.bounded(n)`](FanoutExt::bounded): at most n children exist and run at once |
-//! | `asyncio.timeout(t)` in each task | [`.with_deadline(t)`](FanoutExt::with_deadline): per child, clock starts at admission |
+//! | `gather(..., return_exceptions=True)` | outputs are values already: a child returning `Result` comes back as its `Result` |
+//! | `Semaphore(n)` + `async with sem` in each task | [`.bounded(n)`](FanoutExt::bounded): at most n children exist and run at once |
+//! | `async with asyncio.timeout(t)` inside the semaphore | [`.with_deadline(t)`](FanoutExt::with_deadline): per child, clock starts when the child is admitted |
+//! | one `Semaphore` shared by several batches | [`.bounded_by(&limiter)`](FanoutExt::bounded_by): a [`Limiter`] caps several batches together, fairly |
+//! | `async with asyncio.timeout(t)` around `gather` | [`.within(t)`](FanoutExt::within): a deadline for the whole batch |
+//! | `asyncio.TaskGroup` | [`.try_gather()`](FanoutExt::try_gather): the first failure drops the siblings and is returned |
+//! | `asyncio.as_completed` | [`.as_completed()`](FanoutExt::as_completed): a `Stream` of `(index, output)` in completion order |
+//! | sorting results from exceptions by hand | [`.report()`](FanoutExt::report): successes, failures, deadline misses and panics with their indices; `20 ok, 1 failed, 1 timed out` |
+//! | `return_exceptions=True`, for a panic | [`.catch_panics()`](FanoutExt::catch_panics): a panicking child's slot holds `Err(Panicked)` |
+//! | aiometer's `max_per_second`, an API's rate limit | [`.rate(n, per)`](FanoutExt::rate): at most n starts in any window of `per` (bursts of up to n) |
+//! | debug mode's `slow_callback_duration` warnings | [`.on_slow_poll(t, report)`](FanoutExt::on_slow_poll): every child poll that held the task longer than `t`, with its index |
+//!
+//! `futs` is anything iterable whose items are futures: a `Vec`, an array,
+//! or a lazy `.map(..)` that builds each future only when it is admitted.
 //!
 //! Every child is polled by the task that awaits the chain: first as it is
 //! admitted, then, if it has to wait, through one `FuturesUnordered`;
@@ -35,6 +46,67 @@
 //! (a `std::thread::sleep`, a heavy loop) stalls every sibling. Spawn such
 //! work on a thread pool, or spawn tasks instead when work must outlive the
 //! caller.
+//!
+//! # Semantics
+//!
+//! Configure a batch in any order ([`bounded`](FanoutExt::bounded) or
+//! [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
+//! [`within`](FanoutExt::within), [`rate`](FanoutExt::rate),
+//! [`on_slow_poll`](FanoutExt::on_slow_poll), [`on_each`](FanoutExt::on_each);
+//! [`catch_panics`](FanoutExt::catch_panics) last), then end it with one of
+//! these:
+//!
+//! | ends the chain | resolves to | order | a child's deadline passes | the batch deadline passes | a child fails | a child panics | dropped early |
+//! | --- | --- | --- | --- | --- | --- | --- | --- |
+//! | [`.gather()`](FanoutExt::gather) | `Vec<T>` | input | slot holds `Err(Elapsed::Child)` | unfinished slots hold `Err(Elapsed::Batch)` | its `Err` is a value | siblings dropped, then the panic continues | live children dropped, permits returned, unpulled inputs never created |
+//! | [`.try_gather()`](FanoutExt::try_gather) | `Result<Vec<T>, E>` | input | fails the batch via `E: From<Elapsed>` | same | siblings dropped, no more input pulled, `Err` returned | same | same |
+//! | [`.as_completed()`](FanoutExt::as_completed) | `Stream` of `(index, T)` | completion | item `(i, Err(Elapsed::Child))` | items `(i, Err(Elapsed::Batch))` | its `Err` is a value | same | same |
+//! | [`.report()`](FanoutExt::report) | [`Report<T, E>`](Report) | sorted by index | in `timed_out` | in `timed_out` | in `failed` | same, or in `panicked` with `catch_panics` | same |
+//!
+//! With `.catch_panics()` every output is wrapped once more, as
+//! `Result<_, Panicked>`, and siblings run on undisturbed. See [`Elapsed`]
+//! for the two deadlines and [`Panicked`] for a caught panic.
+//!
+//! - **One task, nothing spawned.** Children are polled by the task awaiting
+//!   the chain: each gets its first poll the moment it is admitted, and those
+//!   still pending wait in one `FuturesUnordered`, polled again only when
+//!   woken. `block_on`, smol, async-std, tokio or any other executor.
+//! - **Lazy admission.** With `.bounded(n)` the input is pulled only when a
+//!   slot is free: at most n children exist at once, whatever the input's
+//!   length.
+//! - **Input order** for admission and for `gather`'s output.
+//! - **The deadline clock starts at admission** (it is read right after the
+//!   child's first poll, which happens as it is admitted), not when the
+//!   batch is built; `.bounded(n).with_deadline(d)` and
+//!   `.with_deadline(d).bounded(n)` are the same thing. A late child is
+//!   dropped at once and its slot goes to the next input. If a child's output
+//!   and its deadline are ready at the same poll, the output wins.
+//! - **Refill at once.** A finished child's slot is refilled before its
+//!   output is handed on.
+//! - **Drop cancels.** Dropping the chain drops every live child and returns
+//!   every permit.
+//! - **Panics propagate** out of the chain's `poll` after every sibling has
+//!   been dropped, unless you opt into `.catch_panics()`.
+//! - **Fail fast is first in time.** `try_gather` returns the first failure
+//!   to happen, not the first in input order, and pulls no input after it.
+//! - **Shared caps are fair.** Batches under one [`Limiter`] take turns: a
+//!   freed permit goes to the batch that has waited longest, never back to
+//!   the one that freed it.
+//! - **`as_completed` runs children only while you poll it.** If your loop
+//!   body awaits something else, the children wait too while their deadlines
+//!   keep running; `gather` has no such trap.
+//! - **Bad input is loud.** `bounded(0)` panics at the call. A zero deadline
+//!   gives each child one poll. Empty input resolves at once to an empty
+//!   `Vec`.
+//! - **Cheap deadlines.** One timer serves a whole batch: deadlines fall due
+//!   in admission order, so the batch keeps a single timer armed for the
+//!   earliest.
+//! - **Fair to the executor.** `gather` yields after 256 outputs in one poll.
+//!
+//! A child must never wait on a [`Limiter`] that its own batch is bounded
+//! by: it would hold a permit while waiting for another, and once every
+//! permit is held that way nothing moves (see
+//! [`bounded_by`](FanoutExt::bounded_by)).
 //!
 //! # The whole contract
 //!
@@ -60,7 +132,22 @@
 //! assert_eq!(y, z);
 //! # });
 //! ```
+//!
+//! # Features
+//!
+//! - `wasm` (off by default): builds for `wasm32-unknown-unknown`, in a
+//!   browser or another JavaScript host. It runs `futures-timer`'s timers on
+//!   the host's `setTimeout` and reads the host's clock, since
+//!   `std::time::Instant::now` panics there. Without it, batches with no
+//!   deadline, rate or slow-poll report still work on that target; those
+//!   three need it. On every other target it only adds the `web-time`
+//!   crate, which is `std`'s `Instant` there.
+//!
+//!   ```toml
+//!   fanout = { version = "0.1", features = ["wasm"] }
+//!   ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 

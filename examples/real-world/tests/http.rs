@@ -5,6 +5,8 @@
 // Miri cannot open sockets.
 #![cfg(not(miri))]
 
+// The executor set-ups of the main suite, so this test runs on each of them.
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 #[path = "../examples/support/mod.rs"]
 mod support;

@@ -5,6 +5,12 @@
 //!
 //! Run it with `cargo run --example sqlite`. The database is a temporary
 //! file, seeded by the example and deleted at the end.
+//!
+//! async-std is discontinued upstream (RUSTSEC-2025-0052) and smol is its
+//! successor: start a new program on smol (`http_smol` runs the same kind of
+//! chain there). This example stays on async-std because sqlx runs its
+//! drivers on async-std or tokio only, and fanout keeps working for the
+//! programs that have not moved yet.
 
 mod support;
 

@@ -10,7 +10,6 @@
 //! report prints it; then the child kind (`ready` or `pending`) and the
 //! number of children. The bound is 100.
 
-#[path = "../benches/scenarios.rs"]
 mod scenarios;
 
 use scenarios::{Kind, Way};

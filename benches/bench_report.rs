@@ -14,7 +14,6 @@
 //! `futures::executor::block_on`, except the tokio idiom, which needs its
 //! own (current-thread) runtime.
 
-#[path = "../benches/scenarios.rs"]
 mod scenarios;
 
 use fanout::prelude::*;
