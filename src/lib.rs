@@ -86,21 +86,42 @@
 //! - **Drop cancels.** Dropping the chain drops every live child and returns
 //!   every permit.
 //! - **Panics propagate** out of the chain's `poll` after every sibling has
-//!   been dropped, unless you opt into `.catch_panics()`.
+//!   been dropped, unless you opt into `.catch_panics()`. A panic ends the
+//!   batch: it never hangs afterwards and never loses an output it had
+//!   chosen. A panic met while refilling a slot after an output was chosen
+//!   (a child's first poll, the input iterator) goes on at the next poll, or
+//!   when the stream is dropped; a stream then yields `None`, and `gather`,
+//!   `try_gather` or `report` polled again panics with a message.
+//! - **No lost wake-ups.** Every `Pending` a batch returns has a wake-up
+//!   arranged on the waker of that very poll: children that wake themselves
+//!   on their first poll (`yield_now`, tokio's coop budget), wake-ups from
+//!   other threads, a waker that changes between polls, and consumers that
+//!   await between items all keep the batch moving.
 //! - **Fail fast is first in time.** `try_gather` returns the first failure
 //!   to happen, not the first in input order, and pulls no input after it.
-//! - **Shared caps are fair.** Batches under one [`Limiter`] take turns: a
-//!   freed permit goes to the batch that has waited longest, never back to
-//!   the one that freed it.
+//! - **Shared caps hold, and are fair.** Under
+//!   [`bounded_by`](FanoutExt::bounded_by) an input is created only once its
+//!   permit is held, so k batches under a cap of n hold n children between
+//!   them, never n + k. Batches take turns: while another batch waits, a
+//!   freed permit goes to it, never back to the one that freed it (two
+//!   batches under `Limiter::new(1)` start `a b a b ...`).
 //! - **`as_completed` runs children only while you poll it.** If your loop
 //!   body awaits something else, the children wait too while their deadlines
 //!   keep running; `gather` has no such trap.
 //! - **Bad input is loud.** `bounded(0)` panics at the call. A zero deadline
-//!   gives each child one poll. Empty input resolves at once to an empty
-//!   `Vec`.
+//!   gives each child one poll; a zero batch deadline also admits nothing
+//!   after the first pass (at most n inputs created under `.bounded(n)`,
+//!   even from an endless input). Empty input resolves at once to an empty
+//!   `Vec`. Size hints are never trusted for an allocation: `gather` over
+//!   `0..` with `.within(t)` ends at the cut.
 //! - **Cheap deadlines.** One timer serves a whole batch: deadlines fall due
-//!   in admission order, so the batch keeps a single timer armed for the
-//!   earliest.
+//!   in admission order, so the batch keeps them in a queue in that order
+//!   and a single timer armed for the earliest; an expiry looks only at the
+//!   children that are due.
+//! - **Rates are exact.** `.rate(max, per)` counts a start when the child's
+//!   first poll begins; no window of `per` ever holds more than `max`
+//!   starts, and the batch remembers only the last `per` of starts (merged
+//!   to at most about 1,024 entries), whatever `max` is.
 //! - **Fair to the executor.** `gather` yields after 256 outputs in one poll.
 //!
 //! A child must never wait on a [`Limiter`] that its own batch is bounded
