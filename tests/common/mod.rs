@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
 pub mod executors;
+pub mod ledger;
 pub mod scripted;
 pub mod tracker;
 
