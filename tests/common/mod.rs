@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
+pub mod driver;
 pub mod executors;
 pub mod ledger;
 pub mod scripted;
