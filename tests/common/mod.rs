@@ -3,7 +3,9 @@
 
 #![allow(dead_code, unused_imports, unreachable_pub)]
 
+pub mod driver;
 pub mod executors;
+pub mod ledger;
 pub mod scripted;
 pub mod tracker;
 

@@ -1,12 +1,14 @@
 //! Children that follow a script: pending a given number of times, each time
 //! woken in a given way, then finishing with a given end.
 
+use super::ledger::{Debt, Ledger};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Who wakes a scripted child after it returns `Pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +19,11 @@ pub enum Wake {
     OtherThread,
     /// A `futures_timer::Delay` wakes it.
     Timer,
+    /// Another thread wakes it at once, racing the poll that handed it the
+    /// waker: the child spins (yielding the CPU) for up to `spin_us`
+    /// microseconds or until it has been woken, so the wake-up lands
+    /// sometimes before that poll returns and sometimes after.
+    Race { spin_us: u8 },
 }
 
 /// How a scripted child ends.
@@ -50,6 +57,8 @@ pub struct Scripted {
     delay: Option<futures_timer::Delay>,
     /// Runs just before the child returns its `Err`.
     on_error: Option<Box<dyn FnOnce() + Send>>,
+    /// The test's ledger and this child's debt, when kept.
+    book: Option<(Ledger, Debt)>,
 }
 
 impl Scripted {
@@ -59,6 +68,7 @@ impl Scripted {
             script,
             delay: None,
             on_error: None,
+            book: None,
         }
     }
 
@@ -66,36 +76,89 @@ impl Scripted {
         self.on_error = Some(Box::new(hook));
         self
     }
+
+    /// Keeps `ledger`: every wake-up the child arranges off its own poll is
+    /// promised there, and every wake-up it gets makes it owe a poll.
+    pub fn keeping(mut self, ledger: &Ledger) -> Self {
+        self.book = Some((ledger.clone(), ledger.debt()));
+        self
+    }
+
+    /// `waker`, promised in the ledger if one is kept.
+    fn promise(&self, waker: &Waker) -> Waker {
+        match &self.book {
+            Some((ledger, debt)) => ledger.promise(waker, Some(debt)),
+            None => waker.clone(),
+        }
+    }
+
+    /// The child woke itself.
+    fn woke_itself(&self) {
+        if let Some((_, debt)) = &self.book {
+            debt.woke_itself();
+        }
+    }
+
+    fn finished(&self) {
+        if let Some((_, debt)) = &self.book {
+            debt.retire();
+        }
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.finished();
+    }
 }
 
 impl Future for Scripted {
     type Output = Result<usize, usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some((_, debt)) = &self.book {
+            debt.poll_begins();
+        }
         if self.script.pendings > 0 {
             match self.script.wake {
-                Wake::AtOnce => cx.waker().wake_by_ref(),
-                Wake::OtherThread => wake_from_another_thread(cx.waker().clone()),
+                Wake::AtOnce => {
+                    cx.waker().wake_by_ref();
+                    self.woke_itself();
+                }
+                Wake::OtherThread => wake_from_another_thread(self.promise(cx.waker())),
+                Wake::Race { spin_us } => wake_racing(
+                    self.promise(cx.waker()),
+                    Duration::from_micros(spin_us.into()),
+                ),
                 Wake::Timer => {
+                    let waker = self.promise(cx.waker());
                     let delay = self
                         .delay
                         .get_or_insert_with(|| futures_timer::Delay::new(Duration::ZERO));
-                    if Pin::new(delay).poll(cx).is_pending() {
+                    if Pin::new(delay)
+                        .poll(&mut Context::from_waker(&waker))
+                        .is_pending()
+                    {
                         return Poll::Pending;
                     }
                     self.delay = None;
                     cx.waker().wake_by_ref();
+                    self.woke_itself();
                 }
             }
             self.script.pendings -= 1;
             return Poll::Pending;
         }
         match self.script.end {
-            End::Ok => Poll::Ready(Ok(self.index * 3)),
+            End::Ok => {
+                self.finished();
+                Poll::Ready(Ok(self.index * 3))
+            }
             End::Err => {
                 if let Some(hook) = self.on_error.take() {
                     hook();
                 }
+                self.finished();
                 Poll::Ready(Err(self.index))
             }
             End::Never => Poll::Pending,
@@ -105,7 +168,7 @@ impl Future for Scripted {
 
 /// Hands `waker` to a helper thread that wakes it after a short pause.
 pub fn wake_from_another_thread(waker: Waker) {
-    static HELPER: OnceLock<std::sync::Mutex<Sender<Waker>>> = OnceLock::new();
+    static HELPER: OnceLock<Mutex<Sender<Waker>>> = OnceLock::new();
     let sender = HELPER.get_or_init(|| {
         let (sender, receiver) = channel::<Waker>();
         std::thread::spawn(move || {
@@ -114,11 +177,41 @@ pub fn wake_from_another_thread(waker: Waker) {
                 waker.wake();
             }
         });
-        std::sync::Mutex::new(sender)
+        Mutex::new(sender)
     });
     sender
         .lock()
         .unwrap()
         .send(waker)
         .expect("the waking thread runs for the whole test");
+}
+
+/// Hands `waker` to a helper thread that wakes it at once, with no pause,
+/// then spins for up to `spin` (yielding the CPU, so the helper can run on
+/// a busy machine) or until the wake-up has happened: the wake-up races
+/// the poll that is still running, and lands before or after it returns.
+pub fn wake_racing(waker: Waker, spin: Duration) {
+    /// A waker to wake, and the flag to raise once it has been woken.
+    type Job = (Waker, Arc<AtomicBool>);
+    static HELPER: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+    let sender = HELPER.get_or_init(|| {
+        let (sender, receiver) = channel::<Job>();
+        std::thread::spawn(move || {
+            for (waker, woken) in receiver {
+                waker.wake();
+                woken.store(true, SeqCst);
+            }
+        });
+        Mutex::new(sender)
+    });
+    let woken = Arc::new(AtomicBool::new(false));
+    sender
+        .lock()
+        .unwrap()
+        .send((waker, woken.clone()))
+        .expect("the racing thread runs for the whole test");
+    let started = Instant::now();
+    while !woken.load(SeqCst) && started.elapsed() < spin {
+        std::thread::yield_now();
+    }
 }
