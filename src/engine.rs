@@ -4,16 +4,14 @@
 //! one for the batch's own deadline.
 
 use crate::clock::Instant;
+use crate::config::Config;
 use crate::deadline_queue::DeadlineQueue;
 use crate::done::Done;
 use crate::elapsed::Elapsed;
 use crate::home::Home;
-use crate::limit::Limit;
 use crate::limiter::{Permit, Ticket};
 use crate::panicked::{Panicked, Payload};
-use crate::rate::Rate;
 use crate::slot::{Settled, Slot};
-use crate::slow_poll::SlowPolled;
 use core::future::Future;
 use core::ops::Range;
 use core::task::{Context, Poll};
@@ -22,8 +20,6 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::Mutex;
-use std::time::Duration;
 
 /// How many passes may hand on an output without looking at the timers.
 const PASSES_BETWEEN_TIMER_CHECKS: u8 = 16;
@@ -37,11 +33,6 @@ pub(crate) enum Lost {
 
 /// A finished child: its input index and its output, or why it has none.
 pub(crate) type Finished<T> = (usize, Result<T, Lost>);
-
-/// An `on_each` hook. In a `Mutex` only so the batch stays `Sync` whatever
-/// the closure is; the engine reaches it through `&mut self`
-/// (`Mutex::get_mut`), so it is never locked.
-type OnEach<T> = Mutex<Box<dyn FnMut(usize, Done<'_, T>) + Send>>;
 
 /// Runs the children of one batch and yields them in completion order.
 ///
@@ -83,7 +74,8 @@ where
     /// freed early and nothing more is pulled.
     source: Option<I>,
     admitted: usize,
-    limit: Limit,
+    /// What the chain asked for: limit, deadlines, rate, hooks.
+    config: Config<<I::Item as Future>::Output>,
     /// This batch's place with a shared limiter.
     ticket: Ticket,
     running: FuturesUnordered<Slot<I::Item>>,
@@ -113,11 +105,8 @@ where
     /// ready child; once every few passes still drops a late child within
     /// microseconds when its siblings keep finishing.
     passes_until_timers: u8,
-    deadline: Option<Duration>,
     /// The waiting children's deadlines, and the timer for the earliest.
     deadlines: DeadlineQueue,
-    /// The whole batch's deadline, counted from its first poll.
-    within: Option<Duration>,
     batch_timer: Option<Delay>,
     /// A zero batch deadline: the first pass admits what the limit allows
     /// (`first_pass_admissions` counts down) and gives each child its first
@@ -131,29 +120,18 @@ where
     /// running, then those never admitted.
     cut_running: VecDeque<usize>,
     cut_unstarted: Range<usize>,
-    catch_panics: bool,
-    /// How often children may start, if capped.
-    rate: Option<Rate>,
-    /// Told about every child as it finishes.
-    on_each: Option<OnEach<<I::Item as Future>::Output>>,
 }
 
 impl<I: Iterator> Engine<I>
 where
     I::Item: Future,
 {
-    pub(crate) fn new(source: I) -> Self {
-        let mut engine = Engine::new_empty();
-        engine.source = Some(source);
-        engine
-    }
-
-    /// A batch with no input yet and the default configuration.
-    fn new_empty() -> Self {
+    /// A batch over `source`, run as `config` says.
+    pub(crate) fn new(source: I, config: Config<<I::Item as Future>::Output>) -> Self {
         Engine {
-            source: None,
+            source: Some(source),
             admitted: 0,
-            limit: Limit::Unbounded,
+            config,
             ticket: Ticket::default(),
             running: FuturesUnordered::new(),
             homes: Vec::new(),
@@ -161,93 +139,57 @@ where
             deferred_panic: None,
             yielded: 0,
             passes_until_timers: 0,
-            deadline: None,
             deadlines: DeadlineQueue::default(),
-            within: None,
             batch_timer: None,
             cut_when_idle: false,
             first_pass_admissions: None,
             started: false,
             cut_running: VecDeque::new(),
             cut_unstarted: 0..0,
-            catch_panics: false,
-            rate: None,
-            on_each: None,
         }
     }
 
-    /// Applies to the children admitted from now on.
+    /// The configuration, to change before the first poll.
+    ///
+    /// # Panics
+    ///
+    /// Once the batch has been polled: a limit or deadline changed mid-run
+    /// would break the invariants the engine keeps (permits from two
+    /// semaphores, deadlines out of admission order). The panic carries the
+    /// caller's location, the chain method called too late.
     #[track_caller]
-    pub(crate) fn set_limit(&mut self, limit: Limit) {
-        self.assert_not_started();
-        self.limit = limit;
-    }
-
-    /// Applies to the children admitted from now on.
-    #[track_caller]
-    pub(crate) fn set_deadline(&mut self, deadline: Duration) {
-        self.assert_not_started();
-        self.deadline = Some(deadline);
-    }
-
-    /// Counted from the batch's first poll.
-    #[track_caller]
-    pub(crate) fn set_within(&mut self, within: Duration) {
-        self.assert_not_started();
-        self.within = Some(within);
-    }
-
-    /// A limit or deadline changed mid-run would break the invariants the
-    /// engine keeps (permits from two semaphores, deadlines out of admission
-    /// order), so configuration is refused once the batch has been polled.
-    #[track_caller]
-    fn assert_not_started(&self) {
+    pub(crate) fn config_mut(&mut self) -> &mut Config<<I::Item as Future>::Output> {
         assert!(
             !self.started,
             "fanout: configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll, on_each) before polling it"
         );
+        &mut self.config
     }
 
-    /// Applies to the children admitted from now on.
-    #[track_caller]
-    pub(crate) fn set_rate(&mut self, rate: Rate) {
-        self.assert_not_started();
-        self.rate = Some(rate);
+    /// Panics become outputs from now on. Allowed after the first poll,
+    /// unlike the other settings: no invariant of the engine depends on it.
+    pub(crate) fn catch_panics(&mut self) {
+        self.config.catch_panics = true;
     }
 
-    /// The same batch with every child wrapped to time its polls.
+    /// The same batch over `wrap(source)`, whose children have the same
+    /// output: the configuration moves over whole.
+    ///
+    /// # Panics
+    ///
+    /// Once the batch has been polled, as [`config_mut`](Engine::config_mut).
     #[track_caller]
-    pub(crate) fn time_polls(
-        mut self,
-        threshold: Duration,
-        report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Engine<SlowPolled<I>> {
-        self.assert_not_started();
+    pub(crate) fn map_source<J>(mut self, wrap: impl FnOnce(I) -> J) -> Engine<J>
+    where
+        J: Iterator<Item: Future<Output = <I::Item as Future>::Output>>,
+    {
+        let config = std::mem::take(self.config_mut());
         // Nothing has been admitted yet: no child, permit or timer to carry
-        // over, only the configuration.
-        let mut engine = Engine::new_empty();
-        engine.source = self
-            .source
-            .take()
-            .map(|input| SlowPolled::new(input, threshold, report));
-        // A timed child has its child's output, so the hook carries over.
-        engine.on_each = self.on_each.take();
-        engine.limit = std::mem::replace(&mut self.limit, Limit::Unbounded);
-        engine.deadline = self.deadline;
-        engine.within = self.within;
-        engine.catch_panics = self.catch_panics;
-        engine.rate = self.rate.take();
-        engine
-    }
-
-    /// Calls `hook` with every child as it finishes, before it is handed on.
-    #[track_caller]
-    pub(crate) fn set_on_each(
-        &mut self,
-        hook: impl FnMut(usize, Done<'_, <I::Item as Future>::Output>) + Send + 'static,
-    ) {
-        self.assert_not_started();
-        self.on_each = Some(Mutex::new(Box::new(hook)));
+        // over, only the input and the configuration.
+        let Some(source) = self.source.take() else {
+            unreachable!("a batch not yet polled has its input")
+        };
+        Engine::new(wrap(source), config)
     }
 
     /// Tells the `on_each` hook, if there is one, how a child finished. A
@@ -257,7 +199,7 @@ where
         &mut self,
         (index, result): &Finished<<I::Item as Future>::Output>,
     ) -> Result<(), Payload> {
-        let Some(hook) = self.on_each.as_mut() else {
+        let Some(hook) = self.config.on_each.as_mut() else {
             return Ok(());
         };
         let done = match result {
@@ -272,11 +214,6 @@ where
         catch_unwind(AssertUnwindSafe(|| hook(*index, done)))
     }
 
-    /// Panics become outputs instead of unwinding out of the batch.
-    pub(crate) fn set_catch_panics(&mut self) {
-        self.catch_panics = true;
-    }
-
     pub(crate) fn admitted(&self) -> usize {
         self.admitted
     }
@@ -285,16 +222,9 @@ where
         self.running.len()
     }
 
-    pub(crate) fn capacity(&self) -> Option<usize> {
-        self.limit.capacity()
-    }
-
-    pub(crate) fn deadline(&self) -> Option<Duration> {
-        self.deadline
-    }
-
-    pub(crate) fn within(&self) -> Option<Duration> {
-        self.within
+    /// What the chain asked for.
+    pub(crate) fn config(&self) -> &Config<<I::Item as Future>::Output> {
+        &self.config
     }
 
     /// Outputs still to come: children in flight, inputs cut off by the
@@ -350,7 +280,7 @@ where
             return;
         }
         let panic = match self.admit(cx) {
-            Ok(Some((_, Err(Lost::Panicked(panicked))))) if !self.catch_panics => panicked,
+            Ok(Some((_, Err(Lost::Panicked(panicked))))) if !self.config.catch_panics => panicked,
             Ok(finished) => {
                 self.held = finished;
                 return;
@@ -418,7 +348,7 @@ where
                         home,
                     } = settled;
                     self.homes.push(home);
-                    self.limit.child_finished();
+                    self.config.limit.child_finished();
                     let mut finished = (index, outcome);
                     if let Some(held) = self.held.as_mut() {
                         // The held child finished first: it leaves first.
@@ -461,10 +391,11 @@ where
     /// The batch's first poll: its own deadline starts counting now.
     fn start_clocks(&mut self) {
         self.started = true;
-        match self.within {
+        match self.config.within {
             Some(within) if within.is_zero() => {
                 self.cut_when_idle = true;
-                self.first_pass_admissions = Some(self.limit.capacity().unwrap_or(usize::MAX));
+                self.first_pass_admissions =
+                    Some(self.config.limit.capacity().unwrap_or(usize::MAX));
             }
             within => self.batch_timer = within.map(Delay::new),
         }
@@ -481,7 +412,7 @@ where
         finished: Finished<<I::Item as Future>::Output>,
     ) -> Finished<<I::Item as Future>::Output> {
         match finished {
-            (_, Err(Lost::Panicked(panicked))) if !self.catch_panics => {
+            (_, Err(Lost::Panicked(panicked))) if !self.config.catch_panics => {
                 self.fail(panicked.into_payload())
             }
             finished => match self.tell_on_each(&finished) {
@@ -538,7 +469,7 @@ where
         cx: &mut Context<'_>,
     ) -> Result<Option<Finished<<I::Item as Future>::Output>>, Payload> {
         while let Some(source) = self.source.as_mut() {
-            if self.limit.queues() && source.size_hint() == (0, Some(0)) {
+            if self.config.limit.queues() && source.size_hint() == (0, Some(0)) {
                 return self.end_input().map(|()| None);
             }
             if self.first_pass_admissions == Some(0) {
@@ -546,12 +477,12 @@ where
             }
             // Before the permit: a batch held back by its rate must not sit
             // on a permit others could use.
-            if let Some(rate) = self.rate.as_mut() {
+            if let Some(rate) = self.config.rate.as_mut() {
                 if !rate.allows(Instant::now()) {
                     return Ok(None);
                 }
             }
-            let Poll::Ready(permit) = self.limit.poll_admit(&mut self.ticket, cx) else {
+            let Poll::Ready(permit) = self.config.limit.poll_admit(&mut self.ticket, cx) else {
                 return Ok(None);
             };
             let child = match catch_unwind(AssertUnwindSafe(|| source.next())) {
@@ -560,7 +491,7 @@ where
                     // The permit, if any, goes on as it is dropped; an own
                     // limit's goes back to its spares.
                     drop(permit);
-                    self.limit.child_finished();
+                    self.config.limit.child_finished();
                     return match pulled {
                         Ok(_) => self.end_input().map(|()| None),
                         Err(payload) => Err(payload),
@@ -572,7 +503,7 @@ where
             if let Some(left) = self.first_pass_admissions.as_mut() {
                 *left -= 1;
             }
-            if let Some(rate) = self.rate.as_mut() {
+            if let Some(rate) = self.config.rate.as_mut() {
                 // A start is the moment the child's first poll begins.
                 rate.started(Instant::now());
             }
@@ -616,7 +547,7 @@ where
         // A zero deadline, the batch's or the child's, leaves the child its
         // first poll and nothing more. (A zero batch deadline also stops
         // admission after the first pass: see `first_pass_admissions`.)
-        let expired = match self.deadline {
+        let expired = match self.config.deadline {
             _ if self.cut_when_idle => Some(Elapsed::Batch),
             Some(deadline) if deadline.is_zero() => Some(Elapsed::Child),
             _ => None,
@@ -640,7 +571,7 @@ where
             }
         };
         drop(permit);
-        self.limit.child_finished();
+        self.config.limit.child_finished();
         Some((index, outcome))
     }
 
@@ -648,7 +579,7 @@ where
     /// queues its deadline. Returns whether it has one: not without a
     /// deadline, nor with one too far away to represent (it never passes).
     fn stamp_deadline(&mut self, home: &Home<I::Item>, index: usize) -> bool {
-        let Some(deadline) = self.deadline else {
+        let Some(deadline) = self.config.deadline else {
             return false;
         };
         let now = Instant::now();
@@ -676,7 +607,7 @@ where
     /// first poll would otherwise keep a timed-out sibling (and its slot)
     /// alive until they ran out.
     fn poll_armed_timers(&mut self, cx: &mut Context<'_>) -> bool {
-        if let Some(rate) = self.rate.as_mut() {
+        if let Some(rate) = self.config.rate.as_mut() {
             if rate.poll_timer(cx) {
                 // The next start is allowed; a pass admits it.
                 return true;
@@ -733,7 +664,7 @@ where
         self.batch_timer = None;
         self.deadlines.stop();
         self.first_pass_admissions = None;
-        if let Some(rate) = self.rate.as_mut() {
+        if let Some(rate) = self.config.rate.as_mut() {
             rate.stop();
         }
         let mut first_panic = None;

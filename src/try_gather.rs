@@ -1,8 +1,8 @@
 //! `TryGather`: every success in input order, or the first failure.
 
-use crate::batch::FailFast;
 use crate::gather::OUTPUTS_PER_POLL;
 use crate::input_order::InputOrder;
+use crate::mode::FailFast;
 use crate::poison::Poison;
 use core::fmt;
 use core::future::Future;
