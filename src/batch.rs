@@ -8,7 +8,8 @@ use crate::gather::Gather;
 use crate::limit::Limit;
 use crate::limiter::Limiter;
 use crate::mode::{
-    Catching, Caught, Deadlines, FailFast, FailWith, Outcomes, Panics, Timed, Uncaught, Untimed,
+    Catching, Caught, Deadlines, FailFast, FailWith, Fallible, Outcomes, Panics, Timed, Uncaught,
+    Untimed,
 };
 use crate::outcome::Outcome;
 use crate::rate::Rate;
@@ -405,6 +406,7 @@ where
     /// ```
     pub fn try_gather<T, E>(self) -> TryGather<Self, T, E>
     where
+        ChildOutput<I>: Fallible<Ok = T, Err = E>,
         Self: FailFast<T, E>,
     {
         TryGather::new(self)
@@ -448,7 +450,7 @@ where
     /// ```
     pub fn report<T, E>(self) -> Reporting<Self, T, E>
     where
-        Self: Outcomes<T, E>,
+        ChildOutput<I>: Fallible<Ok = T, Err = E>,
     {
         Reporting::new(self)
     }
@@ -500,7 +502,7 @@ where
 /// fast and catching panics do not combine.
 impl<I, D, T, E> FailFast<T, E> for Batch<I, D, Uncaught>
 where
-    I: Iterator<Item: Future<Output = Result<T, E>>>,
+    I: Iterator<Item: Future<Output: Fallible<Ok = T, Err = E>>>,
     D: FailWith<E>,
 {
     fn poll_next_result(
@@ -511,14 +513,14 @@ where
             .engine
             .poll_fail_fast(cx, |result| match result {
                 Err(Lost::Elapsed(elapsed)) => Err(D::fail(elapsed)),
-                result => output::<_, Untimed, Uncaught>(result),
+                result => output::<_, Untimed, Uncaught>(result).into_result(),
             })
     }
 }
 
 impl<I, D, P, T, E> Outcomes<T, E> for Batch<I, D, P>
 where
-    I: Iterator<Item: Future<Output = Result<T, E>>>,
+    I: Iterator<Item: Future<Output: Fallible<Ok = T, Err = E>>>,
 {
     fn poll_next_outcome(
         self: Pin<&mut Self>,

@@ -5,6 +5,7 @@ use crate::batch::{Bounded, CatchPanics, Deadline};
 use crate::done::Done;
 use crate::gather::Gather;
 use crate::limiter::Limiter;
+use crate::mode::Fallible;
 use crate::report::Reporting;
 use crate::slow_poll::SlowPolled;
 use crate::try_gather::TryGather;
@@ -117,7 +118,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// future, after every other child has been dropped.
     fn try_gather<T, E>(self) -> TryGather<Unbounded<Self>, T, E>
     where
-        Self::Item: Future<Output = Result<T, E>>,
+        <Self::Item as Future>::Output: Fallible<Ok = T, Err = E>,
     {
         unbounded(self).try_gather()
     }
@@ -204,7 +205,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// dropped, unless the batch [catches panics](FanoutExt::catch_panics).
     fn report<T, E>(self) -> Reporting<Unbounded<Self>, T, E>
     where
-        Self::Item: Future<Output = Result<T, E>>,
+        <Self::Item as Future>::Output: Fallible<Ok = T, Err = E>,
     {
         unbounded(self).report()
     }

@@ -136,9 +136,40 @@ impl Panics for Caught {
     }
 }
 
+/// A child's output that [`try_gather`](crate::Batch::try_gather) and
+/// [`report`](crate::Batch::report) can sort into success and failure: a
+/// `Result`.
+#[diagnostic::on_unimplemented(
+    message = "`try_gather` and `report` need children that return a `Result`, but these return `{Self}`",
+    label = "the children of this batch do not return a `Result`",
+    note = "collect other outputs with `gather` or `as_completed`, or have each child return a `Result`"
+)]
+pub trait Fallible {
+    /// What a success holds.
+    type Ok;
+    /// What a failure holds.
+    type Err;
+    /// The output as a `Result`.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+}
+
+impl<T, E> Fallible for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+
+    fn into_result(self) -> Self {
+        self
+    }
+}
+
 /// How a missed deadline fails a [`try_gather`](crate::Batch::try_gather)
 /// whose children return `Result<T, E>`: impossible without a deadline,
 /// `E::from(Elapsed)` with one.
+#[diagnostic::on_unimplemented(
+    message = "under a deadline, `try_gather` fails the batch with `{E}::from(Elapsed)`, and `{E}` has no `From<fanout::Elapsed>`",
+    label = "a missed deadline cannot become a `{E}`",
+    note = "implement `From<fanout::Elapsed>` for the error type, or end the chain with `gather` or `report`"
+)]
 pub trait FailWith<E>: Deadlines {
     /// The error that a missed deadline ends the batch with.
     fn fail(elapsed: Elapsed) -> E;
@@ -150,6 +181,10 @@ impl<E> FailWith<E> for Untimed {
     }
 }
 
+// Not looked through in errors: "`Timed: FailWith<String>`", with the
+// message above, says more than "`String: From<Elapsed>`" with a list of
+// every `From` that `String` has.
+#[diagnostic::do_not_recommend]
 impl<E: From<Elapsed>> FailWith<E> for Timed {
     fn fail(elapsed: Elapsed) -> E {
         E::from(elapsed)
@@ -158,6 +193,11 @@ impl<E: From<Elapsed>> FailWith<E> for Timed {
 
 /// A batch that [`try_gather`](crate::Batch::try_gather) can stop at its
 /// first failure.
+#[diagnostic::on_unimplemented(
+    message = "`try_gather` cannot end a batch that catches panics",
+    label = "`try_gather` stops at the first failure and lets a panic go on, so it does not follow `catch_panics`",
+    note = "to sort failures and caught panics alike, end the chain with `report` (or `gather`)"
+)]
 pub trait FailFast<T, E> {
     /// The next child to finish, as a success or a failure; its slot is
     /// refilled only after a success.
@@ -168,6 +208,10 @@ pub trait FailFast<T, E> {
 }
 
 /// A batch whose every outcome [`report`](crate::Batch::report) can sort.
+#[diagnostic::on_unimplemented(
+    message = "`report` needs children that return `Result<{T}, {E}>`",
+    note = "collect other outputs with `gather` or `as_completed`"
+)]
 pub trait Outcomes<T, E> {
     /// The next child to finish, with what became of it.
     fn poll_next_outcome(
@@ -185,7 +229,7 @@ pub trait Catching {
 
 #[cfg(test)]
 mod tests {
-    use super::{Caught, Deadlines, FailWith, Panics, Timed, Uncaught, Untimed};
+    use super::{Caught, Deadlines, FailWith, Fallible, Panics, Timed, Uncaught, Untimed};
     use crate::elapsed::Elapsed;
     use crate::panicked::Panicked;
 
@@ -209,6 +253,12 @@ mod tests {
             Err(Some("no".into()))
         );
         const { assert!(!Uncaught::CAUGHT && Caught::CAUGHT) };
+    }
+
+    #[test]
+    fn a_result_is_fallible_as_it_is() {
+        assert_eq!(Ok::<u8, ()>(1).into_result(), Ok(1));
+        assert_eq!(Err::<u8, _>("no").into_result(), Err("no"));
     }
 
     #[test]

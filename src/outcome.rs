@@ -3,10 +3,12 @@
 
 use crate::elapsed::Elapsed;
 use crate::engine::Lost;
+use crate::mode::Fallible;
 use crate::panicked::Panicked;
 
 /// What became of one child whose output is a `Result<T, E>`.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Outcome<T, E> {
     /// The child returned `Ok`.
     Ok(T),
@@ -20,8 +22,11 @@ pub enum Outcome<T, E> {
 }
 
 impl<T, E> Outcome<T, E> {
-    pub(crate) fn from_engine(finished: Result<Result<T, E>, Lost>) -> Self {
-        match finished {
+    pub(crate) fn from_engine<O>(finished: Result<O, Lost>) -> Self
+    where
+        O: Fallible<Ok = T, Err = E>,
+    {
+        match finished.map(Fallible::into_result) {
             Ok(Ok(output)) => Outcome::Ok(output),
             Ok(Err(error)) => Outcome::Failed(error),
             Err(Lost::Elapsed(elapsed)) => Outcome::TimedOut(elapsed),
