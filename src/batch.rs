@@ -3,7 +3,8 @@
 use crate::as_completed::AsCompleted;
 use crate::config::Config;
 use crate::done::Done;
-use crate::engine::{Engine, Finished, Lost};
+use crate::engine::Engine;
+use crate::finished::{self, Finished, Lost};
 use crate::gather::Gather;
 use crate::limit::Limit;
 use crate::limiter::Limiter;
@@ -456,17 +457,6 @@ where
     }
 }
 
-/// A finished child as a batch with these parameters hands it on.
-fn output<T, D: Deadlines, P: Panics>(
-    result: Result<T, Lost>,
-) -> <P as Panics>::Output<<D as Deadlines>::Output<T>> {
-    match result {
-        Ok(output) => P::output(Ok(D::output(Ok(output)))),
-        Err(Lost::Elapsed(elapsed)) => P::output(Ok(D::output(Err(elapsed)))),
-        Err(Lost::Panicked(panicked)) => P::output(Err(panicked)),
-    }
-}
-
 impl<I, D, P> Stream for Batch<I, D, P>
 where
     I: Iterator<Item: Future>,
@@ -478,7 +468,8 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let finished = self.get_mut().engine.poll_next(cx);
         finished.map(|finished| {
-            finished.map(|(index, result): Finished<_>| (index, output::<_, D, P>(result)))
+            finished
+                .map(|(index, result): Finished<_>| (index, finished::output::<_, D, P>(result)))
         })
     }
 
@@ -513,7 +504,7 @@ where
             .engine
             .poll_fail_fast(cx, |result| match result {
                 Err(Lost::Elapsed(elapsed)) => Err(D::fail(elapsed)),
-                result => output::<_, Untimed, Uncaught>(result).into_result(),
+                result => finished::output::<_, Untimed, Uncaught>(result).into_result(),
             })
     }
 }
@@ -527,8 +518,7 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<(usize, Outcome<T, E>)>> {
         let finished = self.get_mut().engine.poll_next(cx);
-        finished
-            .map(|finished| finished.map(|(index, result)| (index, Outcome::from_engine(result))))
+        finished.map(|finished| finished.map(|(index, result)| (index, finished::outcome(result))))
     }
 }
 

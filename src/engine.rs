@@ -6,12 +6,12 @@
 use crate::clock::Instant;
 use crate::config::Config;
 use crate::deadline_queue::DeadlineQueue;
-use crate::done::Done;
 use crate::elapsed::Elapsed;
+use crate::finished::{self, Finished, Lost};
 use crate::home::Home;
 use crate::limiter::{Permit, Ticket};
 use crate::panicked::{Panicked, Payload};
-use crate::slot::{Settled, Slot};
+use crate::slot::Slot;
 use core::future::Future;
 use core::ops::Range;
 use core::task::{Context, Poll};
@@ -23,16 +23,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 /// How many passes may hand on an output without looking at the timers.
 const PASSES_BETWEEN_TIMER_CHECKS: u8 = 16;
-
-/// Why a child has no output.
-#[derive(Debug)]
-pub(crate) enum Lost {
-    Elapsed(Elapsed),
-    Panicked(Panicked),
-}
-
-/// A finished child: its input index and its output, or why it has none.
-pub(crate) type Finished<T> = (usize, Result<T, Lost>);
 
 /// Runs the children of one batch and yields them in completion order.
 ///
@@ -202,11 +192,7 @@ where
         let Some(hook) = self.config.on_each.as_mut() else {
             return Ok(());
         };
-        let done = match result {
-            Ok(output) => Done::Output(output),
-            Err(Lost::Elapsed(elapsed)) => Done::TimedOut(*elapsed),
-            Err(Lost::Panicked(panicked)) => Done::Panicked(panicked),
-        };
+        let done = finished::done(result);
         // Never locked (see `OnEach`), so never poisoned by a panic.
         let hook = hook
             .get_mut()
@@ -341,15 +327,9 @@ where
             // stream of children ready on their first poll) must not keep a
             // woken or timed-out child waiting.
             if !self.running.is_empty() {
-                if let Poll::Ready(Some(settled)) = self.running.poll_next_unpin(cx) {
-                    let Settled {
-                        index,
-                        outcome,
-                        home,
-                    } = settled;
+                if let Poll::Ready(Some((mut finished, home))) = self.running.poll_next_unpin(cx) {
                     self.homes.push(home);
                     self.config.limit.child_finished();
-                    let mut finished = (index, outcome);
                     if let Some(held) = self.held.as_mut() {
                         // The held child finished first: it leaves first.
                         std::mem::swap(held, &mut finished);
@@ -554,10 +534,7 @@ where
         };
         let outcome = match (home.poll_first(), expired) {
             (Poll::Ready(outcome), _) => outcome.map_err(Lost::Panicked),
-            (Poll::Pending, Some(elapsed)) => match home.evict() {
-                Ok(()) => Err(Lost::Elapsed(elapsed)),
-                Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
-            },
+            (Poll::Pending, Some(elapsed)) => finished::timed_out(home.evict(), elapsed),
             (Poll::Pending, None) => {
                 if home.wake_task_meanwhile(cx) {
                     self.yielded = self.yielded.saturating_add(1);

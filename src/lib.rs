@@ -182,6 +182,7 @@ mod done;
 mod elapsed;
 mod engine;
 mod ext;
+mod finished;
 mod gather;
 mod home;
 mod input_order;

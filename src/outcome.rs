@@ -2,8 +2,6 @@
 //! sorts it.
 
 use crate::elapsed::Elapsed;
-use crate::engine::Lost;
-use crate::mode::Fallible;
 use crate::panicked::Panicked;
 
 /// What became of one child whose output is a `Result<T, E>`.
@@ -19,18 +17,4 @@ pub enum Outcome<T, E> {
     /// The child panicked (only with
     /// [`catch_panics`](crate::FanoutExt::catch_panics)).
     Panicked(Panicked),
-}
-
-impl<T, E> Outcome<T, E> {
-    pub(crate) fn from_engine<O>(finished: Result<O, Lost>) -> Self
-    where
-        O: Fallible<Ok = T, Err = E>,
-    {
-        match finished.map(Fallible::into_result) {
-            Ok(Ok(output)) => Outcome::Ok(output),
-            Ok(Err(error)) => Outcome::Failed(error),
-            Err(Lost::Elapsed(elapsed)) => Outcome::TimedOut(elapsed),
-            Err(Lost::Panicked(panicked)) => Outcome::Panicked(panicked),
-        }
-    }
 }
