@@ -1,22 +1,22 @@
 //! `Batch`: the one type every chain configures, whatever its settings.
 
-use crate::as_completed::AsCompleted;
-use crate::config::Config;
 use crate::done::Done;
+use crate::end::as_completed::AsCompleted;
+use crate::end::gather::Gather;
+use crate::end::report::Reporting;
+use crate::end::try_gather::TryGather;
 use crate::engine::Engine;
-use crate::finished::{self, Finished, Lost};
-use crate::gather::Gather;
-use crate::limit::Limit;
+use crate::engine::config::Config;
+use crate::engine::finished::{self, Finished, Lost};
+use crate::engine::limit::Limit;
+use crate::engine::rate::Rate;
 use crate::limiter::Limiter;
 use crate::mode::{
     Catching, Caught, Deadlines, FailFast, FailWith, Fallible, Outcomes, Panics, Timed, Uncaught,
     Untimed,
 };
 use crate::outcome::Outcome;
-use crate::rate::Rate;
-use crate::report::Reporting;
 use crate::slow_poll::{SlowPolled, SlowPolls};
-use crate::try_gather::TryGather;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;

@@ -1,14 +1,14 @@
 //! The extension trait that starts every chain.
 
-use crate::as_completed::AsCompleted;
 use crate::batch::{Bounded, CatchPanics, Deadline};
 use crate::done::Done;
-use crate::gather::Gather;
+use crate::end::as_completed::AsCompleted;
+use crate::end::gather::Gather;
+use crate::end::report::Reporting;
+use crate::end::try_gather::TryGather;
 use crate::limiter::Limiter;
 use crate::mode::Fallible;
-use crate::report::Reporting;
 use crate::slow_poll::SlowPolled;
-use crate::try_gather::TryGather;
 use core::future::Future;
 use std::time::Duration;
 

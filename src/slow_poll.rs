@@ -5,7 +5,7 @@
 //! without [`on_slow_poll`](crate::FanoutExt::on_slow_poll) runs exactly the
 //! code it would run if the feature did not exist.
 
-use crate::clock::Instant;
+use crate::engine::clock::Instant;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;

@@ -1,7 +1,7 @@
 //! `Gather`: every output of a batch, in input order.
 
-use crate::input_order::InputOrder;
-use crate::poison::Poison;
+use crate::end::input_order::InputOrder;
+use crate::end::poison::Poison;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;

@@ -3,15 +3,25 @@
 //! through one `FuturesUnordered`, one timer for all per-child deadlines and
 //! one for the batch's own deadline.
 
-use crate::clock::Instant;
-use crate::config::Config;
-use crate::deadline_queue::DeadlineQueue;
+pub(crate) mod alarm;
+pub(crate) mod clock;
+pub(crate) mod config;
+pub(crate) mod deadline_queue;
+pub(crate) mod finished;
+pub(crate) mod home;
+pub(crate) mod limit;
+pub(crate) mod rate;
+pub(crate) mod slot;
+
 use crate::elapsed::Elapsed;
-use crate::finished::{self, Finished, Lost};
-use crate::home::Home;
+use crate::engine::clock::Instant;
+use crate::engine::config::Config;
+use crate::engine::deadline_queue::DeadlineQueue;
+use crate::engine::finished::{Finished, Lost};
+use crate::engine::home::Home;
+use crate::engine::slot::Slot;
 use crate::limiter::{Permit, Ticket};
 use crate::panicked::{Panicked, Payload};
-use crate::slot::Slot;
 use core::future::Future;
 use core::ops::Range;
 use core::task::{Context, Poll};

@@ -2,8 +2,8 @@
 //! `FuturesUnordered` holds it.
 
 use crate::elapsed::Elapsed;
-use crate::finished::{self, Finished, Lost};
-use crate::home::Home;
+use crate::engine::finished::{self, Finished, Lost};
+use crate::engine::home::Home;
 use crate::limiter::Permit;
 use crate::panicked::Payload;
 use core::future::Future;
@@ -14,7 +14,7 @@ use core::task::{Context, Poll};
 ///
 /// The slot never reads the clock: the engine stamps a child's deadline at
 /// admission, and when it passes marks the child through its home (see
-/// [`DeadlineTag`](crate::home::DeadlineTag)) and wakes the slot; from then
+/// [`DeadlineTag`](crate::engine::home::DeadlineTag)) and wakes the slot; from then
 /// on the slot resolves to `Elapsed` at its next poll unless the child's
 /// output is ready first.
 ///

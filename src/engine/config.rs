@@ -1,8 +1,8 @@
 //! `Config`: everything a chain says about its batch, in one value.
 
 use crate::done::Done;
-use crate::limit::Limit;
-use crate::rate::Rate;
+use crate::engine::limit::Limit;
+use crate::engine::rate::Rate;
 use crate::slow_poll::SlowPolls;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

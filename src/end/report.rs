@@ -2,11 +2,11 @@
 //! deadline misses and panics.
 
 use crate::elapsed::Elapsed;
-use crate::gather::OUTPUTS_PER_POLL;
+use crate::end::gather::OUTPUTS_PER_POLL;
+use crate::end::poison::Poison;
 use crate::mode::Outcomes;
 use crate::outcome::Outcome;
 use crate::panicked::Panicked;
-use crate::poison::Poison;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;

@@ -1,9 +1,9 @@
 //! `TryGather`: every success in input order, or the first failure.
 
-use crate::gather::OUTPUTS_PER_POLL;
-use crate::input_order::InputOrder;
+use crate::end::gather::OUTPUTS_PER_POLL;
+use crate::end::input_order::InputOrder;
+use crate::end::poison::Poison;
 use crate::mode::FailFast;
-use crate::poison::Poison;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
