@@ -30,15 +30,46 @@ use std::time::Duration;
 /// [`bounded`](crate::FanoutExt::bounded), [`bounded_by`](crate::FanoutExt::bounded_by),
 /// [`rate`](crate::FanoutExt::rate), [`on_each`](crate::FanoutExt::on_each)
 /// and [`on_slow_poll`](crate::FanoutExt::on_slow_poll) start.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use fanout::Bounded;
+///
+/// # futures::executor::block_on(async {
+/// let batch: Bounded<_> = (1..=3).map(|i| async move { i }).bounded(2);
+/// assert_eq!(batch.gather().await, [1, 2, 3]);
+/// # });
+/// ```
 pub type Bounded<I> = Batch<I, Untimed, Uncaught>;
 
 /// A batch whose children carry a deadline: what
 /// [`with_deadline`](crate::FanoutExt::with_deadline) and
 /// [`within`](crate::FanoutExt::within) make of any batch.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use fanout::Deadline;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let batch: Deadline<_> = (1..=2).map(|i| async move { i }).bounded(2).within(Duration::from_secs(5));
+/// assert_eq!(batch.gather().await, [Ok(1), Ok(2)]);
+/// # });
+/// ```
 pub type Deadline<I> = Batch<I, Timed, Uncaught>;
 
 /// The batch `B` once it [catches panics](crate::FanoutExt::catch_panics):
 /// `CatchPanics<Bounded<I>>` is `Batch<I, Untimed, Caught>`.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use fanout::{Bounded, CatchPanics};
+///
+/// # futures::executor::block_on(async {
+/// let batch: CatchPanics<Bounded<_>> = [async { 1 }].bounded(1).catch_panics();
+/// assert_eq!(batch.gather().await.pop().unwrap().ok(), Some(1));
+/// # });
+/// ```
 pub type CatchPanics<B> = <B as Catching>::Caught;
 
 /// What each child of a batch over `I` resolves to.

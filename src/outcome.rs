@@ -5,6 +5,14 @@ use crate::elapsed::Elapsed;
 use crate::panicked::Panicked;
 
 /// What became of one child whose output is a `Result<T, E>`.
+///
+/// ```
+/// use fanout::{Outcome, Report};
+///
+/// let report: Report<u8, &str> = [(1, Outcome::Failed("no")), (0, Outcome::Ok(7))].into_iter().collect();
+/// assert_eq!(report.ok, [(0, 7)]);
+/// assert_eq!(report.failed, [(1, "no")]);
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Outcome<T, E> {
