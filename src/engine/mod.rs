@@ -6,6 +6,7 @@
 pub(crate) mod alarm;
 pub(crate) mod clock;
 pub(crate) mod config;
+pub(crate) mod cut;
 pub(crate) mod deadline_queue;
 pub(crate) mod finished;
 pub(crate) mod home;
@@ -16,6 +17,7 @@ pub(crate) mod slot;
 use crate::elapsed::Elapsed;
 use crate::engine::clock::Instant;
 use crate::engine::config::Config;
+use crate::engine::cut::Cut;
 use crate::engine::deadline_queue::DeadlineQueue;
 use crate::engine::finished::{Finished, Lost};
 use crate::engine::home::Home;
@@ -23,12 +25,10 @@ use crate::engine::slot::Slot;
 use crate::limiter::{Permit, Ticket};
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
-use core::ops::Range;
 use core::task::{Context, Poll};
 use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
-use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 /// How many passes may hand on an output without looking at the timers.
@@ -116,10 +116,8 @@ where
     cut_when_idle: bool,
     first_pass_admissions: Option<usize>,
     started: bool,
-    /// Inputs that the batch deadline cut off: first those that were
-    /// running, then those never admitted.
-    cut_running: VecDeque<usize>,
-    cut_unstarted: Range<usize>,
+    /// Inputs that the batch deadline cut off, to report.
+    cut: Cut,
 }
 
 impl<I: Iterator> Engine<I>
@@ -144,8 +142,7 @@ where
             cut_when_idle: false,
             first_pass_admissions: None,
             started: false,
-            cut_running: VecDeque::new(),
-            cut_unstarted: 0..0,
+            cut: Cut::default(),
         }
     }
 
@@ -230,10 +227,7 @@ where
             .source
             .as_ref()
             .map_or((0, Some(0)), Iterator::size_hint);
-        let known = self.running.len()
-            + usize::from(self.held.is_some())
-            + self.cut_running.len()
-            + self.cut_unstarted.len();
+        let known = self.running.len() + usize::from(self.held.is_some()) + self.cut.len();
         (
             low.saturating_add(known),
             high.and_then(|high| high.checked_add(known)),
@@ -247,8 +241,7 @@ where
             && self.held.is_none()
             && self.deferred_panic.is_none()
             && self.running.is_empty()
-            && self.cut_running.is_empty()
-            && self.cut_unstarted.is_empty()
+            && self.cut.is_empty()
     }
 
     /// The next child to finish, with its input index, and its slot already
@@ -350,11 +343,7 @@ where
             if let Some(finished) = self.held.take() {
                 return Poll::Ready(Some(self.hand_on(finished)));
             }
-            if let Some(index) = self
-                .cut_running
-                .pop_front()
-                .or_else(|| self.cut_unstarted.next())
-            {
+            if let Some(index) = self.cut.next() {
                 let finished = (index, Err(Lost::Elapsed(Elapsed::Batch)));
                 return Poll::Ready(Some(self.hand_on(finished)));
             }
@@ -418,8 +407,7 @@ where
         // A destructor panic while dropping the rest comes second.
         let _ = self.abandon();
         self.held = None;
-        self.cut_running.clear();
-        self.cut_unstarted = 0..0;
+        self.cut.clear();
         resume_unwind(payload)
     }
 
@@ -615,8 +603,7 @@ where
     /// Inputs never admitted are counted from the input's size hint when it
     /// is exact; they are not created.
     fn cut_off(&mut self) {
-        let mut running: Vec<usize> = self.running.iter().map(Slot::index).collect();
-        running.sort_unstable();
+        let running: Vec<usize> = self.running.iter().map(Slot::index).collect();
         let unstarted = self
             .source
             .as_ref()
@@ -627,9 +614,8 @@ where
         if let Some(payload) = self.abandon() {
             self.fail(payload);
         }
-        self.cut_running = running.into();
         let end = self.admitted.saturating_add(unstarted);
-        self.cut_unstarted = self.admitted..end;
+        self.cut = Cut::new(running, self.admitted..end);
         self.admitted = end;
     }
 }
