@@ -12,6 +12,7 @@ pub(crate) mod finished;
 pub(crate) mod home;
 pub(crate) mod limit;
 pub(crate) mod rate;
+pub(crate) mod running;
 pub(crate) mod slot;
 
 use crate::elapsed::Elapsed;
@@ -21,13 +22,13 @@ use crate::engine::cut::Cut;
 use crate::engine::deadline_queue::DeadlineQueue;
 use crate::engine::finished::{Finished, Lost};
 use crate::engine::home::Home;
+use crate::engine::running::Running;
 use crate::engine::slot::Slot;
 use crate::limiter::{Permit, Ticket};
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::task::{Context, Poll};
 use futures::FutureExt;
-use futures::stream::{FuturesUnordered, StreamExt};
 use futures_timer::Delay;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -78,9 +79,9 @@ where
     config: Config<<I::Item as Future>::Output>,
     /// This batch's place with a shared limiter.
     ticket: Ticket,
-    running: FuturesUnordered<Slot<I::Item>>,
-    /// Emptied homes, for the next children to move into.
-    homes: Vec<Home<I::Item>>,
+    /// The children still pending after their first poll, and the homes
+    /// for the next ones.
+    running: Running<I::Item>,
     /// An output waiting to be handed on: a child that finished on its
     /// first poll while a slot was refilled after an output had been chosen,
     /// or one that finished after it (they swap, so outputs leave in the
@@ -131,8 +132,7 @@ where
             admitted: 0,
             config,
             ticket: Ticket::default(),
-            running: FuturesUnordered::new(),
-            homes: Vec::new(),
+            running: Running::default(),
             held: None,
             deferred_panic: None,
             yielded: 0,
@@ -330,8 +330,7 @@ where
             // stream of children ready on their first poll) must not keep a
             // woken or timed-out child waiting.
             if !self.running.is_empty() {
-                if let Poll::Ready(Some((mut finished, home))) = self.running.poll_next_unpin(cx) {
-                    self.homes.push(home);
+                if let Poll::Ready(Some(mut finished)) = self.running.poll_finished(cx) {
                     self.config.limit.child_finished();
                     if let Some(held) = self.held.as_mut() {
                         // The held child finished first: it leaves first.
@@ -512,15 +511,8 @@ where
         permit: Option<Permit>,
         cx: &mut Context<'_>,
     ) -> Option<Finished<<I::Item as Future>::Output>> {
-        // The child moves into the spare home on top of the stack, which
-        // stays there unless the child is still pending after its first
-        // poll: a child that finishes at once never moves a home.
-        if self.homes.is_empty() {
-            self.homes.push(Home::default());
-        }
-        let Some(home) = self.homes.last_mut() else {
-            unreachable!("a spare home was just made sure of")
-        };
+        // A child that finishes at once never moves its home (see `Running`).
+        let home = self.running.spare_home();
         home.move_in(child);
         // A zero deadline, the batch's or the child's, leaves the child its
         // first poll and nothing more. (A zero batch deadline also stops
@@ -537,9 +529,7 @@ where
                 if home.wake_task_meanwhile(cx) {
                     self.yielded = self.yielded.saturating_add(1);
                 }
-                let Some(home) = self.homes.pop() else {
-                    unreachable!("the child's home is on top of the stack")
-                };
+                let home = self.running.take_spare();
                 let timed = self.stamp_deadline(&home, index);
                 self.running.push(Slot::new(home, index, timed, permit));
                 return None;
@@ -603,7 +593,7 @@ where
     /// Inputs never admitted are counted from the input's size hint when it
     /// is exact; they are not created.
     fn cut_off(&mut self) {
-        let running: Vec<usize> = self.running.iter().map(Slot::index).collect();
+        let running = self.running.indices();
         let unstarted = self
             .source
             .as_ref()
@@ -640,14 +630,7 @@ where
         if let Some(rate) = self.config.rate.as_mut() {
             rate.stop();
         }
-        let mut first_panic = None;
-        for slot in self.running.iter_mut() {
-            if let Err(payload) = slot.drop_child() {
-                first_panic.get_or_insert(payload);
-            }
-        }
-        // The slots hold no child now; dropping them returns their permits.
-        self.running.clear();
+        let mut first_panic = self.running.drop_all();
         let source = self.source.take();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(source))) {
             first_panic.get_or_insert(payload);
