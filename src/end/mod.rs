@@ -3,6 +3,7 @@
 //! they share.
 
 pub(crate) mod as_completed;
+pub(crate) mod budget;
 pub(crate) mod gather;
 pub(crate) mod input_order;
 pub(crate) mod poison;

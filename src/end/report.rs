@@ -2,13 +2,14 @@
 //! deadline misses and panics.
 
 use crate::elapsed::Elapsed;
-use crate::end::gather::OUTPUTS_PER_POLL;
+use crate::end::budget::poll_budgeted;
 use crate::end::poison::Poison;
 use crate::mode::Outcomes;
 use crate::outcome::Outcome;
 use crate::panicked::Panicked;
 use core::fmt;
 use core::future::Future;
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 use futures::future::FusedFuture;
@@ -177,20 +178,18 @@ impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
                 .report
                 .as_mut()
                 .expect("`Reporting` polled after it completed");
-            for _ in 0..OUTPUTS_PER_POLL {
-                match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
-                    Some((index, outcome)) => report.add(index, outcome),
-                    None => {
-                        let mut report = this.report.take().unwrap_or_else(Report::new);
-                        report.sort();
-                        return Poll::Ready(report);
+            ready!(poll_budgeted(cx, |cx| {
+                Poll::Ready(match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
+                    Some((index, outcome)) => {
+                        report.add(index, outcome);
+                        ControlFlow::Continue(())
                     }
-                }
-            }
-            // Budget spent: let the executor run something else, then
-            // continue.
-            cx.waker().wake_by_ref();
-            Poll::Pending
+                    None => ControlFlow::Break(()),
+                })
+            }));
+            let mut report = this.report.take().unwrap_or_else(Report::new);
+            report.sort();
+            Poll::Ready(report)
         })
     }
 }
