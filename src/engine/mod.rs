@@ -14,26 +14,22 @@ pub(crate) mod limit;
 pub(crate) mod rate;
 pub(crate) mod running;
 pub(crate) mod slot;
+pub(crate) mod timers;
 
 use crate::elapsed::Elapsed;
 use crate::engine::clock::Instant;
 use crate::engine::config::Config;
 use crate::engine::cut::Cut;
-use crate::engine::deadline_queue::DeadlineQueue;
 use crate::engine::finished::{Finished, Lost};
 use crate::engine::home::Home;
 use crate::engine::running::Running;
 use crate::engine::slot::Slot;
+use crate::engine::timers::Timers;
 use crate::limiter::{Permit, Ticket};
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::task::{Context, Poll};
-use futures::FutureExt;
-use futures_timer::Delay;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-
-/// How many passes may hand on an output without looking at the timers.
-const PASSES_BETWEEN_TIMER_CHECKS: u8 = 16;
 
 /// Runs the children of one batch and yields them in completion order.
 ///
@@ -101,14 +97,8 @@ where
     /// two of those, and so does the engine for first polls (waking the
     /// task first: the wake-ups counted may have gone to an earlier poll).
     yielded: u8,
-    /// Passes left before the timers are looked at again (they always are
-    /// before the task sleeps). Polling a `Delay` costs about as much as a
-    /// ready child; once every few passes still drops a late child within
-    /// microseconds when its siblings keep finishing.
-    passes_until_timers: u8,
-    /// The waiting children's deadlines, and the timer for the earliest.
-    deadlines: DeadlineQueue,
-    batch_timer: Option<Delay>,
+    /// The children's deadlines and the batch's own.
+    timers: Timers,
     /// A zero batch deadline: the first pass admits what the limit allows
     /// (`first_pass_admissions` counts down) and gives each child its first
     /// poll, those still pending are cut at once, and the batch is cut as
@@ -136,9 +126,7 @@ where
             held: None,
             deferred_panic: None,
             yielded: 0,
-            passes_until_timers: 0,
-            deadlines: DeadlineQueue::default(),
-            batch_timer: None,
+            timers: Timers::default(),
             cut_when_idle: false,
             first_pass_admissions: None,
             started: false,
@@ -318,13 +306,8 @@ where
             return Poll::Pending;
         }
         loop {
-            if self.passes_until_timers == 0 {
-                self.passes_until_timers = PASSES_BETWEEN_TIMER_CHECKS;
-                if self.poll_armed_timers(cx) {
-                    continue;
-                }
-            } else {
-                self.passes_until_timers -= 1;
+            if self.timers.check_this_pass() && self.poll_armed_timers(cx) {
+                continue;
             }
             // The running children first, every pass: a held output (or a
             // stream of children ready on their first poll) must not keep a
@@ -375,7 +358,8 @@ where
                 self.first_pass_admissions =
                     Some(self.config.limit.capacity().unwrap_or(usize::MAX));
             }
-            within => self.batch_timer = within.map(Delay::new),
+            Some(within) => self.timers.start_batch(within),
+            None => {}
         }
     }
 
@@ -551,8 +535,9 @@ where
         let Some(due) = now.checked_add(deadline) else {
             return false;
         };
-        self.deadlines.compact(self.running.len());
-        self.deadlines.push(due, now, home.tag(index));
+        let waiting = self.running.len();
+        self.timers
+            .push_deadline(due, now, home.tag(index), waiting);
         true
     }
 
@@ -578,13 +563,11 @@ where
                 return true;
             }
         }
-        if let Some(batch_timer) = self.batch_timer.as_mut() {
-            if batch_timer.poll_unpin(cx).is_ready() {
-                self.cut_off();
-                return true;
-            }
+        if self.timers.batch_passed(cx) {
+            self.cut_off();
+            return true;
         }
-        self.deadlines.poll_expired(cx)
+        self.timers.poll_expired(cx)
     }
 
     /// The batch deadline passed: drop every running child, pull nothing
@@ -624,8 +607,7 @@ where
     #[must_use]
     fn abandon(&mut self) -> Option<Payload> {
         self.ticket = Ticket::default();
-        self.batch_timer = None;
-        self.deadlines.stop();
+        self.timers.stop();
         self.first_pass_admissions = None;
         if let Some(rate) = self.config.rate.as_mut() {
             rate.stop();
