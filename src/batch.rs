@@ -1,32 +1,411 @@
-//! `Batch`: the ways to finish a chain, shared by every batch type.
+//! `Batch`: the one type every chain configures, whatever its settings.
 
-use crate::as_completed::AsCompleted;
-use crate::gather::Gather;
-use crate::panicked::Panicked;
-use crate::report::{Outcome, Reporting};
-use crate::try_gather::TryGather;
+use crate::done::Done;
+use crate::end::as_completed::AsCompleted;
+use crate::end::gather::Gather;
+use crate::end::report::Reporting;
+use crate::end::try_gather::TryGather;
+use crate::engine::Engine;
+use crate::engine::config::Config;
+use crate::engine::finished::{self, Finished, Lost};
+use crate::engine::limit::Limit;
+use crate::engine::rate::Rate;
+use crate::limiter::Limiter;
+use crate::mode::{
+    Catching, Caught, Deadlines, FailFast, FailWith, Fallible, Outcomes, Panics, Timed, Uncaught,
+    Untimed,
+};
+use crate::outcome::Outcome;
+use crate::slow_poll::{SlowPolled, SlowPolls};
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use futures::stream::Stream;
+use futures::stream::{FusedStream, Stream};
+use std::sync::Mutex;
+use std::time::Duration;
 
-/// A finished child of a batch that catches panics: its input index and its
-/// output, or its panic.
-pub(crate) type Caught<T> = (usize, Result<T, Panicked>);
+/// A batch with no deadline that lets panics go on: what
+/// [`bounded`](crate::FanoutExt::bounded), [`bounded_by`](crate::FanoutExt::bounded_by),
+/// [`rate`](crate::FanoutExt::rate), [`on_each`](crate::FanoutExt::on_each)
+/// and [`on_slow_poll`](crate::FanoutExt::on_slow_poll) start.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use fanout::Bounded;
+///
+/// # futures::executor::block_on(async {
+/// let batch: Bounded<_> = (1..=3).map(|i| async move { i }).bounded(2);
+/// assert_eq!(batch.gather().await, [1, 2, 3]);
+/// # });
+/// ```
+pub type Bounded<I> = Batch<I, Untimed, Uncaught>;
 
-pub(crate) mod sealed {
-    /// Keeps the batch traits closed: only this crate's batch types
-    /// implement them, so their rules can change without breaking anyone.
-    pub trait Sealed {}
+/// A batch whose children carry a deadline: what
+/// [`with_deadline`](crate::FanoutExt::with_deadline) and
+/// [`within`](crate::FanoutExt::within) make of any batch.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use fanout::Deadline;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let batch: Deadline<_> = (1..=2).map(|i| async move { i }).bounded(2).within(Duration::from_secs(5));
+/// assert_eq!(batch.gather().await, [Ok(1), Ok(2)]);
+/// # });
+/// ```
+pub type Deadline<I> = Batch<I, Timed, Uncaught>;
+
+/// The batch `B` once it [catches panics](crate::FanoutExt::catch_panics):
+/// `CatchPanics<Bounded<I>>` is `Batch<I, Untimed, Caught>`.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use fanout::{Bounded, CatchPanics};
+///
+/// # futures::executor::block_on(async {
+/// let batch: CatchPanics<Bounded<_>> = [async { 1 }].bounded(1).catch_panics();
+/// assert_eq!(batch.gather().await.pop().unwrap().ok(), Some(1));
+/// # });
+/// ```
+pub type CatchPanics<B> = <B as Catching>::Caught;
+
+/// What each child of a batch over `I` resolves to.
+type ChildOutput<I> = <<I as Iterator>::Item as Future>::Output;
+
+/// What a `Batch<I, D, P>` hands on for each child.
+type Output<I, D, P> = <P as Panics>::Output<<D as Deadlines>::Output<ChildOutput<I>>>;
+
+/// A configured batch: a [`Stream`] of `(input index, output)` in
+/// completion order, and the methods that configure it and end the chain.
+///
+/// Every chain builds this one type. Its configuration methods
+/// ([`bounded`](Batch::bounded), [`bounded_by`](Batch::bounded_by),
+/// [`with_deadline`](Batch::with_deadline), [`within`](Batch::within),
+/// [`rate`](Batch::rate), [`on_slow_poll`](Batch::on_slow_poll),
+/// [`on_each`](Batch::on_each), [`catch_panics`](Batch::catch_panics))
+/// come in any order, each said once; a setting given twice keeps the last
+/// one (`bounded(2).bounded(3)` runs 3 at once, and a later `bounded_by`
+/// replaces an earlier `bounded`). The type parameters follow from them:
+///
+/// - `D` is [`Untimed`], or [`Timed`] once any deadline is set: then each
+///   output is `Result<T, Elapsed>`.
+/// - `P` is [`Uncaught`], or [`Caught`] after
+///   [`catch_panics`](Batch::catch_panics): then each output is wrapped
+///   once more, as `Result<_, Panicked>` (outermost, wherever the call
+///   stands in the chain).
+///
+/// [`Bounded`], [`Deadline`] and [`CatchPanics`] name the common cases.
+///
+/// End the chain with [`gather`](Batch::gather),
+/// [`try_gather`](Batch::try_gather), [`as_completed`](Batch::as_completed)
+/// or [`report`](Batch::report), or poll it as a stream.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let children = || (1..=3).map(|i| async move { i });
+/// let a = children().catch_panics().within(Duration::from_secs(5)).bounded(2).gather().await;
+/// let b = children().bounded(2).within(Duration::from_secs(5)).catch_panics().gather().await;
+/// let a: Vec<_> = a.into_iter().map(Result::ok).collect();
+/// let b: Vec<_> = b.into_iter().map(Result::ok).collect();
+/// assert_eq!(a, [Some(Ok(1)), Some(Ok(2)), Some(Ok(3))]);
+/// assert_eq!(a, b);
+/// # });
+/// ```
+///
+/// # Cancel safety
+///
+/// Dropping it drops every child in flight and returns their permits;
+/// inputs not yet admitted are never created. Between two items nothing is
+/// polled: while you hold an item, the children in flight wait, and their
+/// deadlines keep running. [`gather`](Batch::gather) does not have that
+/// problem.
+///
+/// # Panics
+///
+/// Its configuration methods panic if called after the batch has been
+/// polled: limits and deadlines are set before the first child runs. A
+/// child's panic goes on out of `poll_next` after its siblings are dropped,
+/// unless the batch catches panics.
+#[must_use = "streams do nothing unless polled"]
+pub struct Batch<I, D = Untimed, P = Uncaught>
+where
+    I: Iterator<Item: Future>,
+{
+    // The engine needs no pinning: children live in their own heap cells
+    // and the input is only iterated.
+    engine: Engine<I>,
+    mode: PhantomData<fn() -> (D, P)>,
 }
 
-/// A configured batch: [`Bounded`](crate::Bounded),
-/// [`Deadline`](crate::Deadline) or [`CatchPanics`](crate::CatchPanics).
-///
-/// Its methods end the chain; [`FanoutExt`](crate::FanoutExt) has the same
-/// ones for an input that needs no configuration. Every batch is also a
-/// [`Stream`] of `(input index, output)` in completion order. Brought into
-/// scope by `use fanout::prelude::*;`.
-pub trait Batch: Stream + Sized + sealed::Sealed {
+// Nothing in a batch is pinned (see `engine`).
+impl<I, D, P> Unpin for Batch<I, D, P> where I: Iterator<Item: Future> {}
+
+impl<I> Bounded<I>
+where
+    I: Iterator<Item: Future>,
+{
+    /// A batch over `input` with no limit, no deadline, nothing set.
+    pub(crate) fn new(input: I) -> Self {
+        Batch::from_engine(Engine::new(input, Config::default()))
+    }
+}
+
+impl<I, D, P> Batch<I, D, P>
+where
+    I: Iterator<Item: Future>,
+{
+    fn from_engine(engine: Engine<I>) -> Self {
+        Batch {
+            engine,
+            mode: PhantomData,
+        }
+    }
+
+    /// The same batch under other type parameters.
+    fn into_mode<D2, P2>(self) -> Batch<I, D2, P2> {
+        Batch::from_engine(self.engine)
+    }
+
+    /// Changes one setting.
+    #[track_caller]
+    fn configure(mut self, set: impl FnOnce(&mut Config<ChildOutput<I>>)) -> Self {
+        set(self.engine.config_mut());
+        self
+    }
+
+    /// Lets at most `limit` children run at once; see
+    /// [`FanoutExt::bounded`](crate::FanoutExt::bounded).
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is 0, or if the batch has been polled.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=2)
+    ///     .map(|i| async move { i })
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .bounded(1)
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out, [Ok(1), Ok(2)]);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn bounded(self, limit: usize) -> Self {
+        let limit = Limit::own(limit);
+        self.configure(|config| config.limit = limit)
+    }
+
+    /// Lets the children run only under `limiter`, shared with other
+    /// batches; see [`FanoutExt::bounded_by`](crate::FanoutExt::bounded_by).
+    ///
+    /// # Panics
+    ///
+    /// If the batch has been polled.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let limiter = fanout::Limiter::new(2);
+    /// let out = (1..=3)
+    ///     .map(|i| async move { i })
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .bounded_by(&limiter)
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out, [Ok(1), Ok(2), Ok(3)]);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn bounded_by(self, limiter: &Limiter) -> Self {
+        self.configure(|config| config.limit = Limit::Shared(limiter.clone()))
+    }
+
+    /// Gives each child a deadline, counted from its admission; see
+    /// [`FanoutExt::with_deadline`](crate::FanoutExt::with_deadline).
+    ///
+    /// # Panics
+    ///
+    /// If the batch has been polled.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=2)
+    ///     .map(|i| async move { i })
+    ///     .bounded(1)
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out, [Ok(1), Ok(2)]);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn with_deadline(self, deadline: Duration) -> Batch<I, Timed, P> {
+        self.configure(|config| config.deadline = Some(deadline))
+            .into_mode()
+    }
+
+    /// Gives the whole batch a deadline, counted from its first poll; see
+    /// [`FanoutExt::within`](crate::FanoutExt::within).
+    ///
+    /// # Panics
+    ///
+    /// If the batch has been polled.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=2).map(|i| async move { i }).bounded(1).within(Duration::from_secs(5)).gather().await;
+    /// assert_eq!(out, [Ok(1), Ok(2)]);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn within(self, deadline: Duration) -> Batch<I, Timed, P> {
+        self.configure(|config| config.within = Some(deadline))
+            .into_mode()
+    }
+
+    /// Caps how often children start; see
+    /// [`FanoutExt::rate`](crate::FanoutExt::rate).
+    ///
+    /// # Panics
+    ///
+    /// If `max` is 0, `per` is zero, `per` is too long to measure, or the
+    /// batch has been polled.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=3)
+    ///     .map(|i| async move { i })
+    ///     .bounded(2)
+    ///     .rate(2, Duration::from_millis(20))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out.len(), 3);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn rate(self, max: usize, per: Duration) -> Self {
+        let rate = Rate::new(max, per);
+        self.configure(|config| config.rate = Some(rate))
+    }
+
+    /// Reports every poll of a child that holds the task longer than
+    /// `threshold`; see [`FanoutExt::on_slow_poll`](crate::FanoutExt::on_slow_poll).
+    ///
+    /// # Panics
+    ///
+    /// If the batch has been polled.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=3)
+    ///     .map(|i| async move { i })
+    ///     .bounded(2)
+    ///     .on_slow_poll(Duration::from_millis(100), |index, took| {
+    ///         eprintln!("input {index} held the task for {took:?}");
+    ///     })
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out.len(), 3);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn on_slow_poll(
+        mut self,
+        threshold: Duration,
+        report: impl Fn(usize, Duration) + Send + Sync + 'static,
+    ) -> Batch<SlowPolled<I>, D, P> {
+        let slow_polls = SlowPolls::new(threshold, report);
+        let config = self.engine.config_mut();
+        if let Some(earlier) = config.slow_polls.replace(slow_polls.clone()) {
+            earlier.supersede();
+        }
+        Batch::from_engine(
+            self.engine
+                .map_source(|input| SlowPolled::new(input, slow_polls)),
+        )
+    }
+
+    /// Calls `hook(input_index, done)` as each child finishes; see
+    /// [`FanoutExt::on_each`](crate::FanoutExt::on_each).
+    ///
+    /// # Panics
+    ///
+    /// If the batch has been polled.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = (1..=3)
+    ///     .map(|i| async move { i })
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .on_each(|index, done| eprintln!("input {index}: {done:?}"))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out.len(), 3);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn on_each(
+        self,
+        hook: impl FnMut(usize, Done<'_, ChildOutput<I>>) + Send + 'static,
+    ) -> Self {
+        let hook = Mutex::new(Box::new(hook) as Box<_>);
+        self.configure(|config| config.on_each = Some(hook))
+    }
+
+    /// Turns a panicking child into a value in its slot; see
+    /// [`FanoutExt::catch_panics`](crate::FanoutExt::catch_panics).
+    ///
+    /// # Panics
+    ///
+    /// Never panics, even on a batch already polled: the panics of its
+    /// children are caught from then on.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out = [async { panic!("no") }]
+    ///     .catch_panics()
+    ///     .with_deadline(Duration::from_secs(1))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out[0].as_ref().map_err(|p| p.message()).err(), Some(Some("no")));
+    /// # });
+    /// ```
+    pub fn catch_panics(mut self) -> Batch<I, D, Caught> {
+        self.engine.catch_panics();
+        self.into_mode()
+    }
+
     /// Every output, in input order; see
     /// [`FanoutExt::gather`](crate::FanoutExt::gather).
     ///
@@ -38,9 +417,10 @@ pub trait Batch: Stream + Sized + sealed::Sealed {
     /// assert_eq!(out, [10, 20, 30, 40]);
     /// # });
     /// ```
-    fn gather<T>(self) -> Gather<Self, T>
+    pub fn gather(self) -> Gather<Self, Output<I, D, P>>
     where
-        Self: Stream<Item = (usize, T)>,
+        D: Deadlines,
+        P: Panics,
     {
         Gather::new(self)
     }
@@ -56,8 +436,9 @@ pub trait Batch: Stream + Sized + sealed::Sealed {
     /// assert_eq!(out, Ok(vec![1, 2, 3]));
     /// # });
     /// ```
-    fn try_gather<T, E>(self) -> TryGather<Self, T, E>
+    pub fn try_gather<T, E>(self) -> TryGather<Self, T, E>
     where
+        ChildOutput<I>: Fallible<Ok = T, Err = E>,
         Self: FailFast<T, E>,
     {
         TryGather::new(self)
@@ -82,7 +463,7 @@ pub trait Batch: Stream + Sized + sealed::Sealed {
     /// ```
     // Named after asyncio's `as_completed`, which users look for.
     #[allow(clippy::wrong_self_convention)]
-    fn as_completed(self) -> AsCompleted<Self> {
+    pub fn as_completed(self) -> AsCompleted<Self> {
         AsCompleted::new(self)
     }
 
@@ -99,48 +480,125 @@ pub trait Batch: Stream + Sized + sealed::Sealed {
     /// assert_eq!(report.to_string(), "3 ok, 1 failed, 0 timed out");
     /// # });
     /// ```
-    fn report<T, E>(self) -> Reporting<Self, T, E>
+    pub fn report<T, E>(self) -> Reporting<Self, T, E>
     where
-        Self: Outcomes<T, E>,
+        ChildOutput<I>: Fallible<Ok = T, Err = E>,
     {
         Reporting::new(self)
     }
 }
 
-/// A batch whose children return `Result<T, E>`, so that
-/// [`try_gather`](Batch::try_gather) can stop at the first failure.
-///
-/// Implemented by [`Bounded`](crate::Bounded) for any `E`, and by
-/// [`Deadline`](crate::Deadline) when `E: From<Elapsed>`, so a missed
-/// deadline fails the batch with the caller's own error type.
-pub trait FailFast<T, E>: Batch {
-    /// The next child to finish, as a success or a failure.
+impl<I, D, P> Stream for Batch<I, D, P>
+where
+    I: Iterator<Item: Future>,
+    D: Deadlines,
+    P: Panics,
+{
+    type Item = (usize, Output<I, D, P>);
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let finished = self.get_mut().engine.poll_next(cx);
+        finished.map(|finished| {
+            finished
+                .map(|(index, result): Finished<_>| (index, finished::output::<_, D, P>(result)))
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.engine.size_hint()
+    }
+}
+
+impl<I, D, P> FusedStream for Batch<I, D, P>
+where
+    I: Iterator<Item: Future>,
+    D: Deadlines,
+    P: Panics,
+{
+    fn is_terminated(&self) -> bool {
+        self.engine.is_done()
+    }
+}
+
+/// A failure ends the batch; a panic goes on as it always does, so fail
+/// fast and catching panics do not combine.
+impl<I, D, T, E> FailFast<T, E> for Batch<I, D, Uncaught>
+where
+    I: Iterator<Item: Future<Output: Fallible<Ok = T, Err = E>>>,
+    D: FailWith<E>,
+{
     fn poll_next_result(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, Result<T, E>)>>;
+    ) -> Poll<Option<(usize, Result<T, E>)>> {
+        self.get_mut()
+            .engine
+            .poll_fail_fast(cx, |result| match result {
+                Err(Lost::Elapsed(elapsed)) => Err(D::fail(elapsed)),
+                result => finished::output::<_, Untimed, Uncaught>(result).into_result(),
+            })
+    }
 }
 
-/// A batch whose children return `Result<T, E>`, so that every outcome can be
-/// sorted into a [`Report`](crate::Report) by [`report`](Batch::report).
-pub trait Outcomes<T, E>: Batch {
-    /// The next child to finish, with what became of it.
+impl<I, D, P, T, E> Outcomes<T, E> for Batch<I, D, P>
+where
+    I: Iterator<Item: Future<Output: Fallible<Ok = T, Err = E>>>,
+{
     fn poll_next_outcome(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, Outcome<T, E>)>>;
+    ) -> Poll<Option<(usize, Outcome<T, E>)>> {
+        let finished = self.get_mut().engine.poll_next(cx);
+        finished.map(|finished| finished.map(|(index, result)| (index, finished::outcome(result))))
+    }
 }
 
-/// A batch that [`catch_panics`](crate::Bounded::catch_panics) can wrap:
-/// [`Bounded`](crate::Bounded) and [`Deadline`](crate::Deadline).
-pub trait Catchable: Batch {
-    /// What each child's slot holds when it does not panic.
-    type Output;
+impl<I, D, P> Catching for Batch<I, D, P>
+where
+    I: Iterator<Item: Future>,
+{
+    type Caught = Batch<I, D, Caught>;
+}
 
-    /// The next child to finish; panics come back as values once
-    /// [`catch_panics`](crate::Bounded::catch_panics) has been called.
-    fn poll_next_caught(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Caught<Self::Output>>>;
+/// `Bounded { .. }` or `Deadline { .. }` with the settings and counts, inside
+/// `CatchPanics { batch: .. }` when the batch catches panics.
+impl<I, D, P> fmt::Debug for Batch<I, D, P>
+where
+    I: Iterator<Item: Future>,
+    D: Deadlines,
+    P: Panics,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if P::CAUGHT {
+            f.debug_struct("CatchPanics")
+                .field("batch", &Settings::<I, D>(&self.engine, PhantomData))
+                .finish()
+        } else {
+            Settings::<I, D>(&self.engine, PhantomData).fmt(f)
+        }
+    }
+}
+
+/// A batch's settings and counts, for its `Debug` output.
+struct Settings<'a, I: Iterator<Item: Future>, D>(&'a Engine<I>, PhantomData<D>);
+
+impl<I: Iterator<Item: Future>, D: Deadlines> fmt::Debug for Settings<'_, I, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let engine = self.0;
+        let config = engine.config();
+        let mut debug = if D::TIMED {
+            let mut debug = f.debug_struct("Deadline");
+            debug
+                .field("deadline", &config.deadline)
+                .field("within", &config.within);
+            debug
+        } else {
+            f.debug_struct("Bounded")
+        };
+        debug
+            .field("limit", &config.limit.capacity())
+            .field("admitted", &engine.admitted())
+            .field("in_flight", &engine.in_flight())
+            .finish_non_exhaustive()
+    }
 }

@@ -19,12 +19,14 @@ use crate::panicked::Panicked;
 ///         Done::Output(Err(_)) => "failed",
 ///         Done::TimedOut(_) => "timed out",
 ///         Done::Panicked(_) => "panicked",
+///         _ => "other", // `Done` is `#[non_exhaustive]`
 ///     }
 /// }
 /// assert_eq!(label(Done::Output(&Ok(1))), "ok");
 /// assert_eq!(label(Done::TimedOut(fanout::Elapsed::Child)), "timed out");
 /// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Done<'a, T> {
     /// The child's output.
     Output(&'a T),

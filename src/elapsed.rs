@@ -28,6 +28,7 @@ use core::fmt;
 /// # });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Elapsed {
     /// The child's own deadline passed: it ran for the whole
     /// [`with_deadline`](crate::FanoutExt::with_deadline) duration, counted

@@ -1,18 +1,14 @@
 //! The extension trait that starts every chain.
 
-use crate::as_completed::AsCompleted;
-use crate::batch::Batch;
-use crate::bounded::Bounded;
-use crate::catch_panics::CatchPanics;
-use crate::deadline::Deadline;
+use crate::batch::{Bounded, CatchPanics, Deadline};
 use crate::done::Done;
-use crate::engine::Engine;
-use crate::gather::Gather;
-use crate::limit::Limit;
+use crate::end::as_completed::AsCompleted;
+use crate::end::gather::Gather;
+use crate::end::report::Reporting;
+use crate::end::try_gather::TryGather;
 use crate::limiter::Limiter;
-use crate::report::Reporting;
+use crate::mode::Fallible;
 use crate::slow_poll::SlowPolled;
-use crate::try_gather::TryGather;
 use core::future::Future;
 use std::time::Duration;
 
@@ -28,12 +24,13 @@ type Unbounded<I> = Bounded<<I as IntoIterator>::IntoIter>;
 /// A chain configures the batch, in any order: [`bounded`](FanoutExt::bounded)
 /// or [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
 /// [`within`](FanoutExt::within), [`rate`](FanoutExt::rate),
-/// [`on_slow_poll`](FanoutExt::on_slow_poll), [`on_each`](FanoutExt::on_each), and last
-/// [`catch_panics`](FanoutExt::catch_panics).
+/// [`on_slow_poll`](FanoutExt::on_slow_poll), [`on_each`](FanoutExt::on_each),
+/// [`catch_panics`](FanoutExt::catch_panics); a setting given twice keeps the
+/// last (see [`Batch`](crate::Batch)).
 /// It ends with one of [`gather`](FanoutExt::gather),
 /// [`try_gather`](FanoutExt::try_gather), [`as_completed`](FanoutExt::as_completed)
-/// or [`report`](FanoutExt::report) (on a configured batch, these are the
-/// [`Batch`] methods). Nothing is spawned: every child is polled by the task
+/// or [`report`](FanoutExt::report) (on a configured batch, these are
+/// [`Batch`](crate::Batch)'s methods). Nothing is spawned: every child is polled by the task
 /// that awaits the chain, so any executor works, including
 /// [`futures::executor::block_on`](https://docs.rs/futures/0.3/futures/executor/fn.block_on.html).
 pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
@@ -121,7 +118,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// future, after every other child has been dropped.
     fn try_gather<T, E>(self) -> TryGather<Unbounded<Self>, T, E>
     where
-        Self::Item: Future<Output = Result<T, E>>,
+        <Self::Item as Future>::Output: Fallible<Ok = T, Err = E>,
     {
         unbounded(self).try_gather()
     }
@@ -208,7 +205,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// dropped, unless the batch [catches panics](FanoutExt::catch_panics).
     fn report<T, E>(self) -> Reporting<Unbounded<Self>, T, E>
     where
-        Self::Item: Future<Output = Result<T, E>>,
+        <Self::Item as Future>::Output: Fallible<Ok = T, Err = E>,
     {
         unbounded(self).report()
     }
@@ -256,7 +253,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// ```
     #[track_caller]
     fn bounded(self, limit: usize) -> Bounded<Self::IntoIter> {
-        unbounded(self).limited(Limit::own(limit))
+        unbounded(self).bounded(limit)
     }
 
     /// Lets the children run only under `limiter`, a cap shared with every
@@ -302,7 +299,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// another batch bounded by it): it would hold a permit while waiting
     /// for one, and once all permits are held that way nothing moves.
     fn bounded_by(self, limiter: &Limiter) -> Bounded<Self::IntoIter> {
-        unbounded(self).limited(Limit::Shared(limiter.clone()))
+        unbounded(self).bounded_by(limiter)
     }
 
     /// Gives every child `deadline` to finish, like `asyncio.timeout` inside
@@ -585,8 +582,9 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     ///
     /// This is what `return_exceptions=True` means for a Rust panic. Without
     /// it a child's panic drops every sibling and then continues out of the
-    /// batch. Put it last in the configuration, just before the method that
-    /// ends the chain.
+    /// batch. It may stand anywhere in the configuration: the panic is the
+    /// outermost wrapping of each output either way, so with a deadline a
+    /// slot holds `Result<Result<T, Elapsed>, Panicked>`.
     ///
     /// The panicking child is dropped right away and never polled again. If
     /// it left shared state half-updated (a poisoned `Mutex`, say), that is
@@ -627,5 +625,5 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
 impl<I> FanoutExt for I where I: IntoIterator<Item: Future> {}
 
 fn unbounded<I: IntoIterator<Item: Future>>(input: I) -> Unbounded<I> {
-    Bounded::new(Engine::new(input.into_iter()))
+    Bounded::new(input.into_iter())
 }

@@ -52,9 +52,9 @@
 //! Configure a batch in any order ([`bounded`](FanoutExt::bounded) or
 //! [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
 //! [`within`](FanoutExt::within), [`rate`](FanoutExt::rate),
-//! [`on_slow_poll`](FanoutExt::on_slow_poll), [`on_each`](FanoutExt::on_each);
-//! [`catch_panics`](FanoutExt::catch_panics) last), then end it with one of
-//! these:
+//! [`on_slow_poll`](FanoutExt::on_slow_poll), [`on_each`](FanoutExt::on_each),
+//! [`catch_panics`](FanoutExt::catch_panics); a setting given twice keeps the
+//! last), then end it with one of these:
 //!
 //! | ends the chain | resolves to | order | a child's deadline passes | the batch deadline passes | a child fails | a child panics | dropped early |
 //! | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -172,45 +172,33 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
-mod alarm;
-mod as_completed;
+// The public surface, one type (or one family of types) a file; the
+// machinery under it in `engine/`, the ways to end a chain in `end/`.
 mod batch;
-mod bounded;
-mod catch_panics;
-mod clock;
-mod deadline;
-mod deadline_queue;
 mod done;
 mod elapsed;
+mod end;
 mod engine;
 mod ext;
-mod gather;
-mod home;
-mod input_order;
-mod limit;
 mod limiter;
+mod mode;
+mod outcome;
 mod panicked;
-mod poison;
-mod rate;
-mod report;
-mod slot;
 mod slow_poll;
-mod try_gather;
 
-pub use as_completed::AsCompleted;
-pub use batch::{Batch, Catchable, FailFast, Outcomes};
-pub use bounded::Bounded;
-pub use catch_panics::CatchPanics;
-pub use deadline::Deadline;
+pub use batch::{Batch, Bounded, CatchPanics, Deadline};
 pub use done::Done;
 pub use elapsed::Elapsed;
+pub use end::as_completed::AsCompleted;
+pub use end::gather::Gather;
+pub use end::report::{Report, Reporting};
+pub use end::try_gather::TryGather;
 pub use ext::FanoutExt;
-pub use gather::Gather;
 pub use limiter::Limiter;
+pub use mode::{Caught, Timed, Uncaught, Untimed};
+pub use outcome::Outcome;
 pub use panicked::Panicked;
-pub use report::{Outcome, Report, Reporting};
 pub use slow_poll::{SlowPolled, TimedPolls};
-pub use try_gather::TryGather;
 
 /// Brings the chain methods into scope: `use fanout::prelude::*;`.
 pub mod prelude {

@@ -67,13 +67,6 @@ impl Panicked {
         }
     }
 
-    /// Continues the panic. Used where a caught panic reaches a batch that
-    /// was not asked to catch it (the engine resumes those itself, so this
-    /// is a safety net rather than a path).
-    pub(crate) fn resume(self) -> ! {
-        std::panic::resume_unwind(self.into_payload())
-    }
-
     /// The panic's message, when its payload is a string (as it is for
     /// `panic!("...")`, `assert!`, `unwrap` and `expect`).
     ///

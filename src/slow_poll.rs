@@ -5,19 +5,42 @@
 //! without [`on_slow_poll`](crate::FanoutExt::on_slow_poll) runs exactly the
 //! code it would run if the feature did not exist.
 
-use crate::clock::Instant;
+use crate::engine::clock::Instant;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The threshold and the report, shared by every child of the batch.
-struct SlowPolls {
+pub(crate) struct SlowPolls {
     threshold: Duration,
     report: Box<dyn Fn(usize, Duration) + Send + Sync>,
+    /// Set when a later `on_slow_poll` on the same batch replaced this one
+    /// (the last one wins): its children then poll untimed. Only ever set
+    /// before the batch's first poll.
+    superseded: AtomicBool,
+}
+
+impl SlowPolls {
+    pub(crate) fn new(
+        threshold: Duration,
+        report: impl Fn(usize, Duration) + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(SlowPolls {
+            threshold,
+            report: Box::new(report),
+            superseded: AtomicBool::new(false),
+        })
+    }
+
+    /// A later `on_slow_poll` takes over: this one reports nothing.
+    pub(crate) fn supersede(&self) {
+        self.superseded.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The input of a batch built with
@@ -42,18 +65,11 @@ pub struct SlowPolled<I> {
 }
 
 impl<I> SlowPolled<I> {
-    pub(crate) fn new(
-        input: I,
-        threshold: Duration,
-        report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Self {
+    pub(crate) fn new(input: I, slow_polls: Arc<SlowPolls>) -> Self {
         SlowPolled {
             input,
             next_index: 0,
-            slow_polls: Arc::new(SlowPolls {
-                threshold,
-                report: Box::new(report),
-            }),
+            slow_polls,
         }
     }
 }
@@ -119,6 +135,9 @@ impl<F: Future> Future for TimedPolls<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        if this.slow_polls.superseded.load(Ordering::Relaxed) {
+            return this.child.poll(cx);
+        }
         let start = Instant::now();
         let polled = this.child.poll(cx);
         let took = start.elapsed();

@@ -19,6 +19,7 @@ fn label<T, E>(done: Done<'_, Result<T, E>>) -> &'static str {
         Done::TimedOut(Elapsed::Child) => "timed out",
         Done::TimedOut(Elapsed::Batch) => "cut",
         Done::Panicked(_) => "panicked",
+        _ => "new to fanout",
     }
 }
 

@@ -1,9 +1,9 @@
 //! The per-child deadlines of one batch: one timer, and the waiting
 //! children in the order their deadlines fall due.
 
-use crate::alarm::Alarm;
-use crate::clock::Instant;
-use crate::home::DeadlineTag;
+use crate::engine::alarm::Alarm;
+use crate::engine::clock::Instant;
+use crate::engine::home::DeadlineTag;
 use core::task::Context;
 use std::collections::VecDeque;
 
@@ -102,7 +102,7 @@ impl DeadlineQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::home::Home;
+    use crate::engine::home::Home;
     use core::future::Future;
     use core::pin::Pin;
     use futures::task::noop_waker;

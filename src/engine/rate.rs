@@ -1,8 +1,8 @@
 //! A cap on how often a batch admits children: at most `max` starts in any
 //! window of `per`.
 
-use crate::alarm::Alarm;
-use crate::clock::Instant;
+use crate::engine::alarm::Alarm;
+use crate::engine::clock::Instant;
 use core::task::Context;
 use std::collections::VecDeque;
 use std::time::Duration;

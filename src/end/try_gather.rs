@@ -1,11 +1,12 @@
 //! `TryGather`: every success in input order, or the first failure.
 
-use crate::batch::FailFast;
-use crate::gather::OUTPUTS_PER_POLL;
-use crate::input_order::InputOrder;
-use crate::poison::Poison;
+use crate::end::budget::poll_budgeted;
+use crate::end::input_order::InputOrder;
+use crate::end::poison::Poison;
+use crate::mode::FailFast;
 use core::fmt;
 use core::future::Future;
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 use futures::future::FusedFuture;
@@ -51,25 +52,21 @@ impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
             let Some(mut batch) = this.batch.as_mut().as_pin_mut() else {
                 unreachable!("the batch is only dropped when the future completes")
             };
-            for _ in 0..OUTPUTS_PER_POLL {
-                match ready!(batch.as_mut().poll_next_result(cx)) {
-                    Some((index, Ok(output))) => outputs.insert(index, output),
-                    Some((_, Err(error))) => {
-                        this.batch.set(None);
-                        *this.outputs = None;
-                        return Poll::Ready(Err(error));
+            let ended = ready!(poll_budgeted(cx, |cx| {
+                Poll::Ready(match ready!(batch.as_mut().poll_next_result(cx)) {
+                    Some((index, Ok(output))) => {
+                        outputs.insert(index, output);
+                        ControlFlow::Continue(())
                     }
-                    None => {
-                        this.batch.set(None);
-                        let outputs = this.outputs.take().map(InputOrder::into_vec);
-                        return Poll::Ready(Ok(outputs.unwrap_or_default()));
-                    }
-                }
-            }
-            // Budget spent: let the executor run something else, then
-            // continue.
-            cx.waker().wake_by_ref();
-            Poll::Pending
+                    Some((_, Err(error))) => ControlFlow::Break(Err(error)),
+                    None => ControlFlow::Break(Ok(())),
+                })
+            }));
+            this.batch.set(None);
+            // After a failure the outputs collected so far are dropped, the
+            // children first.
+            let outputs = this.outputs.take();
+            Poll::Ready(ended.map(|()| outputs.map(InputOrder::into_vec).unwrap_or_default()))
         })
     }
 }

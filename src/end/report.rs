@@ -1,43 +1,19 @@
 //! `Report`: every outcome of a batch, sorted into successes, failures,
 //! deadline misses and panics.
 
-use crate::batch::Outcomes;
 use crate::elapsed::Elapsed;
-use crate::engine::Lost;
-use crate::gather::OUTPUTS_PER_POLL;
+use crate::end::budget::poll_budgeted;
+use crate::end::poison::Poison;
+use crate::mode::Outcomes;
+use crate::outcome::Outcome;
 use crate::panicked::Panicked;
-use crate::poison::Poison;
 use core::fmt;
 use core::future::Future;
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 use futures::future::FusedFuture;
 use pin_project_lite::pin_project;
-
-/// What became of one child whose output is a `Result<T, E>`.
-#[derive(Debug)]
-pub enum Outcome<T, E> {
-    /// The child returned `Ok`.
-    Ok(T),
-    /// The child returned `Err`.
-    Failed(E),
-    /// The child missed its own deadline, or the batch's.
-    TimedOut(Elapsed),
-    /// The child panicked (only with
-    /// [`catch_panics`](crate::FanoutExt::catch_panics)).
-    Panicked(Panicked),
-}
-
-impl<T, E> Outcome<T, E> {
-    pub(crate) fn from_engine(finished: Result<Result<T, E>, Lost>) -> Self {
-        match finished {
-            Ok(Ok(output)) => Outcome::Ok(output),
-            Ok(Err(error)) => Outcome::Failed(error),
-            Err(Lost::Elapsed(elapsed)) => Outcome::TimedOut(elapsed),
-            Err(Lost::Panicked(panicked)) => Outcome::Panicked(panicked),
-        }
-    }
-}
 
 /// Every outcome of a batch, each list sorted by input index.
 ///
@@ -202,20 +178,18 @@ impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
                 .report
                 .as_mut()
                 .expect("`Reporting` polled after it completed");
-            for _ in 0..OUTPUTS_PER_POLL {
-                match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
-                    Some((index, outcome)) => report.add(index, outcome),
-                    None => {
-                        let mut report = this.report.take().unwrap_or_else(Report::new);
-                        report.sort();
-                        return Poll::Ready(report);
+            ready!(poll_budgeted(cx, |cx| {
+                Poll::Ready(match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
+                    Some((index, outcome)) => {
+                        report.add(index, outcome);
+                        ControlFlow::Continue(())
                     }
-                }
-            }
-            // Budget spent: let the executor run something else, then
-            // continue.
-            cx.waker().wake_by_ref();
-            Poll::Pending
+                    None => ControlFlow::Break(()),
+                })
+            }));
+            let mut report = this.report.take().unwrap_or_else(Report::new);
+            report.sort();
+            Poll::Ready(report)
         })
     }
 }

@@ -2,29 +2,19 @@
 //! `FuturesUnordered` holds it.
 
 use crate::elapsed::Elapsed;
-use crate::engine::Lost;
-use crate::home::Home;
+use crate::engine::finished::{self, Finished, Lost};
+use crate::engine::home::Home;
 use crate::limiter::Permit;
-use crate::panicked::{Panicked, Payload};
+use crate::panicked::Payload;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-
-/// What a slot resolves to.
-pub(crate) struct Settled<F: Future> {
-    /// The child's input index.
-    pub(crate) index: usize,
-    /// Its output, or why it has none.
-    pub(crate) outcome: Result<F::Output, Lost>,
-    /// Its home, emptied, for the engine to reuse.
-    pub(crate) home: Home<F>,
-}
 
 /// A waiting child with its input index and its admission permit.
 ///
 /// The slot never reads the clock: the engine stamps a child's deadline at
 /// admission, and when it passes marks the child through its home (see
-/// [`DeadlineTag`](crate::home::DeadlineTag)) and wakes the slot; from then
+/// [`DeadlineTag`](crate::engine::home::DeadlineTag)) and wakes the slot; from then
 /// on the slot resolves to `Elapsed` at its next poll unless the child's
 /// output is ready first.
 ///
@@ -75,7 +65,8 @@ impl<F> Slot<F> {
 }
 
 impl<F: Future> Future for Slot<F> {
-    type Output = Settled<F>;
+    /// The finished child, and its home, emptied, for the engine to reuse.
+    type Output = (Finished<F::Output>, Home<F>);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -95,10 +86,9 @@ impl<F: Future> Future for Slot<F> {
         };
         let outcome = match polled {
             Poll::Ready(outcome) => outcome.map_err(Lost::Panicked),
-            Poll::Pending if this.timed && home.expired() => match home.evict() {
-                Ok(()) => Err(Lost::Elapsed(Elapsed::Child)),
-                Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
-            },
+            Poll::Pending if this.timed && home.expired() => {
+                finished::timed_out(home.evict(), Elapsed::Child)
+            }
             Poll::Pending => {
                 if this.timed {
                     home.route_wakes_to(cx);
@@ -107,10 +97,6 @@ impl<F: Future> Future for Slot<F> {
             }
         };
         let home = this.home.take().expect("checked above");
-        Poll::Ready(Settled {
-            index: this.index,
-            outcome,
-            home,
-        })
+        Poll::Ready(((this.index, outcome), home))
     }
 }

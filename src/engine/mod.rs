@@ -3,45 +3,33 @@
 //! through one `FuturesUnordered`, one timer for all per-child deadlines and
 //! one for the batch's own deadline.
 
-use crate::clock::Instant;
-use crate::deadline_queue::DeadlineQueue;
-use crate::done::Done;
+pub(crate) mod alarm;
+pub(crate) mod clock;
+pub(crate) mod config;
+pub(crate) mod cut;
+pub(crate) mod deadline_queue;
+pub(crate) mod finished;
+pub(crate) mod home;
+pub(crate) mod limit;
+pub(crate) mod rate;
+pub(crate) mod running;
+pub(crate) mod slot;
+pub(crate) mod timers;
+
 use crate::elapsed::Elapsed;
-use crate::home::Home;
-use crate::limit::Limit;
+use crate::engine::clock::Instant;
+use crate::engine::config::Config;
+use crate::engine::cut::Cut;
+use crate::engine::finished::{Finished, Lost};
+use crate::engine::home::Home;
+use crate::engine::running::Running;
+use crate::engine::slot::Slot;
+use crate::engine::timers::Timers;
 use crate::limiter::{Permit, Ticket};
 use crate::panicked::{Panicked, Payload};
-use crate::rate::Rate;
-use crate::slot::{Settled, Slot};
-use crate::slow_poll::SlowPolled;
 use core::future::Future;
-use core::ops::Range;
 use core::task::{Context, Poll};
-use futures::FutureExt;
-use futures::stream::{FuturesUnordered, StreamExt};
-use futures_timer::Delay;
-use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::Mutex;
-use std::time::Duration;
-
-/// How many passes may hand on an output without looking at the timers.
-const PASSES_BETWEEN_TIMER_CHECKS: u8 = 16;
-
-/// Why a child has no output.
-#[derive(Debug)]
-pub(crate) enum Lost {
-    Elapsed(Elapsed),
-    Panicked(Panicked),
-}
-
-/// A finished child: its input index and its output, or why it has none.
-pub(crate) type Finished<T> = (usize, Result<T, Lost>);
-
-/// An `on_each` hook. In a `Mutex` only so the batch stays `Sync` whatever
-/// the closure is; the engine reaches it through `&mut self`
-/// (`Mutex::get_mut`), so it is never locked.
-type OnEach<T> = Mutex<Box<dyn FnMut(usize, Done<'_, T>) + Send>>;
 
 /// Runs the children of one batch and yields them in completion order.
 ///
@@ -83,12 +71,13 @@ where
     /// freed early and nothing more is pulled.
     source: Option<I>,
     admitted: usize,
-    limit: Limit,
+    /// What the chain asked for: limit, deadlines, rate, hooks.
+    config: Config<<I::Item as Future>::Output>,
     /// This batch's place with a shared limiter.
     ticket: Ticket,
-    running: FuturesUnordered<Slot<I::Item>>,
-    /// Emptied homes, for the next children to move into.
-    homes: Vec<Home<I::Item>>,
+    /// The children still pending after their first poll, and the homes
+    /// for the next ones.
+    running: Running<I::Item>,
     /// An output waiting to be handed on: a child that finished on its
     /// first poll while a slot was refilled after an output had been chosen,
     /// or one that finished after it (they swap, so outputs leave in the
@@ -108,17 +97,8 @@ where
     /// two of those, and so does the engine for first polls (waking the
     /// task first: the wake-ups counted may have gone to an earlier poll).
     yielded: u8,
-    /// Passes left before the timers are looked at again (they always are
-    /// before the task sleeps). Polling a `Delay` costs about as much as a
-    /// ready child; once every few passes still drops a late child within
-    /// microseconds when its siblings keep finishing.
-    passes_until_timers: u8,
-    deadline: Option<Duration>,
-    /// The waiting children's deadlines, and the timer for the earliest.
-    deadlines: DeadlineQueue,
-    /// The whole batch's deadline, counted from its first poll.
-    within: Option<Duration>,
-    batch_timer: Option<Delay>,
+    /// The children's deadlines and the batch's own.
+    timers: Timers,
     /// A zero batch deadline: the first pass admits what the limit allows
     /// (`first_pass_admissions` counts down) and gives each child its first
     /// poll, those still pending are cut at once, and the batch is cut as
@@ -127,127 +107,74 @@ where
     cut_when_idle: bool,
     first_pass_admissions: Option<usize>,
     started: bool,
-    /// Inputs that the batch deadline cut off: first those that were
-    /// running, then those never admitted.
-    cut_running: VecDeque<usize>,
-    cut_unstarted: Range<usize>,
-    catch_panics: bool,
-    /// How often children may start, if capped.
-    rate: Option<Rate>,
-    /// Told about every child as it finishes.
-    on_each: Option<OnEach<<I::Item as Future>::Output>>,
+    /// Inputs that the batch deadline cut off, to report.
+    cut: Cut,
 }
 
 impl<I: Iterator> Engine<I>
 where
     I::Item: Future,
 {
-    pub(crate) fn new(source: I) -> Self {
-        let mut engine = Engine::new_empty();
-        engine.source = Some(source);
-        engine
-    }
-
-    /// A batch with no input yet and the default configuration.
-    fn new_empty() -> Self {
+    /// A batch over `source`, run as `config` says.
+    pub(crate) fn new(source: I, config: Config<<I::Item as Future>::Output>) -> Self {
         Engine {
-            source: None,
+            source: Some(source),
             admitted: 0,
-            limit: Limit::Unbounded,
+            config,
             ticket: Ticket::default(),
-            running: FuturesUnordered::new(),
-            homes: Vec::new(),
+            running: Running::default(),
             held: None,
             deferred_panic: None,
             yielded: 0,
-            passes_until_timers: 0,
-            deadline: None,
-            deadlines: DeadlineQueue::default(),
-            within: None,
-            batch_timer: None,
+            timers: Timers::default(),
             cut_when_idle: false,
             first_pass_admissions: None,
             started: false,
-            cut_running: VecDeque::new(),
-            cut_unstarted: 0..0,
-            catch_panics: false,
-            rate: None,
-            on_each: None,
+            cut: Cut::default(),
         }
     }
 
-    /// Applies to the children admitted from now on.
+    /// The configuration, to change before the first poll.
+    ///
+    /// # Panics
+    ///
+    /// Once the batch has been polled: a limit or deadline changed mid-run
+    /// would break the invariants the engine keeps (permits from two
+    /// semaphores, deadlines out of admission order). The panic carries the
+    /// caller's location, the chain method called too late.
     #[track_caller]
-    pub(crate) fn set_limit(&mut self, limit: Limit) {
-        self.assert_not_started();
-        self.limit = limit;
-    }
-
-    /// Applies to the children admitted from now on.
-    #[track_caller]
-    pub(crate) fn set_deadline(&mut self, deadline: Duration) {
-        self.assert_not_started();
-        self.deadline = Some(deadline);
-    }
-
-    /// Counted from the batch's first poll.
-    #[track_caller]
-    pub(crate) fn set_within(&mut self, within: Duration) {
-        self.assert_not_started();
-        self.within = Some(within);
-    }
-
-    /// A limit or deadline changed mid-run would break the invariants the
-    /// engine keeps (permits from two semaphores, deadlines out of admission
-    /// order), so configuration is refused once the batch has been polled.
-    #[track_caller]
-    fn assert_not_started(&self) {
+    pub(crate) fn config_mut(&mut self) -> &mut Config<<I::Item as Future>::Output> {
         assert!(
             !self.started,
             "fanout: configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll, on_each) before polling it"
         );
+        &mut self.config
     }
 
-    /// Applies to the children admitted from now on.
-    #[track_caller]
-    pub(crate) fn set_rate(&mut self, rate: Rate) {
-        self.assert_not_started();
-        self.rate = Some(rate);
+    /// Panics become outputs from now on. Allowed after the first poll,
+    /// unlike the other settings: no invariant of the engine depends on it.
+    pub(crate) fn catch_panics(&mut self) {
+        self.config.catch_panics = true;
     }
 
-    /// The same batch with every child wrapped to time its polls.
+    /// The same batch over `wrap(source)`, whose children have the same
+    /// output: the configuration moves over whole.
+    ///
+    /// # Panics
+    ///
+    /// Once the batch has been polled, as [`config_mut`](Engine::config_mut).
     #[track_caller]
-    pub(crate) fn time_polls(
-        mut self,
-        threshold: Duration,
-        report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Engine<SlowPolled<I>> {
-        self.assert_not_started();
+    pub(crate) fn map_source<J>(mut self, wrap: impl FnOnce(I) -> J) -> Engine<J>
+    where
+        J: Iterator<Item: Future<Output = <I::Item as Future>::Output>>,
+    {
+        let config = std::mem::take(self.config_mut());
         // Nothing has been admitted yet: no child, permit or timer to carry
-        // over, only the configuration.
-        let mut engine = Engine::new_empty();
-        engine.source = self
-            .source
-            .take()
-            .map(|input| SlowPolled::new(input, threshold, report));
-        // A timed child has its child's output, so the hook carries over.
-        engine.on_each = self.on_each.take();
-        engine.limit = std::mem::replace(&mut self.limit, Limit::Unbounded);
-        engine.deadline = self.deadline;
-        engine.within = self.within;
-        engine.catch_panics = self.catch_panics;
-        engine.rate = self.rate.take();
-        engine
-    }
-
-    /// Calls `hook` with every child as it finishes, before it is handed on.
-    #[track_caller]
-    pub(crate) fn set_on_each(
-        &mut self,
-        hook: impl FnMut(usize, Done<'_, <I::Item as Future>::Output>) + Send + 'static,
-    ) {
-        self.assert_not_started();
-        self.on_each = Some(Mutex::new(Box::new(hook)));
+        // over, only the input and the configuration.
+        let Some(source) = self.source.take() else {
+            unreachable!("a batch not yet polled has its input")
+        };
+        Engine::new(wrap(source), config)
     }
 
     /// Tells the `on_each` hook, if there is one, how a child finished. A
@@ -257,24 +184,15 @@ where
         &mut self,
         (index, result): &Finished<<I::Item as Future>::Output>,
     ) -> Result<(), Payload> {
-        let Some(hook) = self.on_each.as_mut() else {
+        let Some(hook) = self.config.on_each.as_mut() else {
             return Ok(());
         };
-        let done = match result {
-            Ok(output) => Done::Output(output),
-            Err(Lost::Elapsed(elapsed)) => Done::TimedOut(*elapsed),
-            Err(Lost::Panicked(panicked)) => Done::Panicked(panicked),
-        };
+        let done = finished::done(result);
         // Never locked (see `OnEach`), so never poisoned by a panic.
         let hook = hook
             .get_mut()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         catch_unwind(AssertUnwindSafe(|| hook(*index, done)))
-    }
-
-    /// Panics become outputs instead of unwinding out of the batch.
-    pub(crate) fn set_catch_panics(&mut self) {
-        self.catch_panics = true;
     }
 
     pub(crate) fn admitted(&self) -> usize {
@@ -285,16 +203,9 @@ where
         self.running.len()
     }
 
-    pub(crate) fn capacity(&self) -> Option<usize> {
-        self.limit.capacity()
-    }
-
-    pub(crate) fn deadline(&self) -> Option<Duration> {
-        self.deadline
-    }
-
-    pub(crate) fn within(&self) -> Option<Duration> {
-        self.within
+    /// What the chain asked for.
+    pub(crate) fn config(&self) -> &Config<<I::Item as Future>::Output> {
+        &self.config
     }
 
     /// Outputs still to come: children in flight, inputs cut off by the
@@ -304,10 +215,7 @@ where
             .source
             .as_ref()
             .map_or((0, Some(0)), Iterator::size_hint);
-        let known = self.running.len()
-            + usize::from(self.held.is_some())
-            + self.cut_running.len()
-            + self.cut_unstarted.len();
+        let known = self.running.len() + usize::from(self.held.is_some()) + self.cut.len();
         (
             low.saturating_add(known),
             high.and_then(|high| high.checked_add(known)),
@@ -321,8 +229,7 @@ where
             && self.held.is_none()
             && self.deferred_panic.is_none()
             && self.running.is_empty()
-            && self.cut_running.is_empty()
-            && self.cut_unstarted.is_empty()
+            && self.cut.is_empty()
     }
 
     /// The next child to finish, with its input index, and its slot already
@@ -350,7 +257,7 @@ where
             return;
         }
         let panic = match self.admit(cx) {
-            Ok(Some((_, Err(Lost::Panicked(panicked))))) if !self.catch_panics => panicked,
+            Ok(Some((_, Err(Lost::Panicked(panicked))))) if !self.config.catch_panics => panicked,
             Ok(finished) => {
                 self.held = finished;
                 return;
@@ -399,27 +306,15 @@ where
             return Poll::Pending;
         }
         loop {
-            if self.passes_until_timers == 0 {
-                self.passes_until_timers = PASSES_BETWEEN_TIMER_CHECKS;
-                if self.poll_armed_timers(cx) {
-                    continue;
-                }
-            } else {
-                self.passes_until_timers -= 1;
+            if self.timers.check_this_pass() && self.poll_armed_timers(cx) {
+                continue;
             }
             // The running children first, every pass: a held output (or a
             // stream of children ready on their first poll) must not keep a
             // woken or timed-out child waiting.
             if !self.running.is_empty() {
-                if let Poll::Ready(Some(settled)) = self.running.poll_next_unpin(cx) {
-                    let Settled {
-                        index,
-                        outcome,
-                        home,
-                    } = settled;
-                    self.homes.push(home);
-                    self.limit.child_finished();
-                    let mut finished = (index, outcome);
+                if let Poll::Ready(Some(mut finished)) = self.running.poll_finished(cx) {
+                    self.config.limit.child_finished();
                     if let Some(held) = self.held.as_mut() {
                         // The held child finished first: it leaves first.
                         std::mem::swap(held, &mut finished);
@@ -430,11 +325,7 @@ where
             if let Some(finished) = self.held.take() {
                 return Poll::Ready(Some(self.hand_on(finished)));
             }
-            if let Some(index) = self
-                .cut_running
-                .pop_front()
-                .or_else(|| self.cut_unstarted.next())
-            {
+            if let Some(index) = self.cut.next() {
                 let finished = (index, Err(Lost::Elapsed(Elapsed::Batch)));
                 return Poll::Ready(Some(self.hand_on(finished)));
             }
@@ -461,12 +352,14 @@ where
     /// The batch's first poll: its own deadline starts counting now.
     fn start_clocks(&mut self) {
         self.started = true;
-        match self.within {
+        match self.config.within {
             Some(within) if within.is_zero() => {
                 self.cut_when_idle = true;
-                self.first_pass_admissions = Some(self.limit.capacity().unwrap_or(usize::MAX));
+                self.first_pass_admissions =
+                    Some(self.config.limit.capacity().unwrap_or(usize::MAX));
             }
-            within => self.batch_timer = within.map(Delay::new),
+            Some(within) => self.timers.start_batch(within),
+            None => {}
         }
     }
 
@@ -481,7 +374,7 @@ where
         finished: Finished<<I::Item as Future>::Output>,
     ) -> Finished<<I::Item as Future>::Output> {
         match finished {
-            (_, Err(Lost::Panicked(panicked))) if !self.catch_panics => {
+            (_, Err(Lost::Panicked(panicked))) if !self.config.catch_panics => {
                 self.fail(panicked.into_payload())
             }
             finished => match self.tell_on_each(&finished) {
@@ -497,8 +390,7 @@ where
         // A destructor panic while dropping the rest comes second.
         let _ = self.abandon();
         self.held = None;
-        self.cut_running.clear();
-        self.cut_unstarted = 0..0;
+        self.cut.clear();
         resume_unwind(payload)
     }
 
@@ -538,7 +430,7 @@ where
         cx: &mut Context<'_>,
     ) -> Result<Option<Finished<<I::Item as Future>::Output>>, Payload> {
         while let Some(source) = self.source.as_mut() {
-            if self.limit.queues() && source.size_hint() == (0, Some(0)) {
+            if self.config.limit.queues() && source.size_hint() == (0, Some(0)) {
                 return self.end_input().map(|()| None);
             }
             if self.first_pass_admissions == Some(0) {
@@ -546,12 +438,12 @@ where
             }
             // Before the permit: a batch held back by its rate must not sit
             // on a permit others could use.
-            if let Some(rate) = self.rate.as_mut() {
+            if let Some(rate) = self.config.rate.as_mut() {
                 if !rate.allows(Instant::now()) {
                     return Ok(None);
                 }
             }
-            let Poll::Ready(permit) = self.limit.poll_admit(&mut self.ticket, cx) else {
+            let Poll::Ready(permit) = self.config.limit.poll_admit(&mut self.ticket, cx) else {
                 return Ok(None);
             };
             let child = match catch_unwind(AssertUnwindSafe(|| source.next())) {
@@ -560,7 +452,7 @@ where
                     // The permit, if any, goes on as it is dropped; an own
                     // limit's goes back to its spares.
                     drop(permit);
-                    self.limit.child_finished();
+                    self.config.limit.child_finished();
                     return match pulled {
                         Ok(_) => self.end_input().map(|()| None),
                         Err(payload) => Err(payload),
@@ -572,7 +464,7 @@ where
             if let Some(left) = self.first_pass_admissions.as_mut() {
                 *left -= 1;
             }
-            if let Some(rate) = self.rate.as_mut() {
+            if let Some(rate) = self.config.rate.as_mut() {
                 // A start is the moment the child's first poll begins.
                 rate.started(Instant::now());
             }
@@ -603,44 +495,32 @@ where
         permit: Option<Permit>,
         cx: &mut Context<'_>,
     ) -> Option<Finished<<I::Item as Future>::Output>> {
-        // The child moves into the spare home on top of the stack, which
-        // stays there unless the child is still pending after its first
-        // poll: a child that finishes at once never moves a home.
-        if self.homes.is_empty() {
-            self.homes.push(Home::default());
-        }
-        let Some(home) = self.homes.last_mut() else {
-            unreachable!("a spare home was just made sure of")
-        };
+        // A child that finishes at once never moves its home (see `Running`).
+        let home = self.running.spare_home();
         home.move_in(child);
         // A zero deadline, the batch's or the child's, leaves the child its
         // first poll and nothing more. (A zero batch deadline also stops
         // admission after the first pass: see `first_pass_admissions`.)
-        let expired = match self.deadline {
+        let expired = match self.config.deadline {
             _ if self.cut_when_idle => Some(Elapsed::Batch),
             Some(deadline) if deadline.is_zero() => Some(Elapsed::Child),
             _ => None,
         };
         let outcome = match (home.poll_first(), expired) {
             (Poll::Ready(outcome), _) => outcome.map_err(Lost::Panicked),
-            (Poll::Pending, Some(elapsed)) => match home.evict() {
-                Ok(()) => Err(Lost::Elapsed(elapsed)),
-                Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
-            },
+            (Poll::Pending, Some(elapsed)) => finished::timed_out(home.evict(), elapsed),
             (Poll::Pending, None) => {
                 if home.wake_task_meanwhile(cx) {
                     self.yielded = self.yielded.saturating_add(1);
                 }
-                let Some(home) = self.homes.pop() else {
-                    unreachable!("the child's home is on top of the stack")
-                };
+                let home = self.running.take_spare();
                 let timed = self.stamp_deadline(&home, index);
                 self.running.push(Slot::new(home, index, timed, permit));
                 return None;
             }
         };
         drop(permit);
-        self.limit.child_finished();
+        self.config.limit.child_finished();
         Some((index, outcome))
     }
 
@@ -648,15 +528,16 @@ where
     /// queues its deadline. Returns whether it has one: not without a
     /// deadline, nor with one too far away to represent (it never passes).
     fn stamp_deadline(&mut self, home: &Home<I::Item>, index: usize) -> bool {
-        let Some(deadline) = self.deadline else {
+        let Some(deadline) = self.config.deadline else {
             return false;
         };
         let now = Instant::now();
         let Some(due) = now.checked_add(deadline) else {
             return false;
         };
-        self.deadlines.compact(self.running.len());
-        self.deadlines.push(due, now, home.tag(index));
+        let waiting = self.running.len();
+        self.timers
+            .push_deadline(due, now, home.tag(index), waiting);
         true
     }
 
@@ -676,19 +557,17 @@ where
     /// first poll would otherwise keep a timed-out sibling (and its slot)
     /// alive until they ran out.
     fn poll_armed_timers(&mut self, cx: &mut Context<'_>) -> bool {
-        if let Some(rate) = self.rate.as_mut() {
+        if let Some(rate) = self.config.rate.as_mut() {
             if rate.poll_timer(cx) {
                 // The next start is allowed; a pass admits it.
                 return true;
             }
         }
-        if let Some(batch_timer) = self.batch_timer.as_mut() {
-            if batch_timer.poll_unpin(cx).is_ready() {
-                self.cut_off();
-                return true;
-            }
+        if self.timers.batch_passed(cx) {
+            self.cut_off();
+            return true;
         }
-        self.deadlines.poll_expired(cx)
+        self.timers.poll_expired(cx)
     }
 
     /// The batch deadline passed: drop every running child, pull nothing
@@ -697,8 +576,7 @@ where
     /// Inputs never admitted are counted from the input's size hint when it
     /// is exact; they are not created.
     fn cut_off(&mut self) {
-        let mut running: Vec<usize> = self.running.iter().map(Slot::index).collect();
-        running.sort_unstable();
+        let running = self.running.indices();
         let unstarted = self
             .source
             .as_ref()
@@ -709,9 +587,8 @@ where
         if let Some(payload) = self.abandon() {
             self.fail(payload);
         }
-        self.cut_running = running.into();
         let end = self.admitted.saturating_add(unstarted);
-        self.cut_unstarted = self.admitted..end;
+        self.cut = Cut::new(running, self.admitted..end);
         self.admitted = end;
     }
 }
@@ -730,20 +607,12 @@ where
     #[must_use]
     fn abandon(&mut self) -> Option<Payload> {
         self.ticket = Ticket::default();
-        self.batch_timer = None;
-        self.deadlines.stop();
+        self.timers.stop();
         self.first_pass_admissions = None;
-        if let Some(rate) = self.rate.as_mut() {
+        if let Some(rate) = self.config.rate.as_mut() {
             rate.stop();
         }
-        let mut first_panic = None;
-        for slot in self.running.iter_mut() {
-            if let Err(payload) = slot.drop_child() {
-                first_panic.get_or_insert(payload);
-            }
-        }
-        // The slots hold no child now; dropping them returns their permits.
-        self.running.clear();
+        let mut first_panic = self.running.drop_all();
         let source = self.source.take();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(source))) {
             first_panic.get_or_insert(payload);

@@ -1,19 +1,16 @@
 //! `Gather`: every output of a batch, in input order.
 
-use crate::input_order::InputOrder;
-use crate::poison::Poison;
+use crate::end::budget::poll_budgeted;
+use crate::end::input_order::InputOrder;
+use crate::end::poison::Poison;
 use core::fmt;
 use core::future::Future;
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 use futures::future::FusedFuture;
 use futures::stream::Stream;
 use pin_project_lite::pin_project;
-
-/// How many outputs one poll of [`Gather`] takes before it hands control back
-/// to the executor. Without it a batch of always-ready children would hold
-/// the thread until the whole batch is done.
-pub(crate) const OUTPUTS_PER_POLL: usize = 256;
 
 pin_project! {
     /// Future for the [`gather`](crate::FanoutExt::gather) method: resolves to
@@ -56,19 +53,17 @@ where
                 .outputs
                 .as_mut()
                 .expect("`Gather` polled after it completed");
-            for _ in 0..OUTPUTS_PER_POLL {
-                match ready!(this.batch.as_mut().poll_next(cx)) {
-                    Some((index, output)) => outputs.insert(index, output),
-                    None => {
-                        let outputs = this.outputs.take().map(InputOrder::into_vec);
-                        return Poll::Ready(outputs.unwrap_or_default());
+            ready!(poll_budgeted(cx, |cx| {
+                Poll::Ready(match ready!(this.batch.as_mut().poll_next(cx)) {
+                    Some((index, output)) => {
+                        outputs.insert(index, output);
+                        ControlFlow::Continue(())
                     }
-                }
-            }
-            // Budget spent: let the executor run something else, then
-            // continue.
-            cx.waker().wake_by_ref();
-            Poll::Pending
+                    None => ControlFlow::Break(()),
+                })
+            }));
+            let outputs = this.outputs.take().map(InputOrder::into_vec);
+            Poll::Ready(outputs.unwrap_or_default())
         })
     }
 }

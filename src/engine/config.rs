@@ -1,0 +1,66 @@
+//! `Config`: everything a chain says about its batch, in one value.
+
+use crate::done::Done;
+use crate::engine::limit::Limit;
+use crate::engine::rate::Rate;
+use crate::slow_poll::SlowPolls;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An `on_each` hook. In a `Mutex` only so the batch stays `Sync` whatever
+/// the closure is; the engine reaches it through `&mut self`
+/// (`Mutex::get_mut`), so it is never locked.
+pub(crate) type OnEach<T> = Mutex<Box<dyn FnMut(usize, Done<'_, T>) + Send>>;
+
+/// How a batch of children with output `T` is to run: the configuration
+/// methods of the chain fill it in, in any order (a setting given twice
+/// keeps the last), and the engine reads it from the first poll on.
+///
+/// A new setting is a field here, one method on [`Batch`](crate::Batch)
+/// and its use in the engine: nothing else copies settings around.
+pub(crate) struct Config<T> {
+    /// How many children may run at once.
+    pub(crate) limit: Limit,
+    /// Each child's deadline, counted from its admission.
+    pub(crate) deadline: Option<Duration>,
+    /// The whole batch's deadline, counted from its first poll.
+    pub(crate) within: Option<Duration>,
+    /// How often children may start, if capped.
+    pub(crate) rate: Option<Rate>,
+    /// Told about every child as it finishes.
+    pub(crate) on_each: Option<OnEach<T>>,
+    /// The slow-poll report in force. The children are timed by the input
+    /// wrapper (see [`SlowPolled`](crate::SlowPolled)); this handle lets a
+    /// later `on_slow_poll` silence an earlier one, so the last one wins.
+    pub(crate) slow_polls: Option<Arc<SlowPolls>>,
+    /// Panics become outputs instead of unwinding out of the batch.
+    pub(crate) catch_panics: bool,
+}
+
+impl<T> Default for Config<T> {
+    fn default() -> Self {
+        Config {
+            limit: Limit::Unbounded,
+            deadline: None,
+            within: None,
+            rate: None,
+            on_each: None,
+            slow_polls: None,
+            catch_panics: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn the_default_runs_everything_at_once_with_no_deadline() {
+        let config = Config::<u8>::default();
+        assert_eq!(config.limit.capacity(), None);
+        assert_eq!((config.deadline, config.within), (None, None));
+        assert!(config.rate.is_none() && config.on_each.is_none() && config.slow_polls.is_none());
+        assert!(!config.catch_panics);
+    }
+}

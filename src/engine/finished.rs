@@ -1,0 +1,122 @@
+//! `Finished`: the one shape of a child that is done, from the moment the
+//! engine learns of it until an end of the chain reads it, and every way it
+//! is read.
+
+use crate::done::Done;
+use crate::elapsed::Elapsed;
+use crate::mode::{Deadlines, Fallible, Panics};
+use crate::outcome::Outcome;
+use crate::panicked::{Panicked, Payload};
+
+/// Why a child has no output.
+#[derive(Debug)]
+pub(crate) enum Lost {
+    Elapsed(Elapsed),
+    Panicked(Panicked),
+}
+
+/// A finished child: its input index and its output, or why it has none.
+///
+/// The engine hands on this shape, whatever the batch's type; each reader
+/// takes what it needs from it: an `on_each` hook a [`Done`] view
+/// ([`done`]), a report an [`Outcome`] ([`outcome`]), a batch its own
+/// output type ([`output`]). A panic reaches a reader only when the batch
+/// catches panics: otherwise the engine resumes it, and nothing else does.
+pub(crate) type Finished<T> = (usize, Result<T, Lost>);
+
+/// A child dropped because `elapsed` passed, its destructor run as
+/// `evicted`: it timed out, unless that destructor panicked.
+pub(crate) fn timed_out<T>(evicted: Result<(), Payload>, elapsed: Elapsed) -> Result<T, Lost> {
+    match evicted {
+        Ok(()) => Err(Lost::Elapsed(elapsed)),
+        Err(payload) => Err(Lost::Panicked(Panicked::new(payload))),
+    }
+}
+
+/// What an `on_each` hook is told.
+pub(crate) fn done<T>(result: &Result<T, Lost>) -> Done<'_, T> {
+    match result {
+        Ok(output) => Done::Output(output),
+        Err(Lost::Elapsed(elapsed)) => Done::TimedOut(*elapsed),
+        Err(Lost::Panicked(panicked)) => Done::Panicked(panicked),
+    }
+}
+
+/// Where a report files a child that returned a `Result`.
+pub(crate) fn outcome<O: Fallible>(result: Result<O, Lost>) -> Outcome<O::Ok, O::Err> {
+    match result.map(Fallible::into_result) {
+        Ok(Ok(output)) => Outcome::Ok(output),
+        Ok(Err(error)) => Outcome::Failed(error),
+        Err(Lost::Elapsed(elapsed)) => Outcome::TimedOut(elapsed),
+        Err(Lost::Panicked(panicked)) => Outcome::Panicked(panicked),
+    }
+}
+
+/// What a batch with deadlines `D` and panics `P` hands on: the panic
+/// outermost, then the deadline, then the child's output.
+pub(crate) fn output<T, D: Deadlines, P: Panics>(
+    result: Result<T, Lost>,
+) -> P::Output<D::Output<T>> {
+    match result {
+        Ok(output) => P::output(Ok(D::output(Ok(output)))),
+        Err(Lost::Elapsed(elapsed)) => P::output(Ok(D::output(Err(elapsed)))),
+        Err(Lost::Panicked(panicked)) => P::output(Err(panicked)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Lost, done, outcome, output, timed_out};
+    use crate::done::Done;
+    use crate::elapsed::Elapsed;
+    use crate::mode::{Caught, Timed, Uncaught, Untimed};
+    use crate::outcome::Outcome;
+    use crate::panicked::Panicked;
+
+    fn panicked() -> Lost {
+        Lost::Panicked(Panicked::new(Box::new("boom")))
+    }
+
+    #[test]
+    fn a_clean_eviction_is_a_time_out_and_a_panicking_one_a_panic() {
+        let clean: Result<u8, Lost> = timed_out(Ok(()), Elapsed::Child);
+        assert!(matches!(clean, Err(Lost::Elapsed(Elapsed::Child))));
+        let loud: Result<u8, Lost> = timed_out(Err(Box::new("drop")), Elapsed::Batch);
+        assert!(matches!(loud, Err(Lost::Panicked(p)) if p.message() == Some("drop")));
+    }
+
+    #[test]
+    fn each_reader_sees_the_same_child() {
+        assert!(matches!(done(&Ok::<u8, Lost>(1)), Done::Output(1)));
+        assert!(matches!(
+            done::<u8>(&Err(Lost::Elapsed(Elapsed::Batch))),
+            Done::TimedOut(Elapsed::Batch)
+        ));
+        assert!(matches!(done::<u8>(&Err(panicked())), Done::Panicked(_)));
+        assert!(matches!(
+            outcome(Ok::<Result<u8, ()>, Lost>(Ok(1))),
+            Outcome::Ok(1)
+        ));
+        assert!(matches!(
+            outcome(Ok::<Result<u8, ()>, Lost>(Err(()))),
+            Outcome::Failed(())
+        ));
+        assert!(matches!(
+            outcome::<Result<u8, ()>>(Err(panicked())),
+            Outcome::Panicked(_)
+        ));
+    }
+
+    #[test]
+    fn a_batch_output_wraps_the_panic_outermost() {
+        assert_eq!(output::<u8, Untimed, Uncaught>(Ok(1)), 1);
+        assert_eq!(
+            output::<u8, Timed, Uncaught>(Err(Lost::Elapsed(Elapsed::Child))),
+            Err(Elapsed::Child)
+        );
+        let caught = output::<u8, Timed, Caught>(Err(panicked()));
+        assert_eq!(caught.unwrap_err().message(), Some("boom"));
+        let on_time = output::<u8, Timed, Caught>(Ok(2));
+        assert_eq!(on_time.ok(), Some(Ok(2)));
+    }
+}

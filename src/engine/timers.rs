@@ -1,0 +1,116 @@
+//! `Timers`: the clocks a batch keeps running, the children's deadlines and
+//! the batch's own, and how often a busy batch looks at them.
+
+use crate::engine::clock::Instant;
+use crate::engine::deadline_queue::DeadlineQueue;
+use crate::engine::home::DeadlineTag;
+use core::task::Context;
+use futures::FutureExt;
+use futures_timer::Delay;
+use std::time::Duration;
+
+/// How many passes may hand on an output without looking at the timers.
+const PASSES_BETWEEN_CHECKS: u8 = 16;
+
+/// The timers of one batch.
+#[derive(Default)]
+pub(crate) struct Timers {
+    /// The waiting children's deadlines, and the timer for the earliest.
+    deadlines: DeadlineQueue,
+    /// The whole batch's deadline, once started.
+    batch: Option<Delay>,
+    /// Passes left before the timers are looked at again (they always are
+    /// before the task sleeps). Polling a `Delay` costs about as much as a
+    /// ready child; once every few passes still drops a late child within
+    /// microseconds when its siblings keep finishing.
+    passes_until_check: u8,
+}
+
+impl Timers {
+    /// Whether this pass looks at the timers: the first one does, then one
+    /// in every few.
+    pub(crate) fn check_this_pass(&mut self) -> bool {
+        if self.passes_until_check == 0 {
+            self.passes_until_check = PASSES_BETWEEN_CHECKS;
+            return true;
+        }
+        self.passes_until_check -= 1;
+        false
+    }
+
+    /// Starts the batch's own deadline, `within` from now.
+    pub(crate) fn start_batch(&mut self, within: Duration) {
+        self.batch = Some(Delay::new(within));
+    }
+
+    /// Whether the batch's own deadline has passed; registers `cx` if not.
+    pub(crate) fn batch_passed(&mut self, cx: &mut Context<'_>) -> bool {
+        self.batch
+            .as_mut()
+            .is_some_and(|batch| batch.poll_unpin(cx).is_ready())
+    }
+
+    /// Queues the deadline of a child that started waiting `now`, due `at`;
+    /// `waiting` children wait in all (for keeping the queue small).
+    pub(crate) fn push_deadline(
+        &mut self,
+        at: Instant,
+        now: Instant,
+        tag: DeadlineTag,
+        waiting: usize,
+    ) {
+        self.deadlines.compact(waiting);
+        self.deadlines.push(at, now, tag);
+    }
+
+    /// Marks the children whose deadlines passed; see
+    /// [`DeadlineQueue::poll_expired`].
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.deadlines.poll_expired(cx)
+    }
+
+    /// Stops every timer: the batch has been abandoned.
+    pub(crate) fn stop(&mut self) {
+        self.batch = None;
+        self.deadlines.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PASSES_BETWEEN_CHECKS, Timers};
+    use core::task::Context;
+    use futures::task::noop_waker;
+    use std::time::Duration;
+
+    #[test]
+    fn a_busy_batch_looks_at_its_timers_once_every_few_passes() {
+        let mut timers = Timers::default();
+        let checks: Vec<bool> = (0..2 * (usize::from(PASSES_BETWEEN_CHECKS) + 1))
+            .map(|_| timers.check_this_pass())
+            .collect();
+        assert_eq!(checks.iter().filter(|check| **check).count(), 2);
+        assert!(checks[0] && checks[usize::from(PASSES_BETWEEN_CHECKS) + 1]);
+    }
+
+    #[test]
+    fn the_batch_deadline_passes_only_once_started_and_never_after_a_stop() {
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut timers = Timers::default();
+        assert!(!timers.batch_passed(&mut cx), "not started");
+        timers.start_batch(Duration::ZERO);
+        // The timer thread marks it passed: wait for that, however busy
+        // the machine is.
+        let give_up = std::time::Instant::now() + Duration::from_secs(10);
+        while !timers.batch_passed(&mut cx) {
+            assert!(
+                std::time::Instant::now() < give_up,
+                "a zero deadline never passed"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        timers.stop();
+        assert!(!timers.batch_passed(&mut cx));
+    }
+}
