@@ -501,6 +501,12 @@ fn check_output(case: &Case, index: usize, output: Seen) -> Result<(), TestCaseE
             index,
             case.within
         ),
+        Err(other) => prop_assert!(
+            false,
+            "input {} missed an unknown deadline: {:?}",
+            index,
+            other
+        ),
     }
     Ok(())
 }
