@@ -14,6 +14,7 @@ pub(crate) const OUTPUTS_PER_POLL: usize = 256;
 /// future's result or it has taken [`OUTPUTS_PER_POLL`]; then, the budget
 /// spent, wakes the task and returns `Pending`, so the executor can run
 /// something else before the next poll continues.
+#[inline(always)]
 pub(crate) fn poll_budgeted<R>(
     cx: &mut Context<'_>,
     mut take: impl FnMut(&mut Context<'_>) -> Poll<ControlFlow<R>>,

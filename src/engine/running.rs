@@ -11,6 +11,11 @@ use futures::stream::{FuturesUnordered, StreamExt};
 
 /// The running set of one batch.
 ///
+/// Its per-child methods are `#[inline]`: the engine is generic, so it is
+/// compiled in the user's crate, and each of these runs once or twice per
+/// child (measured: without the hints, a child pending once cost about 10%
+/// more).
+///
 /// A child moves into the spare home on top of the stack for its first
 /// poll ([`spare_home`](Running::spare_home)); only if it is still pending
 /// does that home leave the stack ([`take_spare`](Running::take_spare)) to
@@ -32,15 +37,18 @@ impl<F> Default for Running<F> {
 
 impl<F> Running<F> {
     /// How many children wait.
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.waiting.len()
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.waiting.is_empty()
     }
 
     /// The spare home the next child moves into, made if there is none.
+    #[inline]
     pub(crate) fn spare_home(&mut self) -> &mut Home<F> {
         if self.spare.is_empty() {
             self.spare.push(Home::default());
@@ -53,6 +61,7 @@ impl<F> Running<F> {
 
     /// The spare home [`spare_home`](Running::spare_home) gave, whose child
     /// is still pending: it leaves the stack, for its slot.
+    #[inline]
     pub(crate) fn take_spare(&mut self) -> Home<F> {
         let Some(home) = self.spare.pop() else {
             unreachable!("the child's home is on top of the stack")
@@ -61,6 +70,7 @@ impl<F> Running<F> {
     }
 
     /// A child that waits from now on.
+    #[inline]
     pub(crate) fn push(&mut self, slot: Slot<F>) {
         self.waiting.push(slot);
     }
@@ -89,6 +99,7 @@ impl<F> Running<F> {
 
 impl<F: Future> Running<F> {
     /// The next waiting child to finish; its home goes back to the spares.
+    #[inline]
     pub(crate) fn poll_finished(
         &mut self,
         cx: &mut Context<'_>,
