@@ -122,7 +122,9 @@
 //!   first poll begins; no window of `per` ever holds more than `max`
 //!   starts, and the batch remembers only the last `per` of starts (merged
 //!   to at most about 1,024 entries), whatever `max` is.
-//! - **Fair to the executor.** `gather` yields after 256 outputs in one poll.
+//! - **Fair to the executor.** `gather` yields after 256 outputs in one poll,
+//!   and a batch starts at most 1,024 children per poll: an unbounded batch
+//!   over an endless input lets other futures run, and its `within` cuts it.
 //!
 //! A child must never wait on a [`Limiter`] that its own batch is bounded
 //! by: it would hold a permit while waiting for another, and once every

@@ -68,3 +68,38 @@ on_every_executor! {
         assert!(out.len() - cut <= 2, "at most the bound was in flight");
     }
 }
+
+on_every_executor! {
+    async fn an_unbounded_batch_over_an_endless_input_is_cut_by_its_deadline() {
+        // Regression: with room for every input, the first poll admitted
+        // forever and never returned, so the batch deadline never ran.
+        let out = (0u64..)
+            .map(forever)
+            .within(Duration::from_millis(20))
+            .gather()
+            .await;
+        assert!(out.len() >= 1_024, "admission went on across polls: {}", out.len());
+        assert!(out.iter().all(|o| *o == Err(Elapsed::Batch)));
+    }
+
+    async fn an_unbounded_batch_lets_other_futures_run_while_it_admits() {
+        // A large input of waiting children is admitted over several polls,
+        // not all in the first: a sibling future in the same task runs in
+        // between.
+        let tracker = Tracker::new();
+        let created_when_sibling_ran = std::sync::Mutex::new(None);
+        let sibling = std::future::poll_fn(|cx| {
+            created_when_sibling_ran.lock().unwrap().get_or_insert(tracker.created());
+            cx.waker().wake_by_ref();
+            std::task::Poll::<()>::Pending
+        });
+        let batch = (0..10_000usize).map(|i| tracker.track(i, yield_once(i))).gather();
+        let out = match futures::future::select(std::pin::pin!(batch), std::pin::pin!(sibling)).await {
+            futures::future::Either::Left((out, _)) => out,
+            futures::future::Either::Right(_) => unreachable!("the sibling never ends"),
+        };
+        assert_eq!(out.len(), 10_000);
+        let created = created_when_sibling_ran.lock().unwrap().expect("the sibling ran");
+        assert!(created <= 1_024, "{created} children created before the sibling's first poll");
+    }
+}

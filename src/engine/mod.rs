@@ -31,6 +31,13 @@ use core::future::Future;
 use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
+/// How many children one call of the admission loop starts before it lets
+/// the executor in. A batch with room for many (unbounded, or a large
+/// bound) would otherwise create and poll its whole input in one poll, and
+/// over an endless input never return: not even a batch deadline could cut
+/// it.
+const ADMISSIONS_PER_CALL: usize = 1024;
+
 /// Runs the children of one batch and yields them in completion order.
 ///
 /// Why a child's first poll happens at admission, outside the
@@ -97,6 +104,9 @@ where
     /// two of those, and so does the engine for first polls (waking the
     /// task first: the wake-ups counted may have gone to an earlier poll).
     yielded: u8,
+    /// Admission stopped after [`ADMISSIONS_PER_CALL`] children with input
+    /// and room left: the task must wake itself to go on.
+    admission_paused: bool,
     /// The children's deadlines and the batch's own.
     timers: Timers,
     /// A zero batch deadline: the first pass admits what the limit allows
@@ -126,6 +136,7 @@ where
             held: None,
             deferred_panic: None,
             yielded: 0,
+            admission_paused: false,
             timers: Timers::default(),
             cut_when_idle: false,
             first_pass_admissions: None,
@@ -345,6 +356,11 @@ where
                 continue;
             }
             self.yielded = 0;
+            if self.admission_paused {
+                // Admission stopped for the executor's sake, not for want
+                // of a permit: nothing else would wake the task for it.
+                cx.waker().wake_by_ref();
+            }
             return Poll::Pending;
         }
     }
@@ -429,7 +445,16 @@ where
         &mut self,
         cx: &mut Context<'_>,
     ) -> Result<Option<Finished<<I::Item as Future>::Output>>, Payload> {
+        let mut started = 0;
+        self.admission_paused = false;
         while let Some(source) = self.source.as_mut() {
+            if started == ADMISSIONS_PER_CALL {
+                // Let the executor (and the timers) in; the task is woken
+                // before it sleeps, to go on admitting.
+                self.admission_paused = true;
+                return Ok(None);
+            }
+            started += 1;
             if self.config.limit.queues() && source.size_hint() == (0, Some(0)) {
                 return self.end_input().map(|()| None);
             }
