@@ -82,6 +82,11 @@ on_every_executor! {
         check_stream_contract(timed, 8).await;
     }
 
+    async fn a_batch_timing_its_polls_keeps_the_stream_contracts() {
+        let timed = std::pin::pin!(children(7).bounded(2).on_slow_poll(Duration::from_secs(60), |_, _| {}));
+        check_stream_contract(timed, 7).await;
+    }
+
     async fn as_completed_keeps_the_stream_contracts() {
         let plain = std::pin::pin!(children(10).bounded(4).as_completed());
         check_stream_contract(plain, 10).await;

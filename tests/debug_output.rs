@@ -84,3 +84,18 @@ on_every_executor! {
         assert_eq!(format!("{batch:?}"), "Bounded { limit: Some(1), admitted: 2, in_flight: 1, .. }");
     }
 }
+
+#[test]
+fn a_caught_panic_shows_its_message() {
+    let out =
+        futures::executor::block_on([async { panic!("out of cheese") }].catch_panics().gather());
+    let panicked = out
+        .into_iter()
+        .next()
+        .expect("one output")
+        .expect_err("it panicked");
+    assert_eq!(
+        format!("{panicked:?}"),
+        "Panicked { message: Some(\"out of cheese\") }"
+    );
+}
