@@ -3,13 +3,15 @@
 use crate::done::Done;
 use crate::end::as_completed::AsCompleted;
 use crate::end::gather::Gather;
+use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
-use crate::engine::Engine;
 use crate::engine::config::Config;
 use crate::engine::finished::{self, Finished, Lost};
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
+use crate::engine::{ChildOutput, Engine};
+use crate::input::Input;
 use crate::limiter::Limiter;
 use crate::mode::{
     Catching, Caught, Deadlines, FailFast, FailWith, Fallible, Outcomes, Panics, Timed, Uncaught,
@@ -17,8 +19,9 @@ use crate::mode::{
 };
 use crate::outcome::Outcome;
 use crate::slow_poll::{SlowPolled, SlowPolls};
+use crate::until::Until;
 use core::fmt;
-use core::future::Future;
+use core::future::{Future, IntoFuture};
 use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -72,11 +75,8 @@ pub type Deadline<I> = Batch<I, Timed, Uncaught>;
 /// ```
 pub type CatchPanics<B> = <B as Catching>::Caught;
 
-/// What each child of a batch over `I` resolves to.
-type ChildOutput<I> = <<I as Iterator>::Item as Future>::Output;
-
 /// What a `Batch<I, D, P>` hands on for each child.
-type Output<I, D, P> = <P as Panics>::Output<<D as Deadlines>::Output<ChildOutput<I>>>;
+pub(crate) type Output<I, D, P> = <P as Panics>::Output<<D as Deadlines>::Output<ChildOutput<I>>>;
 
 /// A configured batch: a [`Stream`] of `(input index, output)` in
 /// completion order, and the methods that configure it and end the chain.
@@ -135,7 +135,7 @@ type Output<I, D, P> = <P as Panics>::Output<<D as Deadlines>::Output<ChildOutpu
 #[must_use = "streams do nothing unless polled"]
 pub struct Batch<I, D = Untimed, P = Uncaught>
 where
-    I: Iterator<Item: Future>,
+    I: Input,
 {
     // The engine needs no pinning: children live in their own heap cells
     // and the input is only iterated.
@@ -144,11 +144,11 @@ where
 }
 
 // Nothing in a batch is pinned (see `engine`).
-impl<I, D, P> Unpin for Batch<I, D, P> where I: Iterator<Item: Future> {}
+impl<I, D, P> Unpin for Batch<I, D, P> where I: Input {}
 
 impl<I> Bounded<I>
 where
-    I: Iterator<Item: Future>,
+    I: Input,
 {
     /// A batch over `input` with no limit, no deadline, nothing set.
     pub(crate) fn new(input: I) -> Self {
@@ -158,7 +158,7 @@ where
 
 impl<I, D, P> Batch<I, D, P>
 where
-    I: Iterator<Item: Future>,
+    I: Input,
 {
     fn from_engine(engine: Engine<I>) -> Self {
         Batch {
@@ -380,6 +380,35 @@ where
         self.configure(|config| config.on_each = Some(hook))
     }
 
+    /// Stops taking input once `signal` resolves, and lets the running
+    /// children finish; see [`FanoutExt::until`](crate::FanoutExt::until).
+    ///
+    /// # Panics
+    ///
+    /// If the batch has been polled.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// // A signal that has already fired: nothing is admitted.
+    /// let out = (1..=3).map(|i| async move { i }).bounded(2).until(async {}).gather().await;
+    /// assert!(out.is_empty());
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn until<S>(mut self, signal: S) -> Batch<Until<I, S::IntoFuture>, D, P>
+    where
+        S: IntoFuture,
+    {
+        // Checked here, so the panic points at this call.
+        let _ = self.engine.config_mut();
+        Batch::from_engine(
+            self.engine
+                .map_source(|input| Until::new(input, signal.into_future())),
+        )
+    }
+
     /// Turns a panicking child into a value in its slot; see
     /// [`FanoutExt::catch_panics`](crate::FanoutExt::catch_panics).
     ///
@@ -467,6 +496,34 @@ where
         AsCompleted::new(self)
     }
 
+    /// Outputs in input order, each as soon as every earlier one is out;
+    /// see [`FanoutExt::in_order`](crate::FanoutExt::in_order).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out: Vec<_> = (1..=4).map(|i| async move { i * 10 }).bounded(2).in_order().collect().await;
+    /// assert_eq!(out, [10, 20, 30, 40]);
+    /// # });
+    /// ```
+    pub fn in_order(self) -> InOrder<Self, Output<I, D, P>>
+    where
+        D: Deadlines,
+        P: Panics,
+    {
+        let window = self
+            .engine
+            .config()
+            .limit
+            .capacity()
+            .map_or(usize::MAX, |capacity| {
+                capacity.saturating_mul(IN_ORDER_WINDOW_PER_SLOT)
+            });
+        InOrder::new(self, window)
+    }
+
     /// Runs the batch and sorts every outcome into a
     /// [`Report`](crate::Report); see
     /// [`FanoutExt::report`](crate::FanoutExt::report).
@@ -488,20 +545,58 @@ where
     }
 }
 
-impl<I, D, P> Stream for Batch<I, D, P>
+/// What a `Batch<I, D, P>` yields as a stream: an input index and its
+/// output.
+type Item<I, D, P> = (usize, Output<I, D, P>);
+
+/// A finished child (if any) as the batch hands it on.
+#[inline]
+fn handed_out<I: Input, D: Deadlines, P: Panics>(
+    finished: Option<Finished<ChildOutput<I>>>,
+) -> Option<Item<I, D, P>> {
+    finished.map(|(index, result)| (index, finished::output::<_, D, P>(result)))
+}
+
+/// How many inputs past the first one not yet handed out `in_order` may
+/// admit, per child the batch may run at once.
+const IN_ORDER_WINDOW_PER_SLOT: usize = 2;
+
+/// What [`InOrder`] drives a batch with: the next output without a refill,
+/// and a refill, each admitting no input from index `ceiling` on.
+impl<I, D, P> Batch<I, D, P>
 where
-    I: Iterator<Item: Future>,
+    I: Input,
     D: Deadlines,
     P: Panics,
 {
-    type Item = (usize, Output<I, D, P>);
+    pub(crate) fn poll_finished_below(
+        &mut self,
+        cx: &mut Context<'_>,
+        ceiling: usize,
+    ) -> Poll<Option<Item<I, D, P>>> {
+        self.engine.set_ceiling(ceiling);
+        self.engine.poll_finished(cx).map(handed_out::<I, D, P>)
+    }
+
+    pub(crate) fn refill_below(&mut self, cx: &mut Context<'_>, ceiling: usize) {
+        self.engine.set_ceiling(ceiling);
+        self.engine.refill(cx);
+    }
+}
+
+impl<I, D, P> Stream for Batch<I, D, P>
+where
+    I: Input,
+    D: Deadlines,
+    P: Panics,
+{
+    type Item = Item<I, D, P>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let finished = self.get_mut().engine.poll_next(cx);
-        finished.map(|finished| {
-            finished
-                .map(|(index, result): Finished<_>| (index, finished::output::<_, D, P>(result)))
-        })
+        self.get_mut()
+            .engine
+            .poll_next(cx)
+            .map(handed_out::<I, D, P>)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -511,7 +606,7 @@ where
 
 impl<I, D, P> FusedStream for Batch<I, D, P>
 where
-    I: Iterator<Item: Future>,
+    I: Input,
     D: Deadlines,
     P: Panics,
 {
@@ -524,7 +619,7 @@ where
 /// fast and catching panics do not combine.
 impl<I, D, T, E> FailFast<T, E> for Batch<I, D, Uncaught>
 where
-    I: Iterator<Item: Future<Output: Fallible<Ok = T, Err = E>>>,
+    I: Input<Child: Future<Output: Fallible<Ok = T, Err = E>>>,
     D: FailWith<E>,
 {
     fn poll_next_result(
@@ -542,7 +637,7 @@ where
 
 impl<I, D, P, T, E> Outcomes<T, E> for Batch<I, D, P>
 where
-    I: Iterator<Item: Future<Output: Fallible<Ok = T, Err = E>>>,
+    I: Input<Child: Future<Output: Fallible<Ok = T, Err = E>>>,
 {
     fn poll_next_outcome(
         self: Pin<&mut Self>,
@@ -555,7 +650,7 @@ where
 
 impl<I, D, P> Catching for Batch<I, D, P>
 where
-    I: Iterator<Item: Future>,
+    I: Input,
 {
     type Caught = Batch<I, D, Caught>;
 }
@@ -564,7 +659,7 @@ where
 /// `CatchPanics { batch: .. }` when the batch catches panics.
 impl<I, D, P> fmt::Debug for Batch<I, D, P>
 where
-    I: Iterator<Item: Future>,
+    I: Input,
     D: Deadlines,
     P: Panics,
 {
@@ -580,9 +675,9 @@ where
 }
 
 /// A batch's settings and counts, for its `Debug` output.
-struct Settings<'a, I: Iterator<Item: Future>, D>(&'a Engine<I>, PhantomData<D>);
+struct Settings<'a, I: Input, D>(&'a Engine<I>, PhantomData<D>);
 
-impl<I: Iterator<Item: Future>, D: Deadlines> fmt::Debug for Settings<'_, I, D> {
+impl<I: Input, D: Deadlines> fmt::Debug for Settings<'_, I, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let engine = self.0;
         let config = engine.config();

@@ -4,36 +4,91 @@ use crate::batch::{Bounded, CatchPanics, Deadline};
 use crate::done::Done;
 use crate::end::as_completed::AsCompleted;
 use crate::end::gather::Gather;
+use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
+use crate::engine::ChildOutput;
+use crate::input::IntoInput;
 use crate::limiter::Limiter;
 use crate::mode::Fallible;
 use crate::slow_poll::SlowPolled;
-use core::future::Future;
+use crate::until::Until;
+use core::future::IntoFuture;
 use std::time::Duration;
 
+/// The input a chain over `S` pulls from.
+type InputOf<S, M> = <S as IntoInput<M>>::Input;
+
+/// What each child of a chain over `S` resolves to.
+type OutputOf<S, M> = ChildOutput<InputOf<S, M>>;
+
 /// The batch every chain starts from: no limit, no deadline.
-type Unbounded<I> = Bounded<<I as IntoIterator>::IntoIter>;
+type Unbounded<S, M> = Bounded<InputOf<S, M>>;
 
 /// Runs a collection of futures concurrently inside the current task.
 ///
-/// Implemented for every [`IntoIterator`] of futures: a `Vec`, an array, or
-/// a lazy `.map(..)` that builds each future only when it is admitted. Bring
-/// it into scope with `use fanout::prelude::*;`.
+/// Implemented for every [`IntoIterator`] of futures (a `Vec`, an array, or
+/// a lazy `.map(..)` that builds each future only when it is admitted) and
+/// for every [`Stream`](futures::Stream) of futures (a channel of jobs
+/// mapped to futures, a paginated listing, rows from a cursor): the same
+/// chain, the same methods. `Marker` only tells the two apart; you never
+/// name it. Bring the trait into scope with `use fanout::prelude::*;`.
 ///
 /// A chain configures the batch, in any order: [`bounded`](FanoutExt::bounded)
 /// or [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
 /// [`within`](FanoutExt::within), [`rate`](FanoutExt::rate),
 /// [`on_slow_poll`](FanoutExt::on_slow_poll), [`on_each`](FanoutExt::on_each),
-/// [`catch_panics`](FanoutExt::catch_panics); a setting given twice keeps the
-/// last (see [`Batch`](crate::Batch)).
+/// [`until`](FanoutExt::until), [`catch_panics`](FanoutExt::catch_panics);
+/// a setting given twice keeps the last (see [`Batch`](crate::Batch)).
 /// It ends with one of [`gather`](FanoutExt::gather),
-/// [`try_gather`](FanoutExt::try_gather), [`as_completed`](FanoutExt::as_completed)
-/// or [`report`](FanoutExt::report) (on a configured batch, these are
-/// [`Batch`](crate::Batch)'s methods). Nothing is spawned: every child is polled by the task
-/// that awaits the chain, so any executor works, including
+/// [`try_gather`](FanoutExt::try_gather), [`as_completed`](FanoutExt::as_completed),
+/// [`in_order`](FanoutExt::in_order) or [`report`](FanoutExt::report) (on
+/// a configured batch, these are [`Batch`](crate::Batch)'s methods).
+/// Nothing is spawned: every child is polled by the task that awaits the
+/// chain, so any executor works, including
 /// [`futures::executor::block_on`](https://docs.rs/futures/0.3/futures/executor/fn.block_on.html).
-pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
+///
+/// # Stream inputs
+///
+/// A stream obeys every rule an iterator does. It is polled only when the
+/// batch could admit what it yields: a slot is free (a permit is held), the
+/// rate allows a start, the stop signal has not resolved. While it is
+/// pending, the children already running go on, and its wake-up (a message
+/// arriving on an idle channel) admits the item at once. A child's index is
+/// its place in the stream, and its deadline clock starts at its admission.
+/// No item is ever pulled before its permit: under a shared
+/// [`Limiter`], a batch takes a permit, then polls its stream, and if the
+/// stream is pending hands the permit straight on (to the next batch
+/// waiting) rather than holding it while it waits. Dropping the chain drops
+/// the stream. [`gather`](FanoutExt::gather),
+/// [`try_gather`](FanoutExt::try_gather) and [`report`](FanoutExt::report)
+/// need the stream to end (or [`until`](FanoutExt::until), or
+/// [`within`](FanoutExt::within)); [`as_completed`](FanoutExt::as_completed)
+/// and [`in_order`](FanoutExt::in_order) run over an endless one in memory
+/// bounded by the limit.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use futures::StreamExt;
+/// use futures::channel::mpsc;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let (jobs, job_rx) = mpsc::unbounded::<u32>();
+/// for job in 1..=3 {
+///     jobs.unbounded_send(job).unwrap();
+/// }
+/// drop(jobs); // the batch ends when the channel does
+/// let results = job_rx
+///     .map(|job| async move { job * 10 })
+///     .bounded(5)
+///     .with_deadline(Duration::from_secs(1))
+///     .gather()
+///     .await;
+/// assert_eq!(results, [Ok(10), Ok(20), Ok(30)]);
+/// # });
+/// ```
+pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// Runs every child at once and collects their outputs in input order,
     /// like Python's `asyncio.gather`.
     ///
@@ -72,7 +127,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// dropped and every permit returned before that panic goes on. A panic
     /// ends the batch: polling the future again after catching it panics
     /// with a message rather than resolving to a `Vec` with outputs missing.
-    fn gather(self) -> Gather<Unbounded<Self>, <Self::Item as Future>::Output> {
+    fn gather(self) -> Gather<Unbounded<Self, Marker>, OutputOf<Self, Marker>> {
         unbounded(self).gather()
     }
 
@@ -116,9 +171,9 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     ///
     /// A panic in a child propagates out of the `poll` of the returned
     /// future, after every other child has been dropped.
-    fn try_gather<T, E>(self) -> TryGather<Unbounded<Self>, T, E>
+    fn try_gather<T, E>(self) -> TryGather<Unbounded<Self, Marker>, T, E>
     where
-        <Self::Item as Future>::Output: Fallible<Ok = T, Err = E>,
+        OutputOf<Self, Marker>: Fallible<Ok = T, Err = E>,
     {
         unbounded(self).try_gather()
     }
@@ -172,8 +227,65 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// goes on from the drop.
     // Named after asyncio's `as_completed`, which users look for.
     #[allow(clippy::wrong_self_convention)]
-    fn as_completed(self) -> AsCompleted<Unbounded<Self>> {
+    fn as_completed(self) -> AsCompleted<Unbounded<Self, Marker>> {
         unbounded(self).as_completed()
+    }
+
+    /// Yields every output in input order, each as soon as it and every
+    /// earlier one are done: futures' `buffered`, without its stall.
+    ///
+    /// While an early child is slow, the batch keeps its limit's worth of
+    /// children running on the inputs after it and holds their outputs,
+    /// instead of waiting with only the slow one in flight. Those outputs
+    /// wait in a bounded window (2n places past the first output not yet
+    /// handed out, for a limit of n; see [`InOrder`]), so memory stays
+    /// O(n) even over an endless input whose first child never finishes:
+    /// when the window is full, admission waits for that first child.
+    ///
+    /// Use it when the order matters and the input may be long or endless
+    /// (a log to replay, pages to write out in order); for a whole batch
+    /// at once, [`gather`](FanoutExt::gather) gives the same order as a
+    /// `Vec`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures::StreamExt;
+    /// use futures_timer::Delay;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let pages = (0..6).map(|i| async move {
+    ///     // Page 0 is slow; the others come back at once.
+    ///     Delay::new(Duration::from_millis(if i == 0 { 50 } else { 1 })).await;
+    ///     format!("page {i}")
+    /// });
+    /// let mut in_order = pages.bounded(2).in_order();
+    /// let mut seen = Vec::new();
+    /// while let Some(page) = in_order.next().await {
+    ///     seen.push(page);
+    /// }
+    /// assert_eq!(seen, ["page 0", "page 1", "page 2", "page 3", "page 4", "page 5"]);
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`as_completed`](FanoutExt::as_completed), and the same trap:
+    /// **the children run only while the stream is polled.** A loop body
+    /// that awaits something else between two items stops every child in
+    /// flight, while their deadlines keep running. A slot freed by a
+    /// finished child is refilled at once, before the output is handed on,
+    /// so the batch stays full while you hold an item.
+    ///
+    /// # Panics
+    ///
+    /// As for [`as_completed`](FanoutExt::as_completed): a child's panic
+    /// propagates out of `poll_next` after its siblings are dropped, and
+    /// the stream ends.
+    fn in_order(self) -> InOrder<Unbounded<Self, Marker>, OutputOf<Self, Marker>> {
+        unbounded(self).in_order()
     }
 
     /// Runs every child and sorts the outcomes into a
@@ -203,9 +315,9 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     ///
     /// A panic in a child propagates, after every other child has been
     /// dropped, unless the batch [catches panics](FanoutExt::catch_panics).
-    fn report<T, E>(self) -> Reporting<Unbounded<Self>, T, E>
+    fn report<T, E>(self) -> Reporting<Unbounded<Self, Marker>, T, E>
     where
-        <Self::Item as Future>::Output: Fallible<Ok = T, Err = E>,
+        OutputOf<Self, Marker>: Fallible<Ok = T, Err = E>,
     {
         unbounded(self).report()
     }
@@ -252,7 +364,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// let _ = [async { 1 }].bounded(0); // panics: the limit must be at least 1
     /// ```
     #[track_caller]
-    fn bounded(self, limit: usize) -> Bounded<Self::IntoIter> {
+    fn bounded(self, limit: usize) -> Unbounded<Self, Marker> {
         unbounded(self).bounded(limit)
     }
 
@@ -298,7 +410,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// A child must not wait on the same limiter (for example by awaiting
     /// another batch bounded by it): it would hold a permit while waiting
     /// for one, and once all permits are held that way nothing moves.
-    fn bounded_by(self, limiter: &Limiter) -> Bounded<Self::IntoIter> {
+    fn bounded_by(self, limiter: &Limiter) -> Unbounded<Self, Marker> {
         unbounded(self).bounded_by(limiter)
     }
 
@@ -352,7 +464,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// # Panics
     ///
     /// Never panics; see above for zero and very large deadlines.
-    fn with_deadline(self, deadline: Duration) -> Deadline<Self::IntoIter> {
+    fn with_deadline(self, deadline: Duration) -> Deadline<InputOf<Self, Marker>> {
         unbounded(self).with_deadline(deadline)
     }
 
@@ -400,7 +512,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// one poll, and cuts the rest: with `.bounded(n)`, at most n inputs are
     /// ever created, even from an endless input. A deadline too far away to
     /// represent never passes.
-    fn within(self, deadline: Duration) -> Deadline<Self::IntoIter> {
+    fn within(self, deadline: Duration) -> Deadline<InputOf<Self, Marker>> {
         unbounded(self).within(deadline)
     }
 
@@ -460,7 +572,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// let _ = [async { 1 }].rate(0, Duration::from_secs(1)); // panics
     /// ```
     #[track_caller]
-    fn rate(self, max: usize, per: Duration) -> Bounded<Self::IntoIter> {
+    fn rate(self, max: usize, per: Duration) -> Unbounded<Self, Marker> {
         unbounded(self).rate(max, per)
     }
 
@@ -521,7 +633,7 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
         self,
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Bounded<SlowPolled<Self::IntoIter>> {
+    ) -> Bounded<SlowPolled<InputOf<Self, Marker>>> {
         unbounded(self).on_slow_poll(threshold, report)
     }
 
@@ -571,9 +683,89 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// A panic in `hook` propagates out of the batch's `poll`.
     fn on_each(
         self,
-        hook: impl FnMut(usize, Done<'_, <Self::Item as Future>::Output>) + Send + 'static,
-    ) -> Bounded<Self::IntoIter> {
+        hook: impl FnMut(usize, Done<'_, OutputOf<Self, Marker>>) + Send + 'static,
+    ) -> Unbounded<Self, Marker> {
         unbounded(self).on_each(hook)
+    }
+
+    /// Stops taking input once `signal` resolves, and lets the children
+    /// already running finish: a graceful stop (a shutdown channel, a
+    /// cancellation token, Ctrl-C).
+    ///
+    /// `signal` is any future (or [`IntoFuture`]), whatever it resolves to:
+    /// a `oneshot` receiver (whose sender is sent to or dropped), an event
+    /// listener, a timer. When it resolves, the batch admits nothing more
+    /// and never polls its input again (the input is dropped); the running
+    /// children go on, under their deadlines if they have any, and the
+    /// chain ends with what was done:
+    ///
+    /// - [`gather`](FanoutExt::gather) returns the outputs of the inputs
+    ///   admitted before the signal, in input order: a prefix of the input.
+    /// - [`report`](FanoutExt::report) covers exactly those inputs.
+    /// - [`as_completed`](FanoutExt::as_completed) and
+    ///   [`in_order`](FanoutExt::in_order) end after the last running child.
+    /// - [`try_gather`](FanoutExt::try_gather) returns the successes of
+    ///   those inputs, unless one of them failed.
+    ///
+    /// The signal is polled each time the batch is about to admit a child,
+    /// before a permit is taken, and it wakes the batch when it resolves:
+    /// a stopped batch waits for no permit. A signal already resolved at
+    /// the first poll admits nothing. [`within`](FanoutExt::within) stays
+    /// the hard cut: it drops the running children too. Given twice, the
+    /// last signal wins (the earlier one is dropped unpolled from then on).
+    ///
+    /// Adding work while the batch runs needs no other API: make the input
+    /// a channel's receiver (see [`FanoutExt`]'s implementors for
+    /// [`Stream`](futures::Stream)s), and feed it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures::channel::oneshot;
+    /// use futures_timer::Delay;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (stop, stopped) = oneshot::channel::<()>();
+    /// let mut stop = Some(stop);
+    /// let jobs = (0..1_000).map(|i| async move {
+    ///     Delay::new(Duration::from_millis(5)).await;
+    ///     i
+    /// });
+    /// let done = jobs
+    ///     .bounded(4)
+    ///     .on_each(move |index, _| {
+    ///         if index == 9 {
+    ///             // Time to stop: say, a shutdown was requested.
+    ///             stop.take().map(|stop| stop.send(()));
+    ///         }
+    ///     })
+    ///     .until(stopped)
+    ///     .gather()
+    ///     .await;
+    /// // A prefix of the input: input 9 and the three running beside it at
+    /// // most, then nothing more was admitted.
+    /// assert!((10..=13).contains(&done.len()));
+    /// assert_eq!(done, (0..done.len()).collect::<Vec<_>>());
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`bounded`](FanoutExt::bounded); the signal is dropped with
+    /// the batch.
+    ///
+    /// # Panics
+    ///
+    /// If called on a batch that has been polled. A panic in the signal's
+    /// `poll` propagates out of the batch's, as one in the input does.
+    #[track_caller]
+    fn until<F>(self, signal: F) -> Bounded<Until<InputOf<Self, Marker>, F::IntoFuture>>
+    where
+        F: IntoFuture,
+    {
+        unbounded(self).until(signal)
     }
 
     /// Turns a panicking child into a value instead of a panic: its slot
@@ -617,13 +809,13 @@ pub trait FanoutExt: IntoIterator<Item: Future> + Sized {
     /// reported as panicked). Still propagating: a panic in the input
     /// iterator, and one in the destructor of a child dropped because the
     /// batch was dropped or ran out of time (after its siblings are dropped).
-    fn catch_panics(self) -> CatchPanics<Unbounded<Self>> {
+    fn catch_panics(self) -> CatchPanics<Unbounded<Self, Marker>> {
         unbounded(self).catch_panics()
     }
 }
 
-impl<I> FanoutExt for I where I: IntoIterator<Item: Future> {}
+impl<S, Marker> FanoutExt<Marker> for S where S: IntoInput<Marker> {}
 
-fn unbounded<I: IntoIterator<Item: Future>>(input: I) -> Unbounded<I> {
-    Bounded::new(input.into_iter())
+fn unbounded<S: IntoInput<M>, M>(input: S) -> Unbounded<S, M> {
+    Bounded::new(input.into_input())
 }

@@ -182,25 +182,30 @@ mod elapsed;
 mod end;
 mod engine;
 mod ext;
+mod input;
 mod limiter;
 mod mode;
 mod outcome;
 mod panicked;
 mod slow_poll;
+mod until;
 
 pub use batch::{Batch, Bounded, CatchPanics, Deadline};
 pub use done::Done;
 pub use elapsed::Elapsed;
 pub use end::as_completed::AsCompleted;
 pub use end::gather::Gather;
+pub use end::in_order::InOrder;
 pub use end::report::{Report, Reporting};
 pub use end::try_gather::TryGather;
 pub use ext::FanoutExt;
+pub use input::{FromIter, FromStream};
 pub use limiter::Limiter;
 pub use mode::{Caught, Timed, Uncaught, Untimed};
 pub use outcome::Outcome;
 pub use panicked::Panicked;
 pub use slow_poll::{SlowPolled, TimedPolls};
+pub use until::Until;
 
 /// Brings the chain methods into scope: `use fanout::prelude::*;`.
 pub mod prelude {

@@ -278,8 +278,8 @@ impl Drop for Ticket {
 /// falls only on children of shared limiters, whose admission takes a lock
 /// anyway.
 pub(crate) struct Permit {
-    /// Held, never read: dropping it hands the permit on.
-    _handover: Box<Handover>,
+    /// Dropping it hands the permit on.
+    handover: Box<Handover>,
 }
 
 /// What a [`Permit`] holds: the semaphore's guard, where to hand it, and
@@ -291,9 +291,19 @@ struct Handover {
 }
 
 impl Permit {
+    /// Hands the permit on as if it had never been taken: to the batch
+    /// first in line, without sending this one to the back of the queue or
+    /// making it give way (no child of its ran on it).
+    pub(crate) fn release_unused(self) {
+        let mut handover = self.handover;
+        if let Some(guard) = handover.guard.take() {
+            handover.shared.release(guard, None);
+        }
+    }
+
     fn shared(guard: SemaphoreGuardArc, shared: Arc<Shared>, batch: Arc<Waiter>) -> Self {
         Permit {
-            _handover: Box::new(Handover {
+            handover: Box::new(Handover {
                 guard: Some(guard),
                 shared,
                 batch,

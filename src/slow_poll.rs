@@ -6,10 +6,11 @@
 //! code it would run if the feature did not exist.
 
 use crate::engine::clock::Instant;
+use crate::input::Input;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, ready};
 use pin_project_lite::pin_project;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,25 +75,35 @@ impl<I> SlowPolled<I> {
     }
 }
 
-impl<I> Iterator for SlowPolled<I>
+impl<I> Input for SlowPolled<I>
 where
-    I: Iterator<Item: Future>,
+    I: Input,
 {
-    type Item = TimedPolls<I::Item>;
+    type Child = TimedPolls<I::Child>;
 
-    fn next(&mut self) -> Option<Self::Item> {
-        let child = self.input.next()?;
+    fn poll_pull(&mut self, cx: &mut Context<'_>) -> Poll<Option<Self::Child>> {
+        let Some(child) = ready!(self.input.poll_pull(cx)) else {
+            return Poll::Ready(None);
+        };
         let index = self.next_index;
         self.next_index += 1;
-        Some(TimedPolls {
+        Poll::Ready(Some(TimedPolls {
             child,
             index,
             slow_polls: self.slow_polls.clone(),
-        })
+        }))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.input.size_hint()
+    }
+
+    fn poll_stopped(&mut self, cx: &mut Context<'_>) -> bool {
+        self.input.poll_stopped(cx)
+    }
+
+    fn forget_stop_signals(&mut self) {
+        self.input.forget_stop_signals();
     }
 }
 

@@ -2,7 +2,7 @@
 //! it, and print useful `Debug` output without requiring `Debug` children.
 
 use fanout::prelude::*;
-use fanout::{Bounded, Deadline, Elapsed, Gather};
+use fanout::{Bounded, Deadline, Elapsed, FromIter, FromStream, Gather};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -11,7 +11,10 @@ fn is_sync<T: Sync>() {}
 fn is_unpin<T: Unpin>() {}
 
 type SendChild = Pin<Box<dyn Future<Output = u8> + Send + Sync>>;
-type Source = std::vec::IntoIter<SendChild>;
+type Source = FromIter<std::vec::IntoIter<SendChild>>;
+/// A stream input: a channel of jobs, mapped to children.
+type StreamSource =
+    FromStream<futures::stream::Map<futures::channel::mpsc::Receiver<u8>, fn(u8) -> SendChild>>;
 use std::future::Future;
 
 #[test]
@@ -37,10 +40,26 @@ fn adapters_are_send_sync_and_unpin_when_their_children_are() {
     is_send::<fanout::CatchPanics<Bounded<Source>>>();
     is_send::<fanout::Reporting<Deadline<ResultSource>, u8, String>>();
     is_send::<fanout::Report<u8, String>>();
+    is_send::<fanout::InOrder<Deadline<Source>, Result<u8, Elapsed>>>();
+    is_sync::<fanout::InOrder<Deadline<Source>, Result<u8, Elapsed>>>();
+    is_unpin::<fanout::InOrder<Deadline<Source>, Result<u8, Elapsed>>>();
+    type Stopped = fanout::Until<Source, futures::channel::oneshot::Receiver<()>>;
+    is_send::<Bounded<Stopped>>();
+    is_sync::<Bounded<Stopped>>();
+    is_unpin::<Bounded<Stopped>>();
+}
+
+#[test]
+fn batches_over_streams_are_send_sync_and_unpin_when_their_stream_is() {
+    is_send::<Bounded<StreamSource>>();
+    is_sync::<Bounded<StreamSource>>();
+    is_unpin::<Bounded<StreamSource>>();
+    is_send::<Gather<Deadline<StreamSource>, Result<u8, Elapsed>>>();
+    is_send::<fanout::InOrder<Bounded<StreamSource>, u8>>();
 }
 
 type ResultSource =
-    std::vec::IntoIter<Pin<Box<dyn Future<Output = Result<u8, String>> + Send + Sync>>>;
+    FromIter<std::vec::IntoIter<Pin<Box<dyn Future<Output = Result<u8, String>> + Send + Sync>>>>;
 
 #[test]
 fn debug_output_shows_the_batch_state() {

@@ -74,7 +74,7 @@ fn a_batch_reports_how_many_outputs_remain_and_when_it_is_done() {
 
 #[test]
 #[should_panic(
-    expected = "configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll, on_each) before polling it"
+    expected = "configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll, on_each, until) before polling it"
 )]
 fn changing_the_limit_after_the_batch_started_panics() {
     use futures::StreamExt;

@@ -5,7 +5,9 @@
 pub(crate) mod as_completed;
 pub(crate) mod budget;
 pub(crate) mod gather;
+pub(crate) mod in_order;
 pub(crate) mod input_order;
 pub(crate) mod poison;
+pub(crate) mod reorder;
 pub(crate) mod report;
 pub(crate) mod try_gather;

@@ -116,4 +116,14 @@ impl Limit {
             *spare += 1;
         }
     }
+
+    /// A permit taken for a child that was never pulled (the input had
+    /// nothing ready): it goes on as if it had never been taken.
+    #[inline]
+    pub(crate) fn release_unused(&mut self, permit: Option<Permit>) {
+        if let Some(permit) = permit {
+            permit.release_unused();
+        }
+        self.child_finished();
+    }
 }

@@ -3,6 +3,7 @@
 //! through one `FuturesUnordered`, one timer for all per-child deadlines and
 //! one for the batch's own deadline.
 
+pub(crate) mod admission;
 pub(crate) mod alarm;
 pub(crate) mod clock;
 pub(crate) mod config;
@@ -17,6 +18,7 @@ pub(crate) mod slot;
 pub(crate) mod timers;
 
 use crate::elapsed::Elapsed;
+use crate::engine::admission::{Admission, Admitted};
 use crate::engine::clock::Instant;
 use crate::engine::config::Config;
 use crate::engine::cut::Cut;
@@ -25,18 +27,14 @@ use crate::engine::home::Home;
 use crate::engine::running::Running;
 use crate::engine::slot::Slot;
 use crate::engine::timers::Timers;
-use crate::limiter::{Permit, Ticket};
+use crate::input::Input;
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-/// How many children one call of the admission loop starts before it lets
-/// the executor in. A batch with room for many (unbounded, or a large
-/// bound) would otherwise create and poll its whole input in one poll, and
-/// over an endless input never return: not even a batch deadline could cut
-/// it.
-const ADMISSIONS_PER_CALL: usize = 1024;
+/// What each child of a batch over `I` resolves to.
+pub(crate) type ChildOutput<I> = <<I as Input>::Child as Future>::Output;
 
 /// Runs the children of one batch and yields them in completion order.
 ///
@@ -70,21 +68,15 @@ const ADMISSIONS_PER_CALL: usize = 1024;
 /// nothing more. One met while refilling a slot after an output has been
 /// chosen is kept until the next poll (or the drop of the batch), so that
 /// output is handed on first; nothing is lost and nothing hangs.
-pub(crate) struct Engine<I>
-where
-    I: Iterator<Item: Future>,
-{
-    /// `None` once the input is exhausted or cut off, so its captures are
-    /// freed early and nothing more is pulled.
-    source: Option<I>,
-    admitted: usize,
+pub(crate) struct Engine<I: Input> {
+    /// The input, what has been taken from it, and the gates before the
+    /// next child.
+    admission: Admission<I>,
     /// What the chain asked for: limit, deadlines, rate, hooks.
-    config: Config<<I::Item as Future>::Output>,
-    /// This batch's place with a shared limiter.
-    ticket: Ticket,
+    config: Config<ChildOutput<I>>,
     /// The children still pending after their first poll, and the homes
     /// for the next ones.
-    running: Running<I::Item>,
+    running: Running<I::Child>,
     /// An output waiting to be handed on: a child that finished on its
     /// first poll while a slot was refilled after an output had been chosen,
     /// or one that finished after it (they swap, so outputs leave in the
@@ -92,7 +84,7 @@ where
     /// time). No child is admitted while an output is held, so a fail-fast
     /// batch never pulls an input after a failure, and at most one output
     /// ever waits here.
-    held: Option<Finished<<I::Item as Future>::Output>>,
+    held: Option<Finished<ChildOutput<I>>>,
     /// A panic met while refilling after an output had been chosen: the
     /// batch has been abandoned, and the panic resumes at the next poll, or
     /// when the batch is dropped (see "After a panic"). A `Panicked`
@@ -104,42 +96,31 @@ where
     /// two of those, and so does the engine for first polls (waking the
     /// task first: the wake-ups counted may have gone to an earlier poll).
     yielded: u8,
-    /// Admission stopped after [`ADMISSIONS_PER_CALL`] children with input
-    /// and room left: the task must wake itself to go on.
-    admission_paused: bool,
     /// The children's deadlines and the batch's own.
     timers: Timers,
     /// A zero batch deadline: the first pass admits what the limit allows
-    /// (`first_pass_admissions` counts down) and gives each child its first
+    /// (see [`Admission::limit_first_pass`]) and gives each child its first
     /// poll, those still pending are cut at once, and the batch is cut as
     /// soon as nothing is left to do, without a round trip through the
     /// timer thread (which could let a child finish first).
     cut_when_idle: bool,
-    first_pass_admissions: Option<usize>,
     started: bool,
     /// Inputs that the batch deadline cut off, to report.
     cut: Cut,
 }
 
-impl<I: Iterator> Engine<I>
-where
-    I::Item: Future,
-{
+impl<I: Input> Engine<I> {
     /// A batch over `source`, run as `config` says.
-    pub(crate) fn new(source: I, config: Config<<I::Item as Future>::Output>) -> Self {
+    pub(crate) fn new(source: I, config: Config<ChildOutput<I>>) -> Self {
         Engine {
-            source: Some(source),
-            admitted: 0,
+            admission: Admission::new(source),
             config,
-            ticket: Ticket::default(),
             running: Running::default(),
             held: None,
             deferred_panic: None,
             yielded: 0,
-            admission_paused: false,
             timers: Timers::default(),
             cut_when_idle: false,
-            first_pass_admissions: None,
             started: false,
             cut: Cut::default(),
         }
@@ -154,10 +135,10 @@ where
     /// semaphores, deadlines out of admission order). The panic carries the
     /// caller's location, the chain method called too late.
     #[track_caller]
-    pub(crate) fn config_mut(&mut self) -> &mut Config<<I::Item as Future>::Output> {
+    pub(crate) fn config_mut(&mut self) -> &mut Config<ChildOutput<I>> {
         assert!(
             !self.started,
-            "fanout: configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll, on_each) before polling it"
+            "fanout: configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll, on_each, until) before polling it"
         );
         &mut self.config
     }
@@ -177,12 +158,12 @@ where
     #[track_caller]
     pub(crate) fn map_source<J>(mut self, wrap: impl FnOnce(I) -> J) -> Engine<J>
     where
-        J: Iterator<Item: Future<Output = <I::Item as Future>::Output>>,
+        J: Input<Child: Future<Output = ChildOutput<I>>>,
     {
         let config = std::mem::take(self.config_mut());
         // Nothing has been admitted yet: no child, permit or timer to carry
         // over, only the input and the configuration.
-        let Some(source) = self.source.take() else {
+        let Some(source) = self.admission.take_source() else {
             unreachable!("a batch not yet polled has its input")
         };
         Engine::new(wrap(source), config)
@@ -191,10 +172,7 @@ where
     /// Tells the `on_each` hook, if there is one, how a child finished. A
     /// panic in the hook is caught and returned, for the engine to resume
     /// once the children are dropped.
-    fn tell_on_each(
-        &mut self,
-        (index, result): &Finished<<I::Item as Future>::Output>,
-    ) -> Result<(), Payload> {
+    fn tell_on_each(&mut self, (index, result): &Finished<ChildOutput<I>>) -> Result<(), Payload> {
         let Some(hook) = self.config.on_each.as_mut() else {
             return Ok(());
         };
@@ -207,25 +185,29 @@ where
     }
 
     pub(crate) fn admitted(&self) -> usize {
-        self.admitted
+        self.admission.admitted()
     }
 
     pub(crate) fn in_flight(&self) -> usize {
         self.running.len()
     }
 
+    /// Admits no input from index `ceiling` on: the window of
+    /// [`InOrder`](crate::InOrder), moved on as it hands outputs out.
+    #[inline]
+    pub(crate) fn set_ceiling(&mut self, ceiling: usize) {
+        self.admission.set_ceiling(ceiling);
+    }
+
     /// What the chain asked for.
-    pub(crate) fn config(&self) -> &Config<<I::Item as Future>::Output> {
+    pub(crate) fn config(&self) -> &Config<ChildOutput<I>> {
         &self.config
     }
 
     /// Outputs still to come: children in flight, inputs cut off by the
     /// batch deadline, and what the input promises.
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
-        let (low, high) = self
-            .source
-            .as_ref()
-            .map_or((0, Some(0)), Iterator::size_hint);
+        let (low, high) = self.admission.size_hint();
         let known = self.running.len() + usize::from(self.held.is_some()) + self.cut.len();
         (
             low.saturating_add(known),
@@ -236,7 +218,7 @@ where
     /// True once every input has been admitted and every child has finished,
     /// or once a panic has ended the batch.
     pub(crate) fn is_done(&self) -> bool {
-        self.source.is_none()
+        !self.admission.has_input()
             && self.held.is_none()
             && self.deferred_panic.is_none()
             && self.running.is_empty()
@@ -248,7 +230,7 @@ where
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
+    ) -> Poll<Option<Finished<ChildOutput<I>>>> {
         let finished = self.poll_finished(cx);
         if let Poll::Ready(Some(_)) = finished {
             self.refill(cx);
@@ -263,7 +245,7 @@ where
     /// Runs after an output has been chosen, so a panic met here must not
     /// unwind over it: the batch is abandoned at once and the panic kept
     /// for the next poll.
-    fn refill(&mut self, cx: &mut Context<'_>) {
+    pub(crate) fn refill(&mut self, cx: &mut Context<'_>) {
         if self.held.is_some() || self.deferred_panic.is_some() {
             return;
         }
@@ -288,31 +270,23 @@ where
     /// Returns `Pending` only with a wake-up arranged on `cx`'s waker: every
     /// running child is pending with its wake-up routed to this task (by
     /// the `FuturesUnordered`, polled in this call, or by its home), the
-    /// timers that matter are registered, and no permit is free for the
-    /// next input (or a shared limiter will wake us); or the task has been
-    /// woken to let others run.
+    /// timers that matter are registered, and the next input cannot be
+    /// admitted: no permit is free (a shared limiter will wake us; an own
+    /// limit's permits come back with the running children), the input is
+    /// pending (and will wake us), its stop signal is pending (likewise),
+    /// or the `in_order` window is full (its first input is running); or
+    /// the task has been woken to let others run.
     ///
     /// A panic is resumed here, after every sibling has been dropped, unless
     /// panics are caught.
     pub(crate) fn poll_finished(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Finished<<I::Item as Future>::Output>>> {
-        if !self.started {
-            self.start_clocks();
-        }
-        if let Some(panicked) = self.deferred_panic.take() {
-            self.fail(panicked.into_payload());
-        }
-        // Let the executor run others first when children woke themselves
-        // on their first poll, or when a permit this batch freed went to
-        // another batch while this one has input left (the other then
-        // takes it up before this batch frees the next: batches take
-        // turns). The wake-ups that led here may
-        // have been spent on an earlier poll, so this poll arranges its own.
-        let gave_way = self.ticket.take_gave_way() && self.source.is_some();
-        if self.yielded >= 2 || gave_way {
-            self.yielded = 0;
+    ) -> Poll<Option<Finished<ChildOutput<I>>>> {
+        self.begin_poll();
+        if self.should_yield() {
+            // The wake-ups that led here may have been spent on an earlier
+            // poll, so this poll arranges its own.
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
@@ -320,24 +294,7 @@ where
             if self.timers.check_this_pass() && self.poll_armed_timers(cx) {
                 continue;
             }
-            // The running children first, every pass: a held output (or a
-            // stream of children ready on their first poll) must not keep a
-            // woken or timed-out child waiting.
-            if !self.running.is_empty() {
-                if let Poll::Ready(Some(mut finished)) = self.running.poll_finished(cx) {
-                    self.config.limit.child_finished();
-                    if let Some(held) = self.held.as_mut() {
-                        // The held child finished first: it leaves first.
-                        std::mem::swap(held, &mut finished);
-                    }
-                    return Poll::Ready(Some(self.hand_on(finished)));
-                }
-            }
-            if let Some(finished) = self.held.take() {
-                return Poll::Ready(Some(self.hand_on(finished)));
-            }
-            if let Some(index) = self.cut.next() {
-                let finished = (index, Err(Lost::Elapsed(Elapsed::Batch)));
+            if let Some(finished) = self.next_finished(cx) {
                 return Poll::Ready(Some(self.hand_on(finished)));
             }
             // Every running child is pending: admit more. Those still
@@ -348,21 +305,72 @@ where
                 Ok(None) => {}
                 Err(payload) => self.fail(payload),
             }
-            if self.source.is_none() && self.running.is_empty() {
+            if !self.admission.has_input() && self.running.is_empty() {
                 return Poll::Ready(None);
             }
-            // Nothing ready, or waiting for a shared permit.
+            // Nothing ready: waiting for children, the input, a permit or
+            // a timer.
             if self.poll_timers(cx) {
                 continue;
             }
             self.yielded = 0;
-            if self.admission_paused {
+            if self.admission.paused() {
                 // Admission stopped for the executor's sake, not for want
-                // of a permit: nothing else would wake the task for it.
+                // of a permit or an item: nothing else would wake the task
+                // for it.
                 cx.waker().wake_by_ref();
             }
             return Poll::Pending;
         }
+    }
+
+    /// What every poll does first: start the clocks on the first one, and
+    /// resume a panic kept from the last one.
+    fn begin_poll(&mut self) {
+        if !self.started {
+            self.start_clocks();
+        }
+        if let Some(panicked) = self.deferred_panic.take() {
+            self.fail(panicked.into_payload());
+        }
+    }
+
+    /// Whether to let the executor run others before this pass: children
+    /// woke themselves on their first poll, or a permit this batch freed
+    /// went to another batch while this one has input left (the other then
+    /// takes it up before this batch frees the next: batches take turns).
+    fn should_yield(&mut self) -> bool {
+        let gave_way = self.admission.take_gave_way() && self.admission.has_input();
+        let yielding = self.yielded >= 2 || gave_way;
+        if yielding {
+            self.yielded = 0;
+        }
+        yielding
+    }
+
+    /// An output ready to hand on without admitting anything: a running
+    /// child that finished, the held output, or an input the batch deadline
+    /// cut.
+    ///
+    /// The running children come first, every pass: a held output (or a
+    /// stream of children ready on their first poll) must not keep a woken
+    /// or timed-out child waiting.
+    fn next_finished(&mut self, cx: &mut Context<'_>) -> Option<Finished<ChildOutput<I>>> {
+        if !self.running.is_empty() {
+            if let Poll::Ready(Some(mut finished)) = self.running.poll_finished(cx) {
+                self.config.limit.child_finished();
+                if let Some(held) = self.held.as_mut() {
+                    // The held child finished first: it leaves first.
+                    std::mem::swap(held, &mut finished);
+                }
+                return Some(finished);
+            }
+        }
+        if let Some(finished) = self.held.take() {
+            return Some(finished);
+        }
+        let index = self.cut.next()?;
+        Some((index, Err(Lost::Elapsed(Elapsed::Batch))))
     }
 
     /// The batch's first poll: its own deadline starts counting now.
@@ -371,8 +379,9 @@ where
         match self.config.within {
             Some(within) if within.is_zero() => {
                 self.cut_when_idle = true;
-                self.first_pass_admissions =
-                    Some(self.config.limit.capacity().unwrap_or(usize::MAX));
+                let capacity = self.config.limit.capacity();
+                self.admission
+                    .limit_first_pass(capacity.unwrap_or(usize::MAX));
             }
             Some(within) => self.timers.start_batch(within),
             None => {}
@@ -385,10 +394,7 @@ where
     /// been dropped, unless panics are caught: the child's own panic is the
     /// one to report, not one a sibling's destructor raised while being
     /// dropped.
-    fn hand_on(
-        &mut self,
-        finished: Finished<<I::Item as Future>::Output>,
-    ) -> Finished<<I::Item as Future>::Output> {
+    fn hand_on(&mut self, finished: Finished<ChildOutput<I>>) -> Finished<ChildOutput<I>> {
         match finished {
             (_, Err(Lost::Panicked(panicked))) if !self.config.catch_panics => {
                 self.fail(panicked.into_payload())
@@ -416,7 +422,7 @@ where
     pub(crate) fn poll_fail_fast<T, E>(
         &mut self,
         cx: &mut Context<'_>,
-        lift: impl FnOnce(Result<<I::Item as Future>::Output, Lost>) -> Result<T, E>,
+        lift: impl FnOnce(Result<ChildOutput<I>, Lost>) -> Result<T, E>,
     ) -> Poll<Option<(usize, Result<T, E>)>> {
         let Poll::Ready(finished) = self.poll_finished(cx) else {
             return Poll::Pending;
@@ -431,79 +437,21 @@ where
         Poll::Ready(Some((index, result)))
     }
 
-    /// Pulls inputs while a permit is free (and the rate allows) and gives
+    /// Pulls inputs while every gate is open (see [`Admission`]) and gives
     /// each its first poll. Returns the first child that finishes on that
     /// poll (its slot is free again, and the caller hands it on), or the
     /// input's panic.
-    ///
-    /// The permit comes first, then the input: an input is created only
-    /// once it can start, so under a shared limiter of n, however many
-    /// batches wait, at most n children exist. A batch whose input is known
-    /// to be exhausted does not ask for a permit at all; one that learns it
-    /// only by pulling hands the permit straight on.
-    fn admit(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Result<Option<Finished<<I::Item as Future>::Output>>, Payload> {
-        let mut started = 0;
-        self.admission_paused = false;
-        while let Some(source) = self.source.as_mut() {
-            if started == ADMISSIONS_PER_CALL {
-                // Let the executor (and the timers) in; the task is woken
-                // before it sleeps, to go on admitting.
-                self.admission_paused = true;
-                return Ok(None);
-            }
-            started += 1;
-            if self.config.limit.queues() && source.size_hint() == (0, Some(0)) {
-                return self.end_input().map(|()| None);
-            }
-            if self.first_pass_admissions == Some(0) {
-                return Ok(None);
-            }
-            // Before the permit: a batch held back by its rate must not sit
-            // on a permit others could use.
-            if let Some(rate) = self.config.rate.as_mut() {
-                if !rate.allows(Instant::now()) {
-                    return Ok(None);
-                }
-            }
-            let Poll::Ready(permit) = self.config.limit.poll_admit(&mut self.ticket, cx) else {
-                return Ok(None);
-            };
-            let child = match catch_unwind(AssertUnwindSafe(|| source.next())) {
-                Ok(Some(child)) => child,
-                pulled => {
-                    // The permit, if any, goes on as it is dropped; an own
-                    // limit's goes back to its spares.
-                    drop(permit);
-                    self.config.limit.child_finished();
-                    return match pulled {
-                        Ok(_) => self.end_input().map(|()| None),
-                        Err(payload) => Err(payload),
-                    };
-                }
-            };
-            let index = self.admitted;
-            self.admitted += 1;
-            if let Some(left) = self.first_pass_admissions.as_mut() {
-                *left -= 1;
-            }
-            if let Some(rate) = self.config.rate.as_mut() {
-                // A start is the moment the child's first poll begins.
-                rate.started(Instant::now());
-            }
-            if let Some(finished) = self.start(child, index, permit, cx) {
+    fn admit(&mut self, cx: &mut Context<'_>) -> Result<Option<Finished<ChildOutput<I>>>, Payload> {
+        self.admission.begin_call();
+        while let Some(admitted) =
+            self.admission
+                .next(&mut self.config.limit, self.config.rate.as_mut(), cx)?
+        {
+            if let Some(finished) = self.start(admitted, cx) {
                 return Ok(Some(finished));
             }
         }
         Ok(None)
-    }
-
-    /// The input has nothing more: drop it now, so its captures go early.
-    fn end_input(&mut self) -> Result<(), Payload> {
-        let source = self.source.take();
-        catch_unwind(AssertUnwindSafe(|| drop(source)))
     }
 
     /// Moves an admitted child into a home and gives it its first poll:
@@ -515,17 +463,19 @@ where
     /// finishes there never needs the clock or the timer.
     fn start(
         &mut self,
-        child: I::Item,
-        index: usize,
-        permit: Option<Permit>,
+        Admitted {
+            child,
+            index,
+            permit,
+        }: Admitted<I::Child>,
         cx: &mut Context<'_>,
-    ) -> Option<Finished<<I::Item as Future>::Output>> {
+    ) -> Option<Finished<ChildOutput<I>>> {
         // A child that finishes at once never moves its home (see `Running`).
         let home = self.running.spare_home();
         home.move_in(child);
         // A zero deadline, the batch's or the child's, leaves the child its
         // first poll and nothing more. (A zero batch deadline also stops
-        // admission after the first pass: see `first_pass_admissions`.)
+        // admission after the first pass: see `cut_when_idle`.)
         let expired = match self.config.deadline {
             _ if self.cut_when_idle => Some(Elapsed::Batch),
             Some(deadline) if deadline.is_zero() => Some(Elapsed::Child),
@@ -552,7 +502,7 @@ where
     /// Starts the deadline clock of the child at input `index`, now, and
     /// queues its deadline. Returns whether it has one: not without a
     /// deadline, nor with one too far away to represent (it never passes).
-    fn stamp_deadline(&mut self, home: &Home<I::Item>, index: usize) -> bool {
+    fn stamp_deadline(&mut self, home: &Home<I::Child>, index: usize) -> bool {
         let Some(deadline) = self.config.deadline else {
             return false;
         };
@@ -602,26 +552,15 @@ where
     /// is exact; they are not created.
     fn cut_off(&mut self) {
         let running = self.running.indices();
-        let unstarted = self
-            .source
-            .as_ref()
-            .map_or(0, |source| match source.size_hint() {
-                (low, Some(high)) if low == high => low,
-                _ => 0,
-            });
+        let unstarted = self.admission.cut_off();
         if let Some(payload) = self.abandon() {
             self.fail(payload);
         }
-        let end = self.admitted.saturating_add(unstarted);
-        self.cut = Cut::new(running, self.admitted..end);
-        self.admitted = end;
+        self.cut = Cut::new(running, unstarted);
     }
 }
 
-impl<I> Engine<I>
-where
-    I: Iterator<Item: Future>,
-{
+impl<I: Input> Engine<I> {
     /// Leaves any limiter queue, stops the timers, and drops every running
     /// child and the input.
     ///
@@ -631,25 +570,17 @@ where
     /// resume.
     #[must_use]
     fn abandon(&mut self) -> Option<Payload> {
-        self.ticket = Ticket::default();
         self.timers.stop();
-        self.first_pass_admissions = None;
         if let Some(rate) = self.config.rate.as_mut() {
             rate.stop();
         }
-        let mut first_panic = self.running.drop_all();
-        let source = self.source.take();
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(source))) {
-            first_panic.get_or_insert(payload);
-        }
-        first_panic
+        let first_panic = self.running.drop_all();
+        let input_panic = self.admission.abandon();
+        first_panic.or(input_panic)
     }
 }
 
-impl<I> Drop for Engine<I>
-where
-    I: Iterator<Item: Future>,
-{
+impl<I: Input> Drop for Engine<I> {
     /// Dropping a batch mid-flight cancels it: see [`Engine::abandon`]. A
     /// panic kept for the next poll that never came goes on from here.
     fn drop(&mut self) {

@@ -1,0 +1,151 @@
+//! `InOrder`: outputs in input order, each as soon as every earlier one is
+//! out, with a bounded window for those that finish early.
+
+use crate::batch::{Batch, Output};
+use crate::end::reorder::Reorder;
+use crate::input::Input;
+use crate::mode::{Deadlines, Panics};
+use core::fmt;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
+use futures::stream::{FusedStream, Stream};
+
+/// Stream for the [`in_order`](crate::FanoutExt::in_order) method: every
+/// output, in input order, each as soon as it and every earlier one are
+/// done.
+///
+/// # The window
+///
+/// While the first output not yet handed out is slow, the batch goes on
+/// running the inputs after it, up to a window: it admits no input more
+/// than `window` places past that first one. With a limit of n
+/// ([`bounded`](Batch::bounded), or a [`Limiter`](crate::Limiter)'s
+/// capacity) the window is 2n, so at most 2n - 1 outputs ever wait for an
+/// earlier one, even over an endless input with a stuck first child; an
+/// unbounded batch has no window. When the window is full, admission waits
+/// (the running children, the stuck one among them, go on) until the first
+/// output is done and handed out; then the window moves on by one.
+///
+/// # Cancel safety
+///
+/// Dropping it drops every child in flight, returns their permits, and
+/// drops the outputs waiting for an earlier one; inputs not yet admitted
+/// are never created.
+///
+/// As with [`as_completed`](crate::FanoutExt::as_completed), the children
+/// are polled only inside `poll_next`: while the consumer awaits something
+/// else between two items, no child makes progress, but deadlines keep
+/// running. A slot freed by a finished child is refilled at once, in the
+/// same `poll_next`, before the output is handed on.
+///
+/// # Panics
+///
+/// A child's panic goes on out of `poll_next` after its siblings are
+/// dropped (unless the batch catches panics); the stream ends there.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use futures::StreamExt;
+/// use futures_timer::Delay;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let waits = [30, 10, 20].map(|ms| async move {
+///     Delay::new(Duration::from_millis(ms)).await;
+///     ms
+/// });
+/// let out: Vec<_> = waits.bounded(3).in_order().collect().await;
+/// assert_eq!(out, [30, 10, 20]);
+/// # });
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct InOrder<B, T> {
+    batch: B,
+    /// How many inputs past the next one to hand out may be admitted.
+    window: usize,
+    early: Reorder<T>,
+}
+
+impl<B, T> InOrder<B, T> {
+    pub(crate) fn new(batch: B, window: usize) -> Self {
+        InOrder {
+            batch,
+            window,
+            early: Reorder::default(),
+        }
+    }
+
+    /// The first input index the batch may not admit yet.
+    fn ceiling(&self) -> usize {
+        self.early.next_index().saturating_add(self.window)
+    }
+}
+
+// The batch is `Unpin`, and so are the outputs held: they are only moved.
+impl<B: Unpin, T> Unpin for InOrder<B, T> {}
+
+impl<I, D, P> Stream for InOrder<Batch<I, D, P>, Output<I, D, P>>
+where
+    I: Input,
+    D: Deadlines,
+    P: Panics,
+{
+    type Item = Output<I, D, P>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Some(output) = this.early.pop_next() {
+            // The window moved on by one: its new place is filled at once.
+            let ceiling = this.ceiling();
+            this.batch.refill_below(cx, ceiling);
+            return Poll::Ready(Some(output));
+        }
+        loop {
+            let ceiling = this.ceiling();
+            let Some((index, output)) = ready!(this.batch.poll_finished_below(cx, ceiling)) else {
+                // Every input has been handed out; or a panic ended the
+                // batch, and an output missing for good leaves those after
+                // it no place in order.
+                return Poll::Ready(None);
+            };
+            let placed = this.early.place(index, output);
+            // Refilled before the output goes out, as every end does.
+            let ceiling = this.ceiling();
+            this.batch.refill_below(cx, ceiling);
+            if let Some(output) = placed {
+                return Poll::Ready(Some(output));
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let waiting = self.early.waiting();
+        let (low, high) = self.batch.size_hint();
+        (
+            low.saturating_add(waiting),
+            high.and_then(|high| high.checked_add(waiting)),
+        )
+    }
+}
+
+impl<I, D, P> FusedStream for InOrder<Batch<I, D, P>, Output<I, D, P>>
+where
+    I: Input,
+    D: Deadlines,
+    P: Panics,
+{
+    fn is_terminated(&self) -> bool {
+        self.batch.is_terminated() && self.early.waiting() == 0
+    }
+}
+
+impl<B: fmt::Debug, T> fmt::Debug for InOrder<B, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InOrder")
+            .field("batch", &self.batch)
+            .field("window", &self.window)
+            .field("next_index", &self.early.next_index())
+            .field("waiting", &self.early.waiting())
+            .finish()
+    }
+}

@@ -1,0 +1,217 @@
+//! `Admission`: what a batch has taken from its input, and the gates the
+//! next child passes before it is pulled.
+
+use crate::engine::clock::Instant;
+use crate::engine::limit::Limit;
+use crate::engine::rate::Rate;
+use crate::input::Input;
+use crate::limiter::{Permit, Ticket};
+use crate::panicked::Payload;
+use core::ops::Range;
+use core::task::{Context, Poll};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// How many children one call of the admission loop starts before it lets
+/// the executor in. A batch with room for many (unbounded, or a large
+/// bound) would otherwise create and poll its whole input in one poll, and
+/// over an endless input never return: not even a batch deadline could cut
+/// it.
+pub(crate) const ADMISSIONS_PER_CALL: usize = 1024;
+
+/// A child just pulled from the input, to be started.
+pub(crate) struct Admitted<C> {
+    pub(crate) child: C,
+    /// Its input index: its place in the pull order.
+    pub(crate) index: usize,
+    /// Its permit, when it must hold one (a shared limit).
+    pub(crate) permit: Option<Permit>,
+}
+
+/// The input side of a batch.
+///
+/// The gates come in this order, cheapest and least committal first: the
+/// per-call budget, the `in_order` window and the first pass of a zero
+/// batch deadline, the input's stop signal, the rate, and only then the
+/// permit; the input is pulled last, once the child could start. So an
+/// input is created only once it can start, and a batch held back by its
+/// rate or stopped by its signal never sits on a permit others could use.
+pub(crate) struct Admission<I> {
+    /// `None` once the input has ended, been stopped or been cut off, so
+    /// its captures are freed early and nothing more is pulled.
+    source: Option<I>,
+    /// Children pulled so far: the next one's input index.
+    admitted: usize,
+    /// This batch's place with a shared limiter.
+    ticket: Ticket,
+    /// With a zero batch deadline, how many more children the first pass
+    /// may admit (see `Engine::start_clocks`).
+    first_pass_left: Option<usize>,
+    /// Inputs from this index on wait: the window of
+    /// [`InOrder`](crate::InOrder).
+    ceiling: usize,
+    /// Children started in the current call of the admission loop.
+    started_this_call: usize,
+    /// The current call stopped at [`ADMISSIONS_PER_CALL`] with room and
+    /// input left: the task must wake itself to go on.
+    paused: bool,
+}
+
+impl<I: Input> Admission<I> {
+    pub(crate) fn new(source: I) -> Self {
+        Admission {
+            source: Some(source),
+            admitted: 0,
+            ticket: Ticket::default(),
+            first_pass_left: None,
+            ceiling: usize::MAX,
+            started_this_call: 0,
+            paused: false,
+        }
+    }
+
+    /// The input, taken out before the batch has started (to wrap it).
+    pub(crate) fn take_source(&mut self) -> Option<I> {
+        self.source.take()
+    }
+
+    pub(crate) fn admitted(&self) -> usize {
+        self.admitted
+    }
+
+    /// Whether the input may still yield children.
+    pub(crate) fn has_input(&self) -> bool {
+        self.source.is_some()
+    }
+
+    /// What the input promises, as [`Iterator::size_hint`].
+    pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
+        self.source.as_ref().map_or((0, Some(0)), I::size_hint)
+    }
+
+    /// Whether a permit this batch freed went to another batch since the
+    /// last call (it then lets the other take it up: batches take turns).
+    #[inline]
+    pub(crate) fn take_gave_way(&self) -> bool {
+        self.ticket.take_gave_way()
+    }
+
+    /// Admits at most `left` children from now on, until
+    /// [`abandon`](Admission::abandon).
+    pub(crate) fn limit_first_pass(&mut self, left: usize) {
+        self.first_pass_left = Some(left);
+    }
+
+    /// Admits no input from index `ceiling` on, until it is raised.
+    #[inline]
+    pub(crate) fn set_ceiling(&mut self, ceiling: usize) {
+        self.ceiling = ceiling;
+    }
+
+    /// Starts a call of the admission loop.
+    #[inline]
+    pub(crate) fn begin_call(&mut self) {
+        self.started_this_call = 0;
+        self.paused = false;
+    }
+
+    /// Whether the last call stopped for the executor's sake, not for want
+    /// of a permit or an item: nothing else will wake the task to go on.
+    pub(crate) fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// The next child, pulled once every gate is open, or `None` when one
+    /// is closed (with a wake-up arranged for when it opens: the limit's
+    /// and the rate's own, the input's, or the caller's running children)
+    /// or the input has ended. `Err` carries the input's panic.
+    #[inline]
+    pub(crate) fn next(
+        &mut self,
+        limit: &mut Limit,
+        mut rate: Option<&mut Rate>,
+        cx: &mut Context<'_>,
+    ) -> Result<Option<Admitted<I::Child>>, Payload> {
+        let Some(source) = self.source.as_mut() else {
+            return Ok(None);
+        };
+        if self.started_this_call == ADMISSIONS_PER_CALL {
+            self.paused = true;
+            return Ok(None);
+        }
+        if self.admitted >= self.ceiling || self.first_pass_left == Some(0) {
+            return Ok(None);
+        }
+        match catch_unwind(AssertUnwindSafe(|| source.poll_stopped(cx))) {
+            Ok(false) => {}
+            Ok(true) => return self.end_input().map(|()| None),
+            Err(payload) => return Err(payload),
+        }
+        if limit.queues() && source.size_hint() == (0, Some(0)) {
+            return self.end_input().map(|()| None);
+        }
+        if let Some(rate) = rate.as_deref_mut() {
+            if !rate.allows(Instant::now()) {
+                return Ok(None);
+            }
+        }
+        let Poll::Ready(permit) = limit.poll_admit(&mut self.ticket, cx) else {
+            return Ok(None);
+        };
+        let pulled = catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx)));
+        let Ok(Poll::Ready(Some(child))) = pulled else {
+            // The permit goes on unused: to the next batch waiting, or
+            // back to this batch's spares. A pending stream holds none
+            // while it waits for its next item.
+            limit.release_unused(permit);
+            return match pulled {
+                Ok(Poll::Ready(None)) => self.end_input().map(|()| None),
+                Err(payload) => Err(payload),
+                Ok(_) => Ok(None),
+            };
+        };
+        let index = self.admitted;
+        self.admitted += 1;
+        self.started_this_call += 1;
+        if let Some(left) = self.first_pass_left.as_mut() {
+            *left -= 1;
+        }
+        if let Some(rate) = rate {
+            // A start is the moment the child's first poll begins.
+            rate.started(Instant::now());
+        }
+        Ok(Some(Admitted {
+            child,
+            index,
+            permit,
+        }))
+    }
+
+    /// The input has nothing more: drop it now, so its captures go early.
+    fn end_input(&mut self) -> Result<(), Payload> {
+        let source = self.source.take();
+        catch_unwind(AssertUnwindSafe(|| drop(source)))
+    }
+
+    /// The batch deadline passed: the inputs never admitted that the input
+    /// says it still has (only when its size hint is exact; they are
+    /// counted, never created), as input indices. They count as admitted
+    /// from now on.
+    pub(crate) fn cut_off(&mut self) -> Range<usize> {
+        let unstarted = match self.size_hint() {
+            (low, Some(high)) if low == high => low,
+            _ => 0,
+        };
+        let start = self.admitted;
+        self.admitted = start.saturating_add(unstarted);
+        start..self.admitted
+    }
+
+    /// Leaves any limiter queue and drops the input. A panic in the
+    /// input's destructor is caught and returned.
+    #[must_use]
+    pub(crate) fn abandon(&mut self) -> Option<Payload> {
+        self.ticket = Ticket::default();
+        self.first_pass_left = None;
+        self.end_input().err()
+    }
+}
