@@ -48,6 +48,9 @@ macro_rules! set {
     ($batch:expr, catch_panics) => {
         $batch.catch_panics()
     };
+    ($batch:expr, until) => {
+        $batch.until(futures::future::pending::<()>())
+    };
 }
 
 /// Builds `children()` configured by each setting in turn, and gathers it.
@@ -56,6 +59,32 @@ macro_rules! chain {
         let batch = set!(children(), $first);
         $(let batch = set!(batch, $rest);)*
         format!("{:?}", block_on(batch.gather()))
+    }};
+}
+
+/// The same children as a stream: every setting, then every end.
+fn stream_of_children() -> impl futures::Stream<Item = impl Future<Output = u32>> {
+    futures::stream::iter(children())
+}
+
+/// Every setting on a stream input, in the order given, ending the chain
+/// each way: each end sees every input's output in its place.
+macro_rules! every_end_over_a_stream {
+    ($($setting:ident),*) => {{
+        use futures::StreamExt;
+        let configured = || {
+            let batch = stream_of_children().bounded(6);
+            $(let batch = set!(batch, $setting);)*
+            batch
+        };
+        let gathered = format!("{:?}", block_on(configured().gather()));
+        let in_order = format!("{:?}", block_on(configured().in_order().collect::<Vec<_>>()));
+        let mut completed = block_on(configured().as_completed().collect::<Vec<_>>());
+        completed.sort_by_key(|(index, _)| *index);
+        let completed: Vec<_> = completed.into_iter().map(|(_, output)| output).collect();
+        assert_eq!(gathered, in_order);
+        assert_eq!(gathered, format!("{completed:?}"));
+        gathered
     }};
 }
 
@@ -91,7 +120,8 @@ pairs!(
     rate,
     on_slow_poll,
     on_each,
-    catch_panics
+    catch_panics,
+    until
 );
 
 #[test]
@@ -105,9 +135,11 @@ fn every_setting_in_several_orders() {
             rate,
             on_slow_poll,
             on_each,
-            catch_panics
+            catch_panics,
+            until
         ),
         chain!(
+            until,
             catch_panics,
             on_each,
             on_slow_poll,
@@ -121,6 +153,7 @@ fn every_setting_in_several_orders() {
             within,
             catch_panics,
             bounded,
+            until,
             on_slow_poll,
             with_deadline,
             on_each,
@@ -132,6 +165,7 @@ fn every_setting_in_several_orders() {
             rate,
             catch_panics,
             bounded_by,
+            until,
             on_each,
             within,
             bounded,
@@ -145,6 +179,7 @@ fn every_setting_in_several_orders() {
             bounded,
             rate,
             within,
+            until,
             on_slow_poll
         ),
     ];
@@ -155,6 +190,57 @@ fn every_setting_in_several_orders() {
         orders[0].starts_with("[Ok(Ok(0)), Ok(Ok(1))"),
         "{}",
         orders[0]
+    );
+}
+
+#[test]
+fn every_setting_and_every_end_over_a_stream_input() {
+    let forward = every_end_over_a_stream!(
+        bounded,
+        bounded_by,
+        with_deadline,
+        within,
+        rate,
+        on_slow_poll,
+        on_each,
+        until,
+        catch_panics
+    );
+    let backward = every_end_over_a_stream!(
+        catch_panics,
+        until,
+        on_each,
+        on_slow_poll,
+        rate,
+        within,
+        with_deadline,
+        bounded_by,
+        bounded
+    );
+    assert_eq!(forward, backward);
+    assert!(forward.starts_with("[Ok(Ok(0)), Ok(Ok(1))"), "{forward}");
+    // Fallible children: try_gather and report over a stream, every setting
+    // but catch_panics (try_gather lets panics go on).
+    let fallible = || {
+        futures::StreamExt::map(stream_of_children(), |child| async move {
+            Ok::<u32, fanout::Elapsed>(child.await)
+        })
+        .bounded(2)
+        .bounded_by(limiter())
+        .with_deadline(Duration::from_secs(60))
+        .within(Duration::from_secs(60))
+        .rate(100, Duration::from_millis(1))
+        .on_slow_poll(Duration::from_secs(60), |_, _| {})
+        .on_each(|_, _| {})
+        .until(futures::future::pending::<()>())
+    };
+    assert_eq!(
+        block_on(fallible().try_gather()),
+        Ok(vec![0, 1, 2, 3, 4, 5])
+    );
+    assert_eq!(
+        block_on(fallible().report()).to_string(),
+        "6 ok, 0 failed, 0 timed out"
     );
 }
 

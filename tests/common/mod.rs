@@ -7,6 +7,7 @@ pub mod driver;
 pub mod executors;
 pub mod ledger;
 pub mod scripted;
+pub mod source;
 pub mod tracker;
 
 pub use tracker::Tracker;
