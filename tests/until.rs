@@ -17,11 +17,11 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The sending half of a signal, to fire from inside a hook.
+type Trigger = Arc<Mutex<Option<oneshot::Sender<()>>>>;
+
 /// A signal, and a way to fire it from inside a hook.
-fn signal() -> (
-    Arc<Mutex<Option<oneshot::Sender<()>>>>,
-    oneshot::Receiver<()>,
-) {
+fn signal() -> (Trigger, oneshot::Receiver<()>) {
     let (fire, fired) = oneshot::channel();
     (Arc::new(Mutex::new(Some(fire))), fired)
 }
