@@ -45,7 +45,7 @@ on_every_executor! {
     }
 
     async fn every_end_of_the_chain_takes_a_stream() {
-        let children = || stream::iter(0..10u32).map(|i| yield_once(i));
+        let children = || stream::iter(0..10u32).map(yield_once);
         assert_eq!(children().bounded(3).gather().await, (0..10).collect::<Vec<_>>());
         let ok = children().map(|child| child.map(Ok::<u32, String>));
         assert_eq!(ok.bounded(3).try_gather().await, Ok((0..10).collect::<Vec<_>>()));
@@ -217,7 +217,7 @@ on_every_executor! {
     async fn within_cuts_the_batch_while_it_waits_on_the_stream() {
         let started = Instant::now();
         // Two items, then a stream that never yields again nor ends.
-        let source = TestSource::new(Length::Endless, |i| yield_once(i))
+        let source = TestSource::new(Length::Endless, yield_once)
             .gaps(|i| if i >= 2 { Gap::Forever } else { Gap::None });
         let probe = source.probe();
         let out = source.bounded(4).within(Duration::from_millis(50)).gather().await;
@@ -267,7 +267,7 @@ on_every_executor! {
         assert_eq!(futures::poll!(waiting.next()), std::task::Poll::Pending);
         assert_eq!(limiter.available(), 1, "a permit was held while the stream was pending");
         // Another batch runs to the end on that permit meanwhile.
-        let other = (0..5).map(|i| yield_once(i)).bounded_by(&limiter).gather().await;
+        let other = (0..5).map(yield_once).bounded_by(&limiter).gather().await;
         assert_eq!(other, [0, 1, 2, 3, 4]);
         // The first batch's item comes; it takes the permit then.
         waiting_jobs.unbounded_send(7).unwrap();
