@@ -19,10 +19,16 @@
 //! - batches longer than the 256 outputs `gather`, `try_gather` and
 //!   `report` take per poll (lengths up to 1,000, three cases in five
 //!   above 256), with runs of ready children ending right at 256;
-//! - an `as_completed` consumer that awaits a yield, or now and then a
-//!   timer, after each item.
+//! - an `as_completed` or `in_order` consumer that awaits a yield, or now
+//!   and then a timer, after each item;
+//! - in half the cases, the children come through a stream that is pending
+//!   before some items, woken every way a child is; the stream must never
+//!   be polled while every slot is taken.
 //!
-//! Each property runs 1,000 cases under `cargo test` (`PROPTEST_CASES`
+//! `in_order` must hand out every output in input order, and never admit
+//! an input 2n places past the first not yet handed out.
+//!
+//! Each of the five properties runs 1,000 cases under `cargo test` (`PROPTEST_CASES`
 //! overrides), about 30 s in debug on 2 cores. The long hunt, 10^5 cases
 //! per property:
 //! `PROPTEST_CASES=100000 cargo test --release --test properties`.
@@ -37,7 +43,7 @@ mod common;
 use common::Tracker;
 use common::driver::{Driver, Stall, Stop};
 use common::ledger::Ledger;
-use common::scripted::{End, Script, Scripted, Wake, expected};
+use common::scripted::{End, Script, Scripted, ScriptedStream, Wake, expected};
 use common::yield_once;
 use fanout::prelude::*;
 use fanout::{Elapsed, Limiter, Report};
@@ -81,6 +87,10 @@ struct Case {
     /// Drop the batch after this many polls, if it has not finished.
     drop_after: Option<usize>,
     scripts: Vec<Script>,
+    /// `Some`: the children come through a stream, pending before item `i`
+    /// as `gaps[i % gaps.len()]` says (see [`ScriptedStream`]); `None`: an
+    /// iterator.
+    gaps: Option<Vec<Option<Script>>>,
 }
 
 fn is_short(deadline: Option<Duration>) -> bool {
@@ -164,6 +174,14 @@ impl fmt::Debug for Case {
             .field("between", &self.between)
             .field("drop_after", &self.drop_after)
             .field("len", &self.scripts.len())
+            .field(
+                "stream_gaps",
+                &self.gaps.as_ref().map(|gaps| {
+                    gaps.iter()
+                        .map(|gap| gap.map_or("-".to_string(), |s| code(&s)))
+                        .collect::<Vec<_>>()
+                }),
+            )
             .field("scripts", &format_args!("[{}]", runs.join(", ")))
             .finish()
     }
@@ -254,18 +272,33 @@ fn case() -> impl Strategy<Value = Case> {
     // one failure in the first 256 ends `try_gather` before its budget, and
     // a case that ends asleep proves less.
     let (errors, nevers) = (prop::bool::weighted(0.5), prop::bool::weighted(0.25));
+    // Half the cases feed their children through a stream, pending before
+    // one item in four or so, woken every way a child is.
+    let gap = prop_oneof![
+        3 => Just(None),
+        1 => script().prop_map(|script| Some(Script { pendings: script.pendings.max(1), end: End::Ok, ..script })),
+    ];
+    let gaps = prop_oneof![
+        1 => Just(None),
+        1 => prop::collection::vec(gap, 1..40).prop_map(Some),
+    ];
     (
-        deadline,
-        within,
-        limit,
-        between,
+        (deadline, within, limit, between),
         drop_after,
         errors,
         nevers,
         scripts(),
+        gaps,
     )
         .prop_map(
-            |(deadline, within, limit, between, drop_after, errors, nevers, mut scripts)| {
+            |(
+                (deadline, within, limit, between),
+                drop_after,
+                errors,
+                nevers,
+                mut scripts,
+                gaps,
+            )| {
                 for script in &mut scripts {
                     if (script.end == End::Err && !errors) || (script.end == End::Never && !nevers)
                     {
@@ -279,6 +312,7 @@ fn case() -> impl Strategy<Value = Case> {
                     between,
                     drop_after,
                     scripts,
+                    gaps,
                 }
             },
         )
@@ -389,6 +423,18 @@ fn check_stop<T>(
     stop: Result<Stop<T>, Stall>,
     at_stop: &Mutex<Option<AtStop>>,
 ) -> Result<Option<T>, TestCaseError> {
+    check_stop_within(case, stop, at_stop, None)
+}
+
+/// [`check_stop`], for an `in_order` stream that had handed out
+/// `window.0` outputs when it stopped, with a window of `window.1`: a full
+/// window may leave a slot free for good behind a child that never ends.
+fn check_stop_within<T>(
+    case: &Case,
+    stop: Result<Stop<T>, Stall>,
+    at_stop: &Mutex<Option<AtStop>>,
+    window: Option<(usize, usize)>,
+) -> Result<Option<T>, TestCaseError> {
     match stop {
         Ok(Stop::Ready(output)) => Ok(Some(output)),
         Err(stall) => Err(TestCaseError::fail(stall.to_string())),
@@ -404,8 +450,14 @@ fn check_stop<T>(
                 .expect("the batch was dropped unfinished");
             // Asleep for good is right only when every slot holds a child
             // that never finishes, or no input is left.
+            let window_full = window.is_some_and(|(handed_out, window)| {
+                at.created >= handed_out.saturating_add(window)
+            });
             prop_assert!(
-                at.running > 0 && (at.running >= case.bound() || at.created == case.scripts.len()),
+                at.running > 0
+                    && (at.running >= case.bound()
+                        || at.created == case.scripts.len()
+                        || window_full),
                 "asleep with a slot free and inputs left: {:?}",
                 at
             );
@@ -541,6 +593,39 @@ fn limiter_for(case: &Case) -> Option<Limiter> {
     }
 }
 
+/// Hands `$children` over as `$case` says, through a [`ScriptedStream`]
+/// or as the iterator it is, to `$body` as `$input`; `$full` counts the
+/// stream's polls while every slot was taken.
+macro_rules! with_input {
+    ($children:expr, $case:expr, $tracker:expr, $ledger:expr, $full:ident, |$input:ident| $body:expr) => {{
+        let case: &Case = $case;
+        let children = $children;
+        match &case.gaps {
+            None => {
+                let $input = children;
+                $body
+            }
+            Some(pattern) => {
+                let gaps = (0..case.scripts.len())
+                    .map(|i| pattern[i % pattern.len()])
+                    .collect();
+                let stream =
+                    ScriptedStream::new(children, gaps, $ledger).gated($tracker, case.bound());
+                $full = stream.polls_while_full();
+                let $input = stream;
+                $body
+            }
+        }
+    }};
+}
+
+/// The stream input, if any, was polled only while a slot was free.
+fn check_lazy_pull(full: &std::sync::atomic::AtomicUsize) -> Result<(), TestCaseError> {
+    let polls = full.load(std::sync::atomic::Ordering::SeqCst);
+    prop_assert_eq!(polls, 0, "the stream was polled while every slot was taken");
+    Ok(())
+}
+
 /// Configures `$children` as `$case` says and ends the chain with `$end`,
 /// `$batch` naming the configured batch. Without deadlines the batch is a
 /// plain one (`Bounded`, or none at all), so both kinds are exercised.
@@ -587,16 +672,18 @@ macro_rules! with_batch {
 fn gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
     let at_stop = Mutex::new(None);
-    let stop = with_batch!(
+    let mut full = Arc::default();
+    let stop = with_input!(
         children(case, &tracker, &ledger),
         case,
-        limiter.as_ref(),
-        |batch| case.driver(&ledger).drive(watching(
-            &tracker,
-            &at_stop,
-            batch.gather().map(seen_all)
-        ))
+        &tracker,
+        &ledger,
+        full,
+        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
+            .driver(&ledger)
+            .drive(watching(&tracker, &at_stop, batch.gather().map(seen_all))))
     );
+    check_lazy_pull(&full)?;
     let outputs = check_stop(case, stop, &at_stop)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(outputs) = outputs {
@@ -627,9 +714,18 @@ fn try_gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
             });
         tracker.track(i, child.map_err(Failure::Child))
     });
-    let stop = with_batch!(children, case, limiter.as_ref(), |batch| case
-        .driver(&ledger)
-        .drive(watching(&tracker, &at_stop, batch.try_gather())));
+    let mut full = Arc::default();
+    let stop = with_input!(
+        children,
+        case,
+        &tracker,
+        &ledger,
+        full,
+        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
+            .driver(&ledger)
+            .drive(watching(&tracker, &at_stop, batch.try_gather())))
+    );
+    check_lazy_pull(&full)?;
     let outcome = check_stop(case, stop, &at_stop)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     match outcome {
@@ -659,12 +755,19 @@ fn try_gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Collects a stream in arrival order, awaiting `between` after each item.
-async fn collect<S: Stream>(stream: S, between: Between, ledger: &Ledger) -> Vec<S::Item> {
+/// Collects a stream in arrival order, awaiting `between` after each item,
+/// and telling `after_each` how many items have come so far.
+async fn collect<S: Stream>(
+    stream: S,
+    between: Between,
+    ledger: &Ledger,
+    mut after_each: impl FnMut(usize),
+) -> Vec<S::Item> {
     let mut stream = std::pin::pin!(stream);
     let mut items = Vec::new();
     while let Some(item) = futures::StreamExt::next(&mut stream).await {
         items.push(item);
+        after_each(items.len());
         match between {
             Between::Nothing => {}
             Between::YieldAndTimer if items.len() % 32 == 0 => {
@@ -681,19 +784,25 @@ async fn collect<S: Stream>(stream: S, between: Between, ledger: &Ledger) -> Vec
 fn as_completed_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
     let at_stop = Mutex::new(None);
-    let stop = with_batch!(
+    let mut full = Arc::default();
+    let stop = with_input!(
         children(case, &tracker, &ledger),
         case,
-        limiter.as_ref(),
-        |batch| case.driver(&ledger).drive(watching(
-            &tracker,
-            &at_stop,
-            collect(batch.as_completed(), case.between, &ledger).map(|items| items
-                .into_iter()
-                .map(|(index, output)| (index, output.seen()))
-                .collect::<Vec<_>>())
-        ))
+        &tracker,
+        &ledger,
+        full,
+        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
+            .driver(&ledger)
+            .drive(watching(
+                &tracker,
+                &at_stop,
+                collect(batch.as_completed(), case.between, &ledger, |_| {}).map(|items| items
+                    .into_iter()
+                    .map(|(index, output)| (index, output.seen()))
+                    .collect::<Vec<_>>())
+            )))
     );
+    check_lazy_pull(&full)?;
     let items = check_stop(case, stop, &at_stop)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(items) = items {
@@ -702,17 +811,72 @@ fn as_completed_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+fn in_order_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
+    let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
+    let at_stop = Mutex::new(None);
+    // No input is admitted 2n places or more past the first not yet
+    // handed out: when k outputs are out, at most k + 2n were created.
+    let window = case.bound().saturating_mul(2);
+    let past_window = Mutex::new(None);
+    let handed = std::sync::atomic::AtomicUsize::new(0);
+    let check_window = |handed_out: usize| {
+        handed.store(handed_out, std::sync::atomic::Ordering::SeqCst);
+        let created = tracker.created();
+        if created > handed_out.saturating_add(window) {
+            past_window
+                .lock()
+                .unwrap()
+                .get_or_insert((handed_out, created));
+        }
+    };
+    let mut full = Arc::default();
+    let stop = with_input!(
+        children(case, &tracker, &ledger),
+        case,
+        &tracker,
+        &ledger,
+        full,
+        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
+            .driver(&ledger)
+            .drive(watching(
+                &tracker,
+                &at_stop,
+                collect(batch.in_order(), case.between, &ledger, check_window).map(seen_all)
+            )))
+    );
+    check_lazy_pull(&full)?;
+    let handed = handed.load(std::sync::atomic::Ordering::SeqCst);
+    let outputs = check_stop_within(case, stop, &at_stop, Some((handed, window)))?;
+    check_bookkeeping(case, &tracker, limiter.as_ref())?;
+    let past_window = *past_window.lock().unwrap();
+    prop_assert_eq!(
+        past_window,
+        None,
+        "(handed out, created) past the window of {}",
+        window
+    );
+    if let Some(outputs) = outputs {
+        prop_assert_eq!(outputs.len(), case.scripts.len());
+        check_every_input(case, outputs.into_iter().enumerate().collect())?;
+    }
+    Ok(())
+}
+
 fn report_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
     let at_stop = Mutex::new(None);
-    let stop = with_batch!(
+    let mut full = Arc::default();
+    let stop = with_input!(
         children(case, &tracker, &ledger),
         case,
-        limiter.as_ref(),
-        |batch| case
+        &tracker,
+        &ledger,
+        full,
+        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
             .driver(&ledger)
-            .drive(watching(&tracker, &at_stop, batch.report()))
+            .drive(watching(&tracker, &at_stop, batch.report())))
     );
+    check_lazy_pull(&full)?;
     let report: Option<Report<usize, usize>> = check_stop(case, stop, &at_stop)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(report) = report {
@@ -750,6 +914,12 @@ proptest! {
 
     #[test]
     #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
+    fn in_order(case in case()) {
+        in_order_keeps_its_promises(&case)?;
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn report(case in case()) {
         report_keeps_its_promises(&case)?;
     }
@@ -766,10 +936,11 @@ fn census() {
     use proptest::test_runner::TestRunner;
     use std::collections::BTreeMap;
     type Property = fn(&Case) -> Result<(), TestCaseError>;
-    let properties: [(&str, Property); 4] = [
+    let properties: [(&str, Property); 5] = [
         ("gather", gather_keeps_its_promises),
         ("try_gather", try_gather_keeps_its_promises),
         ("as_completed", as_completed_keeps_its_promises),
+        ("in_order", in_order_keeps_its_promises),
         ("report", report_keeps_its_promises),
     ];
     let config = config();

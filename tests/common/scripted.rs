@@ -215,3 +215,73 @@ pub fn wake_racing(waker: Waker, spin: Duration) {
         std::thread::yield_now();
     }
 }
+
+/// A stream input made of an iterator's children, pending before some of
+/// them as a script says: before item `i`, if `gaps[i]` is set, the stream
+/// waits on a [`Scripted`] gate (pending its `pendings` times, woken its
+/// way), made only when the batch asks for that item, so a gate that owes a
+/// poll is one the batch has asked for.
+pub struct ScriptedStream<I> {
+    children: I,
+    gaps: Vec<Option<Script>>,
+    next: usize,
+    gate: Option<Scripted>,
+    ledger: Ledger,
+    /// `(running children, limit)`: a poll while `limit` children run is a
+    /// poll while every slot is taken.
+    gate_check: Option<(super::Tracker, usize)>,
+    polls_while_full: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<I: Iterator> ScriptedStream<I> {
+    pub fn new(children: I, gaps: Vec<Option<Script>>, ledger: &Ledger) -> Self {
+        ScriptedStream {
+            children,
+            gaps,
+            next: 0,
+            gate: None,
+            ledger: ledger.clone(),
+            gate_check: None,
+            polls_while_full: Arc::default(),
+        }
+    }
+
+    /// Counts the polls made while `limit` children of `tracker` run.
+    pub fn gated(mut self, tracker: &super::Tracker, limit: usize) -> Self {
+        self.gate_check = Some((tracker.clone(), limit));
+        self
+    }
+
+    pub fn polls_while_full(&self) -> Arc<std::sync::atomic::AtomicUsize> {
+        self.polls_while_full.clone()
+    }
+}
+
+impl<I: Iterator + Unpin> futures::Stream for ScriptedStream<I> {
+    type Item = I::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<I::Item>> {
+        let this = &mut *self;
+        if let Some((tracker, limit)) = &this.gate_check {
+            if tracker.running() >= *limit {
+                this.polls_while_full.fetch_add(1, SeqCst);
+            }
+        }
+        if let Some(Some(script)) = this.gaps.get(this.next) {
+            let ledger = &this.ledger;
+            let gate = this
+                .gate
+                .get_or_insert_with(|| Scripted::new(0, *script).keeping(ledger));
+            if Pin::new(gate).poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.gate = None;
+        }
+        this.next += 1;
+        Poll::Ready(this.children.next())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.children.size_hint()
+    }
+}
