@@ -35,9 +35,15 @@
 //! | `return_exceptions=True`, for a panic | [`.catch_panics()`](FanoutExt::catch_panics): a panicking child's slot holds `Err(Panicked)` |
 //! | aiometer's `max_per_second`, an API's rate limit | [`.rate(n, per)`](FanoutExt::rate): at most n starts in any window of `per` (bursts of up to n) |
 //! | debug mode's `slow_callback_duration` warnings | [`.on_slow_poll(t, report)`](FanoutExt::on_slow_poll): every child poll that held the task longer than `t`, with its index |
+//! | `async for job in queue` feeding workers (an async iterable of work) | `rx.map(run).bounded(n)`: any `Stream` of futures is an input, pulled only when a slot is free; feed the channel to add work while the batch runs |
+//! | results in order as they come (p-map's `pMapIterable`) | [`.in_order()`](FanoutExt::in_order): a `Stream` of outputs in input order, each as soon as every earlier one is out; n keep running behind a slow one, in a window of 2n |
+//! | a shutdown `Event` the workers check before taking the next job | [`.until(signal)`](FanoutExt::until): admits nothing after the signal; running children finish, and the chain ends with what was done |
 //!
-//! `futs` is anything iterable whose items are futures: a `Vec`, an array,
-//! or a lazy `.map(..)` that builds each future only when it is admitted.
+//! `futs` is anything iterable whose items are futures (a `Vec`, an array,
+//! or a lazy `.map(..)` that builds each future only when it is admitted),
+//! or any `Stream` whose items are futures (a channel's receiver mapped to
+//! futures, a paginated listing): the same chain, the same methods (see
+//! [`FanoutExt`]'s "Stream inputs").
 //!
 //! Every child is polled by the task that awaits the chain: first as it is
 //! admitted, then, if it has to wait, through one `FuturesUnordered`;
@@ -53,14 +59,15 @@
 //! [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
 //! [`within`](FanoutExt::within), [`rate`](FanoutExt::rate),
 //! [`on_slow_poll`](FanoutExt::on_slow_poll), [`on_each`](FanoutExt::on_each),
-//! [`catch_panics`](FanoutExt::catch_panics); a setting given twice keeps the
-//! last), then end it with one of these:
+//! [`until`](FanoutExt::until), [`catch_panics`](FanoutExt::catch_panics); a
+//! setting given twice keeps the last), then end it with one of these:
 //!
 //! | ends the chain | resolves to | order | a child's deadline passes | the batch deadline passes | a child fails | a child panics | dropped early |
 //! | --- | --- | --- | --- | --- | --- | --- | --- |
 //! | [`.gather()`](FanoutExt::gather) | `Vec<T>` | input | slot holds `Err(Elapsed::Child)` | unfinished slots hold `Err(Elapsed::Batch)` | its `Err` is a value | siblings dropped, then the panic continues | live children dropped, permits returned, unpulled inputs never created |
 //! | [`.try_gather()`](FanoutExt::try_gather) | `Result<Vec<T>, E>` | input | fails the batch via `E: From<Elapsed>` | same | siblings dropped, no more input pulled, `Err` returned | same | same |
 //! | [`.as_completed()`](FanoutExt::as_completed) | `Stream` of `(index, T)` | completion | item `(i, Err(Elapsed::Child))` | items `(i, Err(Elapsed::Batch))` | its `Err` is a value | same | same |
+//! | [`.in_order()`](FanoutExt::in_order) | `Stream` of `T` | input, each as soon as every earlier one is out | item `Err(Elapsed::Child)` in its place | items `Err(Elapsed::Batch)` in their places | its `Err` is a value | same | same, and the outputs held for an earlier one are dropped |
 //! | [`.report()`](FanoutExt::report) | [`Report<T, E>`](Report) | sorted by index | in `timed_out` | in `timed_out` | in `failed` | same, or in `panicked` with `catch_panics` | same |
 //!
 //! With `.catch_panics()` every output is wrapped once more, as
@@ -105,9 +112,21 @@
 //!   them, never n + k. Batches take turns: while another batch waits, a
 //!   freed permit goes to it, never back to the one that freed it (two
 //!   batches under `Limiter::new(1)` start `a b a b ...`).
-//! - **`as_completed` runs children only while you poll it.** If your loop
-//!   body awaits something else, the children wait too while their deadlines
-//!   keep running; `gather` has no such trap.
+//! - **`as_completed` and `in_order` run children only while you poll
+//!   them.** If your loop body awaits something else, the children wait too
+//!   while their deadlines keep running; `gather` has no such trap.
+//! - **Streams in.** A `Stream` input is polled only when the batch could
+//!   admit what it yields; while it is pending the running children go on,
+//!   and its wake-up admits the item at once. No item is pulled before its
+//!   permit: a batch whose stream is pending hands a shared permit straight
+//!   on. Over an endless stream, `as_completed` and `in_order` run in
+//!   memory bounded by the limit.
+//! - **In order, without the stall.** [`in_order`](FanoutExt::in_order)
+//!   keeps n children running behind a slow one, and admits no input 2n
+//!   places past the first not yet handed out (see [`InOrder`]).
+//! - **A graceful stop.** Once [`until`](FanoutExt::until)'s signal
+//!   resolves, nothing more is admitted and the input is dropped unpolled;
+//!   running children finish, and `gather` returns a prefix of the input.
 //! - **Bad input is loud.** `bounded(0)` panics at the call. A zero deadline
 //!   gives each child one poll; a zero batch deadline also admits nothing
 //!   after the first pass (at most n inputs created under `.bounded(n)`,

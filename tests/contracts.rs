@@ -96,6 +96,35 @@ on_every_executor! {
         check_stream_contract(timed, 10).await;
     }
 
+    async fn in_order_keeps_the_stream_contracts() {
+        let plain = std::pin::pin!(children(10).bounded(3).in_order());
+        check_stream_contract(plain, 10).await;
+        let timed = std::pin::pin!(children(10).bounded(3).with_deadline(Duration::from_secs(60)).in_order());
+        check_stream_contract(timed, 10).await;
+        let unbounded = std::pin::pin!(children(10).in_order());
+        check_stream_contract(unbounded, 10).await;
+    }
+
+    async fn a_batch_over_a_stream_keeps_the_stream_contracts() {
+        let batch = std::pin::pin!(futures::stream::iter(children(9)).bounded(2));
+        check_stream_contract(batch, 9).await;
+        let in_order = std::pin::pin!(futures::stream::iter(children(9)).bounded(2).in_order());
+        check_stream_contract(in_order, 9).await;
+    }
+
+    async fn a_batch_with_a_stop_signal_says_its_length_is_unknown_and_ends_fused() {
+        let mut batch = children(6).bounded(2).until(futures::future::pending::<()>());
+        assert_eq!(batch.size_hint(), (0, Some(6)));
+        let mut seen = 0;
+        while batch.next().await.is_some() {
+            seen += 1;
+        }
+        assert_eq!(seen, 6);
+        assert_eq!(batch.size_hint(), (0, Some(0)));
+        assert!(batch.is_terminated());
+        assert!(batch.next().await.is_none());
+    }
+
     async fn the_collecting_futures_say_when_they_have_resolved() {
         let out = check_future_contract(Box::pin(children(6).bounded(2).gather())).await;
         assert_eq!(out.len(), 6);

@@ -78,6 +78,23 @@ on_every_executor! {
         assert!(format!("{report:?}").ends_with("collected: 1 }"), "{report:?}");
     }
 
+    async fn in_order_shows_its_window_and_what_waits() {
+        // Input 0 finishes at once, the rest never: nothing waits.
+        let mut in_order = children().bounded(2).in_order();
+        assert_eq!(in_order.next().await, Some(Ok(0)));
+        assert_eq!(
+            format!("{in_order:?}"),
+            "InOrder { batch: Bounded { limit: Some(2), admitted: 3, in_flight: 2, .. }, window: 4, next_index: 1, waiting: 0 }"
+        );
+    }
+
+    async fn the_inputs_show_what_they_wrap() {
+        let over_a_stream = futures::stream::iter(0..2).map(|i| async move { i }).bounded(2);
+        assert_eq!(format!("{over_a_stream:?}"), "Bounded { limit: Some(2), admitted: 0, in_flight: 0, .. }");
+        let stopped = children().bounded(2).until(futures::future::pending::<()>());
+        assert_eq!(format!("{stopped:?}"), "Bounded { limit: Some(2), admitted: 0, in_flight: 0, .. }");
+    }
+
     async fn a_batch_timing_its_polls_shows_the_same_counts() {
         let mut batch = children().bounded(1).on_slow_poll(Duration::from_secs(3), |_, _| {});
         let _ = batch.next().await;
