@@ -1,11 +1,13 @@
 //! A tour of fanout, cell by cell, in the order of Python's asyncio notebook
 //! "Run async tasks concurrently": gather, failures as values, a cap on
-//! concurrency, a per-task timeout, and a task group that fails fast.
+//! concurrency, a per-task timeout, a task group that fails fast, and a
+//! graceful stop.
 //!
 //! Run it with `cargo run --example tour`. It needs no runtime: the whole
 //! tour runs on `futures::executor::block_on`.
 
 use fanout::prelude::*;
+use futures::channel::oneshot;
 use futures_timer::Delay;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -112,7 +114,7 @@ async fn tour() {
     });
     let outcome = calls.bounded(4).try_gather().await;
     println!("   {:?} after {}", outcome, seconds(started));
-    let progress = progress.lock().unwrap();
+    let progress = progress.lock().unwrap().clone();
     let listed = |wanted: Progress| {
         let items: Vec<usize> = (0..8).filter(|&i| progress[i] == wanted).collect();
         format!("{items:?}")
@@ -123,6 +125,33 @@ async fn tour() {
     );
     println!("   finished: {}", listed(Progress::Finished));
     println!("   never started: {}", listed(Progress::NotStarted));
+
+    println!(
+        "\n6. until, a graceful stop: 100 fetches of 0.1 s, at most 4 at a time; Ctrl-C at 0.25 s"
+    );
+    let started = Instant::now();
+    // A Ctrl-C handler would send on this channel; here a timer does.
+    let (ctrl_c, stop) = oneshot::channel::<()>();
+    let press_ctrl_c = async {
+        Delay::new(Duration::from_millis(250)).await;
+        let _ = ctrl_c.send(());
+    };
+    let fetches = (0..100).map(|i| fetch(i, Duration::from_millis(100)));
+    let (done, ()) = futures::join!(fetches.bounded(4).until(stop).gather(), press_ctrl_c);
+    let prefix = done
+        .iter()
+        .enumerate()
+        .all(|(i, data)| *data == format!("data-{i}"));
+    println!(
+        "   {} done in {}, {}: those running at the stop finished, none started after it",
+        done.len(),
+        seconds(started),
+        if prefix {
+            "a prefix of the input"
+        } else {
+            "not a prefix of the input"
+        }
+    );
 }
 
 /// What became of one call of cell 5.

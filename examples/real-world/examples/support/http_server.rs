@@ -5,7 +5,9 @@
 //! - `/ok/{i}`: `200 OK` at once, body `item {i}`;
 //! - `/slow/{i}`: `200 OK` after 2 s;
 //! - `/fail/{i}`: `500 Internal Server Error`;
-//! - `/drop/{i}`: reads the request, then closes the connection unanswered.
+//! - `/drop/{i}`: reads the request, then closes the connection unanswered;
+//! - `/page/{i}`: `200 OK` at once, a small HTML page of a site whose links
+//!   lead to every kind of path above (see [`page_links`]).
 //!
 //! Every response closes its connection (`Connection: close`).
 
@@ -45,6 +47,47 @@ pub(crate) fn paths() -> Vec<String> {
         .collect()
 }
 
+/// How many pages the site has: `/page/0` to `/page/39`; any other page
+/// number answers `404 Not Found`.
+pub(crate) const PAGES: usize = 40;
+
+/// The links on `/page/{i}`, in the order they appear.
+///
+/// The home page, `/page/0`, links to pages 1 to 10. Every other page links
+/// home, to the next page and to the page ten further on (when they exist),
+/// so every page is reachable from home, most of them by two links. Some
+/// links lead elsewhere: pages 5, 15, 25 and 35 link to `/fail/{i}` (a
+/// 500), page 12 to `/slow/12` (2 s) and page 27 to `/drop/27` (a closed
+/// connection).
+pub(crate) fn page_links(i: usize) -> Vec<String> {
+    if i == 0 {
+        return (1..=10).map(|j| format!("/page/{j}")).collect();
+    }
+    let mut links = vec!["/page/0".to_string()];
+    links.extend(
+        [i + 1, i + 10]
+            .into_iter()
+            .filter(|&j| j < PAGES)
+            .map(|j| format!("/page/{j}")),
+    );
+    match i {
+        _ if i % 10 == 5 => links.push(format!("/fail/{i}")),
+        12 => links.push("/slow/12".to_string()),
+        27 => links.push("/drop/27".to_string()),
+        _ => {}
+    }
+    links
+}
+
+/// The HTML of `/page/{i}`: a heading and one anchor per link.
+fn page(i: usize) -> String {
+    let anchors: String = page_links(i)
+        .iter()
+        .map(|link| format!("<li><a href=\"{link}\">{link}</a></li>"))
+        .collect();
+    format!("<!DOCTYPE html><html><body><h1>page {i}</h1><ul>{anchors}</ul></body></html>")
+}
+
 fn serve(stream: TcpStream) {
     let mut reader = BufReader::new(&stream);
     let mut request_line = String::new();
@@ -58,21 +101,33 @@ fn serve(stream: TcpStream) {
     }
     let path = request_line.split_whitespace().nth(1).unwrap_or("/");
     let item = path.rsplit('/').next().unwrap_or("");
-    let (status, body) = if path.starts_with("/ok/") {
-        ("200 OK", format!("item {item}"))
+    let (status, content_type, body) = if let Some(i) = page_number(path) {
+        ("200 OK", "text/html", page(i))
+    } else if path.starts_with("/ok/") {
+        ("200 OK", "text/plain", format!("item {item}"))
     } else if path.starts_with("/slow/") {
         thread::sleep(Duration::from_secs(2));
-        ("200 OK", format!("item {item}, late"))
+        ("200 OK", "text/plain", format!("item {item}, late"))
     } else if path.starts_with("/fail/") {
-        ("500 Internal Server Error", "failed".to_string())
+        (
+            "500 Internal Server Error",
+            "text/plain",
+            "failed".to_string(),
+        )
     } else if path.starts_with("/drop/") {
         return; // dropping `stream` closes the connection unanswered
     } else {
-        ("404 Not Found", "no such path".to_string())
+        ("404 Not Found", "text/plain", "no such path".to_string())
     };
     let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: {content_type}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = (&stream).write_all(response.as_bytes());
+}
+
+/// `i` for a path `/page/{i}` of one of the site's pages.
+fn page_number(path: &str) -> Option<usize> {
+    let i = path.strip_prefix("/page/")?.parse().ok()?;
+    (i < PAGES).then_some(i)
 }
