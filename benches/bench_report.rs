@@ -192,6 +192,18 @@ fn main() {
                     "<= 2.5",
                     ratio(Way::FanoutGather, Way::FuturesBuffered) <= 2.5,
                 ),
+                (
+                    "stream input: stream::iter / iterator gather",
+                    ratio(Way::FanoutGatherStream, Way::FanoutGather),
+                    "<= 1.1",
+                    ratio(Way::FanoutGatherStream, Way::FanoutGather) <= 1.1,
+                ),
+                (
+                    "fanout in_order / futures buffered",
+                    ratio(Way::FanoutInOrder, Way::Buffered),
+                    "<= 1.0",
+                    ratio(Way::FanoutInOrder, Way::Buffered) <= 1.0,
+                ),
             ];
             for (what, value, target, ok) in checks {
                 all_met &= ok;
