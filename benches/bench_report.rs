@@ -8,6 +8,8 @@
 //! cargo run --release --example bench_report -- --rss 1000000            # peak RSS, () outputs
 //! cargo run --release --example bench_report -- --rss 1000000 deadline   # the same with deadlines
 //! cargo run --release --example bench_report -- --expiries          # cost of many deadline expiries
+//! cargo run --release --example bench_report -- --rss-endless       # peak RSS over endless inputs, 10^3 vs 10^6 taken
+//! cargo run --release --example bench_report -- --rss-endless in_order stream 1000000  # one of them
 //! ```
 //!
 //! Every way runs the same children (ready at once, or pending once) on
@@ -17,7 +19,8 @@
 mod scenarios;
 
 use fanout::prelude::*;
-use scenarios::{Kind, Way};
+use futures::StreamExt;
+use scenarios::{Child, Kind, Way};
 use std::time::Instant;
 
 const BOUNDS: [usize; 3] = [5, 100, 1_000];
@@ -103,11 +106,179 @@ fn expiries(n: u32) {
     }
 }
 
+/// How the endless rows end their chain.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    InOrder,
+    AsCompleted,
+}
+
+impl End {
+    const ALL: [End; 2] = [End::InOrder, End::AsCompleted];
+
+    fn arg(self) -> &'static str {
+        match self {
+            End::InOrder => "in_order",
+            End::AsCompleted => "as_completed",
+        }
+    }
+
+    fn from_arg(arg: &str) -> Option<End> {
+        End::ALL.into_iter().find(|end| end.arg() == arg)
+    }
+}
+
+/// Where the endless rows' children come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Stream,
+    Iter,
+}
+
+impl Source {
+    const ALL: [Source; 2] = [Source::Stream, Source::Iter];
+
+    fn arg(self) -> &'static str {
+        match self {
+            Source::Stream => "stream",
+            Source::Iter => "iter",
+        }
+    }
+
+    fn from_arg(arg: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|source| source.arg() == arg)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Source::Stream => "stream::repeat_with(..)",
+            Source::Iter => "(0..).map(..)",
+        }
+    }
+}
+
+/// The first `k` outputs of an endless input of children pending once,
+/// `bounded(100)`: `.take(k)` on the output stream, so the input never
+/// ends. Returns how many outputs came and the sum of their values.
+fn first_of_endless(end: End, source: Source, k: usize) -> (usize, u64) {
+    let add = |(count, total): (usize, u64), value: u32| (count + 1, total + u64::from(value));
+    macro_rules! first_k {
+        ($input:expr) => {
+            match end {
+                End::InOrder => {
+                    $input
+                        .bounded(100)
+                        .in_order()
+                        .take(k)
+                        .fold((0, 0), |acc, value| async move { add(acc, value) })
+                        .await
+                }
+                End::AsCompleted => {
+                    $input
+                        .bounded(100)
+                        .as_completed()
+                        .take(k)
+                        .fold((0, 0), |acc, (_, value)| async move { add(acc, value) })
+                        .await
+                }
+            }
+        };
+    }
+    futures::executor::block_on(async {
+        match source {
+            Source::Stream => {
+                let mut next = 0;
+                first_k!(futures::stream::repeat_with(move || {
+                    next += 1;
+                    Child::pending_once(next - 1)
+                }))
+            }
+            Source::Iter => first_k!((0..).map(Child::pending_once)),
+        }
+    })
+}
+
+/// One measurement in this process: the first `k` outputs of an endless
+/// input, then the peak RSS.
+fn endless_rss(end: End, source: Source, k: usize) {
+    let (count, total) = first_of_endless(end, source, k);
+    assert_eq!(count, k, "the output stream ended early");
+    if let End::InOrder = end {
+        let k = k as u64;
+        assert_eq!(total, k * (k - 1) / 2, "in_order skipped an input");
+    }
+    println!(
+        "first {k} of an endless {} into bounded(100).{}(): peak RSS {} KiB",
+        source.name(),
+        end.arg(),
+        peak_rss_kib().unwrap_or(0)
+    );
+}
+
+/// Peak RSS for the first 10^3 and the first 10^6 outputs of an endless
+/// input, each in a fresh process (this program with `--rss-endless ..`),
+/// so each peak is that batch's alone: over an endless input, memory
+/// must not grow with how far the consumer reads.
+fn endless_rss_rows() -> bool {
+    println!(
+        "endless input of children pending once, bounded(100), `.take(k)` on the output; peak RSS, each in a fresh process\n"
+    );
+    let exe = std::env::current_exe().expect("the path of this program");
+    let peak = |end: End, source: Source, k: usize| -> u64 {
+        let out = std::process::Command::new(&exe)
+            .args(["--rss-endless", end.arg(), source.arg(), &k.to_string()])
+            .output()
+            .expect("run the measurement in a fresh process");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "measurement failed: {stdout}");
+        stdout
+            .split("peak RSS ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .expect("a peak RSS in KiB")
+    };
+    let mut all_met = true;
+    for end in End::ALL {
+        for source in Source::ALL {
+            let (small, large) = (peak(end, source, 1_000), peak(end, source, 1_000_000));
+            let way = format!("{}() over {}", end.arg(), source.name());
+            println!("   {way:<48} first 10^3: {small:>6} KiB, first 10^6: {large:>6} KiB");
+            let value = large as f64 / small as f64;
+            let ok = (0.9..=1.1).contains(&value);
+            all_met &= ok;
+            let what = format!("peak RSS 10^6 / 10^3: {}, {}", end.arg(), source.arg());
+            println!(
+                "   ratio {what:<48} {value:>6.2}  (goal within 10%, flat: {})",
+                goal(ok)
+            );
+        }
+    }
+    all_met
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--expiries") {
         let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
         expiries(n);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--rss-endless") {
+        let parse = |i: usize| args.get(i).map(String::as_str);
+        if args.len() == 1 {
+            let all_met = endless_rss_rows();
+            println!("\nall endless-input goals met: {all_met}");
+            return;
+        }
+        let end = parse(1).and_then(End::from_arg);
+        let source = parse(2).and_then(Source::from_arg);
+        let (Some(end), Some(source)) = (end, source) else {
+            eprintln!("usage: --rss-endless [<in_order|as_completed> <stream|iter> [<k>]]");
+            std::process::exit(2);
+        };
+        let k = parse(3).and_then(|k| k.parse().ok()).unwrap_or(1_000_000);
+        endless_rss(end, source, k);
         return;
     }
     if args.first().map(String::as_str) == Some("--rss") {
@@ -191,6 +362,18 @@ fn main() {
                     ratio(Way::FanoutGather, Way::FuturesBuffered),
                     "<= 2.5",
                     ratio(Way::FanoutGather, Way::FuturesBuffered) <= 2.5,
+                ),
+                (
+                    "stream input: stream::iter / iterator gather",
+                    ratio(Way::FanoutGatherStream, Way::FanoutGather),
+                    "<= 1.1",
+                    ratio(Way::FanoutGatherStream, Way::FanoutGather) <= 1.1,
+                ),
+                (
+                    "fanout in_order / futures buffered",
+                    ratio(Way::FanoutInOrder, Way::Buffered),
+                    "<= 1.0",
+                    ratio(Way::FanoutInOrder, Way::Buffered) <= 1.0,
                 ),
             ];
             for (what, value, target, ok) in checks {

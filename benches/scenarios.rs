@@ -74,27 +74,33 @@ pub const DEADLINE: Duration = Duration::from_secs(3600);
 pub enum Way {
     Sequential,
     FanoutGather,
+    FanoutGatherStream,
     FanoutGatherDeadline,
     FanoutGatherSlowPoll,
     FanoutTryGather,
     FanoutAsCompleted,
+    FanoutInOrder,
     BufferUnordered,
     BufferUnorderedDelay,
+    Buffered,
     FuturesBuffered,
     FuturesConcurrency,
     TokioJoinSet,
 }
 
 impl Way {
-    pub const ALL: [Way; 11] = [
+    pub const ALL: [Way; 14] = [
         Way::Sequential,
         Way::FanoutGather,
+        Way::FanoutGatherStream,
         Way::FanoutGatherDeadline,
         Way::FanoutGatherSlowPoll,
         Way::FanoutTryGather,
         Way::FanoutAsCompleted,
+        Way::FanoutInOrder,
         Way::BufferUnordered,
         Way::BufferUnorderedDelay,
+        Way::Buffered,
         Way::FuturesBuffered,
         Way::FuturesConcurrency,
         Way::TokioJoinSet,
@@ -104,12 +110,15 @@ impl Way {
         match self {
             Way::Sequential => "sequential await (floor)",
             Way::FanoutGather => "fanout bounded(n).gather()",
+            Way::FanoutGatherStream => "fanout stream::iter(..).bounded(n).gather()",
             Way::FanoutGatherDeadline => "fanout bounded(n).with_deadline(d).gather()",
             Way::FanoutGatherSlowPoll => "fanout bounded(n).on_slow_poll(1 h, _).gather()",
             Way::FanoutTryGather => "fanout bounded(n).try_gather()",
             Way::FanoutAsCompleted => "fanout bounded(n).as_completed()",
+            Way::FanoutInOrder => "fanout bounded(n).in_order()",
             Way::BufferUnordered => "futures buffer_unordered(n)",
             Way::BufferUnorderedDelay => "futures buffer_unordered(n) + Delay per child",
+            Way::Buffered => "futures buffered(n)",
             Way::FuturesBuffered => "futures-buffered buffered_unordered(n)",
             Way::FuturesConcurrency => "futures-concurrency co().limit(n)",
             Way::TokioJoinSet => "tokio JoinSet + Semaphore + timeout",
@@ -136,6 +145,10 @@ impl Way {
                 total
             }
             Way::FanoutGather => sum(&children(n, kind).bounded(bound).gather().await),
+            Way::FanoutGatherStream => sum(&futures::stream::iter(children(n, kind))
+                .bounded(bound)
+                .gather()
+                .await),
             Way::FanoutGatherDeadline => {
                 let out = children(n, kind)
                     .bounded(bound)
@@ -172,6 +185,13 @@ impl Way {
                     .fold(0, |t, (_, v)| async move { t + u64::from(v) })
                     .await
             }
+            Way::FanoutInOrder => {
+                children(n, kind)
+                    .bounded(bound)
+                    .in_order()
+                    .fold(0, |t, v| async move { t + u64::from(v) })
+                    .await
+            }
             Way::BufferUnordered => {
                 let out: Vec<u32> = futures::stream::iter(children(n, kind))
                     .buffer_unordered(bound)
@@ -194,6 +214,12 @@ impl Way {
                     .collect()
                     .await;
                 sum(&out)
+            }
+            Way::Buffered => {
+                futures::stream::iter(children(n, kind))
+                    .buffered(bound)
+                    .fold(0, |t, v| async move { t + u64::from(v) })
+                    .await
             }
             Way::FuturesBuffered => {
                 use futures_buffered::BufferedStreamExt;
