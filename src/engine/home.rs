@@ -145,12 +145,13 @@ impl<F: Future> Home<F> {
     /// After a first poll that left the child pending: routes its wake-ups
     /// to the task, until its slot takes them over. Returns whether the
     /// child woke itself during that poll (asking to be polled again after
-    /// others have had a turn); the task has then been woken.
+    /// others have had a turn): then nothing is routed, and the caller must
+    /// wake the task before it next returns `Pending` (once for all such
+    /// children, rather than once each).
     pub(crate) fn wake_task_meanwhile(&mut self, cx: &Context<'_>) -> bool {
         let place = self.place.as_mut().project();
         if place.first_wake.woken.load(Ordering::Acquire) {
             // Nothing to route: the slot will find the child woken.
-            cx.waker().wake_by_ref();
             return true;
         }
         place.first_wake.forward.register(cx.waker());

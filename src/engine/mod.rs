@@ -93,8 +93,10 @@ pub(crate) struct Engine<I: Input> {
     /// Children that woke themselves during their first poll since the task
     /// last returned `Pending`. Such a child asks to let others run before
     /// it is polled again; `FuturesUnordered` yields to the executor after
-    /// two of those, and so does the engine for first polls (waking the
-    /// task first: the wake-ups counted may have gone to an earlier poll).
+    /// two of those, and so does the engine for first polls. Such a child
+    /// waits in the `FuturesUnordered`'s ready queue without waking anyone,
+    /// so any `Pending` returned while this counts one wakes the task first
+    /// (the child's own wake-up went to the home, not to the task).
     yielded: u8,
     /// The children's deadlines and the batch's own.
     timers: Timers,
@@ -313,13 +315,15 @@ impl<I: Input> Engine<I> {
             if self.poll_timers(cx) {
                 continue;
             }
-            self.yielded = 0;
-            if self.admission.paused() {
-                // Admission stopped for the executor's sake, not for want
-                // of a permit or an item: nothing else would wake the task
-                // for it.
+            if self.yielded > 0 || self.admission.paused() {
+                // Children that woke themselves on their first poll wait in
+                // the `FuturesUnordered`'s ready queue, which wakes no one
+                // on its own; or admission stopped for the executor's sake,
+                // not for want of a permit or an item. Either way nothing
+                // else would wake the task for it.
                 cx.waker().wake_by_ref();
             }
+            self.yielded = 0;
             return Poll::Pending;
         }
     }
