@@ -262,10 +262,9 @@ impl<I: Iterator + Unpin> futures::Stream for ScriptedStream<I> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<I::Item>> {
         let this = &mut *self;
-        if let Some((tracker, limit)) = &this.gate_check {
-            if tracker.running() >= *limit {
-                this.polls_while_full.fetch_add(1, SeqCst);
-            }
+        let full = |(tracker, limit): &(super::Tracker, usize)| tracker.running() >= *limit;
+        if this.gate_check.as_ref().is_some_and(full) {
+            this.polls_while_full.fetch_add(1, SeqCst);
         }
         if let Some(Some(script)) = this.gaps.get(this.next) {
             let ledger = &this.ledger;

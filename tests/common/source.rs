@@ -122,10 +122,9 @@ impl<C> Stream for TestSource<C> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<C>> {
         let this = self.get_mut();
         this.probe.polls.fetch_add(1, SeqCst);
-        if let Some((tracker, limit)) = &this.gate {
-            if tracker.alive() >= *limit {
-                this.probe.polls_while_full.fetch_add(1, SeqCst);
-            }
+        let full = |(tracker, limit): &(Tracker, usize)| tracker.alive() >= *limit;
+        if this.gate.as_ref().is_some_and(full) {
+            this.probe.polls_while_full.fetch_add(1, SeqCst);
         }
         match this.length {
             Length::Ends(n) if this.next >= n => return Poll::Ready(None),
