@@ -19,7 +19,6 @@ pub(crate) mod timers;
 
 use crate::elapsed::Elapsed;
 use crate::engine::admission::{Admission, Admitted};
-use crate::engine::clock::Instant;
 use crate::engine::config::Config;
 use crate::engine::cut::Cut;
 use crate::engine::finished::{Finished, Lost};
@@ -447,6 +446,21 @@ impl<I: Input> Engine<I> {
     /// input's panic.
     fn admit(&mut self, cx: &mut Context<'_>) -> Result<Option<Finished<ChildOutput<I>>>, Payload> {
         self.admission.begin_call();
+        let admitted = self.admit_pass(cx);
+        if let Some(deadline) = self.config.deadline {
+            // One clock reading for the pass, after its first polls.
+            self.timers.stamp_deadlines(deadline, self.running.len());
+        }
+        admitted
+    }
+
+    /// The admission loop of [`admit`](Engine::admit), up to the first
+    /// child that finishes on its first poll.
+    #[inline]
+    fn admit_pass(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Result<Option<Finished<ChildOutput<I>>>, Payload> {
         while let Some(admitted) =
             self.admission
                 .next(&mut self.config.limit, self.config.rate.as_mut(), cx)?
@@ -493,7 +507,7 @@ impl<I: Input> Engine<I> {
                     self.yielded = self.yielded.saturating_add(1);
                 }
                 let home = self.running.take_spare();
-                let timed = self.stamp_deadline(&home, index);
+                let timed = self.defer_deadline(&home, index);
                 self.running.push(Slot::new(home, index, timed, permit));
                 return None;
             }
@@ -503,20 +517,14 @@ impl<I: Input> Engine<I> {
         Some((index, outcome))
     }
 
-    /// Starts the deadline clock of the child at input `index`, now, and
-    /// queues its deadline. Returns whether it has one: not without a
-    /// deadline, nor with one too far away to represent (it never passes).
-    fn stamp_deadline(&mut self, home: &Home<I::Child>, index: usize) -> bool {
-        let Some(deadline) = self.config.deadline else {
+    /// Queues the deadline of the child at input `index`, to start at the
+    /// end of this admission pass (see [`Timers::stamp_deadlines`]).
+    /// Returns whether it has one.
+    fn defer_deadline(&mut self, home: &Home<I::Child>, index: usize) -> bool {
+        if self.config.deadline.is_none() {
             return false;
-        };
-        let now = Instant::now();
-        let Some(due) = now.checked_add(deadline) else {
-            return false;
-        };
-        let waiting = self.running.len();
-        self.timers
-            .push_deadline(due, now, home.tag(index), waiting);
+        }
+        self.timers.defer_deadline(home.tag(index));
         true
     }
 
