@@ -246,6 +246,7 @@ impl<I: Input> Engine<I> {
     /// Runs after an output has been chosen, so a panic met here must not
     /// unwind over it: the batch is abandoned at once and the panic kept
     /// for the next poll.
+    #[inline]
     pub(crate) fn refill(&mut self, cx: &mut Context<'_>) {
         if self.held.is_some() || self.deferred_panic.is_some() {
             return;
@@ -329,6 +330,7 @@ impl<I: Input> Engine<I> {
 
     /// What every poll does first: start the clocks on the first one, and
     /// resume a panic kept from the last one.
+    #[inline]
     fn begin_poll(&mut self) {
         if !self.started {
             self.start_clocks();
@@ -342,6 +344,7 @@ impl<I: Input> Engine<I> {
     /// woke themselves on their first poll, or a permit this batch freed
     /// went to another batch while this one has input left (the other then
     /// takes it up before this batch frees the next: batches take turns).
+    #[inline]
     fn should_yield(&mut self) -> bool {
         let gave_way = self.admission.take_gave_way() && self.admission.has_input();
         let yielding = self.yielded >= 2 || gave_way;
@@ -358,6 +361,7 @@ impl<I: Input> Engine<I> {
     /// The running children come first, every pass: a held output (or a
     /// stream of children ready on their first poll) must not keep a woken
     /// or timed-out child waiting.
+    #[inline]
     fn next_finished(&mut self, cx: &mut Context<'_>) -> Option<Finished<ChildOutput<I>>> {
         if !self.running.is_empty() {
             if let Poll::Ready(Some(mut finished)) = self.running.poll_finished(cx) {
@@ -444,32 +448,30 @@ impl<I: Input> Engine<I> {
     /// each its first poll. Returns the first child that finishes on that
     /// poll (its slot is free again, and the caller hands it on), or the
     /// input's panic.
+    #[inline]
     fn admit(&mut self, cx: &mut Context<'_>) -> Result<Option<Finished<ChildOutput<I>>>, Payload> {
         self.admission.begin_call();
-        let admitted = self.admit_pass(cx);
-        if let Some(deadline) = self.config.deadline {
-            // One clock reading for the pass, after its first polls.
-            self.timers.stamp_deadlines(deadline, self.running.len());
-        }
-        admitted
-    }
-
-    /// The admission loop of [`admit`](Engine::admit), up to the first
-    /// child that finishes on its first poll.
-    #[inline]
-    fn admit_pass(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Result<Option<Finished<ChildOutput<I>>>, Payload> {
         while let Some(admitted) =
             self.admission
                 .next(&mut self.config.limit, self.config.rate.as_mut(), cx)?
         {
             if let Some(finished) = self.start(admitted, cx) {
+                self.stamp_deadlines();
                 return Ok(Some(finished));
             }
         }
+        self.stamp_deadlines();
         Ok(None)
+    }
+
+    /// Starts the deadline clocks of the children this pass admitted: one
+    /// clock reading for the pass, after its first polls (see
+    /// [`Timers::stamp_deadlines`]).
+    #[inline]
+    fn stamp_deadlines(&mut self) {
+        if let Some(deadline) = self.config.deadline {
+            self.timers.stamp_deadlines(deadline, self.running.len());
+        }
     }
 
     /// Moves an admitted child into a home and gives it its first poll:
@@ -479,6 +481,7 @@ impl<I: Input> Engine<I> {
     /// The deadline clock is read after that poll, and only if the child is
     /// still pending: it is admitted and polled in one step, and one that
     /// finishes there never needs the clock or the timer.
+    #[inline]
     fn start(
         &mut self,
         Admitted {

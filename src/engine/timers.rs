@@ -73,10 +73,15 @@ impl Timers {
     /// which it could not have used anyway (the task was busy).
     ///
     /// `waiting` is how many children wait in all, for the queue's upkeep.
+    #[inline]
     pub(crate) fn stamp_deadlines(&mut self, deadline: Duration, waiting: usize) {
-        if self.unstamped.is_empty() {
-            return;
+        if !self.unstamped.is_empty() {
+            self.stamp_unstamped(deadline, waiting);
         }
+    }
+
+    /// [`stamp_deadlines`](Timers::stamp_deadlines) with children to stamp.
+    fn stamp_unstamped(&mut self, deadline: Duration, waiting: usize) {
         let now = Instant::now();
         let Some(due) = now.checked_add(deadline) else {
             // Too far away to represent: it never passes.
