@@ -9,15 +9,29 @@ use std::sync::{Arc, Mutex};
 on_every_executor! {
     async fn later_inputs_finishing_first_keep_their_place() {
         let finish_order = Arc::new(Mutex::new(Vec::new()));
-        let children = (0..6u64).map(|i| {
-            let finish_order = finish_order.clone();
-            async move {
-                // The last input finishes first.
-                sleep_ms((6 - i) * 30).await;
-                finish_order.lock().unwrap().push(i);
-                i * 100
-            }
-        });
+        // Child i waits until child i + 1 has finished: the last input
+        // finishes first, whatever the timing.
+        let (senders, receivers): (Vec<_>, Vec<_>) =
+            (0..6).map(|_| futures::channel::oneshot::channel::<()>()).unzip();
+        let mut receivers: Vec<_> = receivers.into_iter().map(Some).collect();
+        let mut senders: Vec<_> = senders.into_iter().map(Some).collect();
+        let children: Vec<_> = (0..6u64)
+            .map(|i| {
+                let finish_order = finish_order.clone();
+                let after = if i < 5 { receivers[i as usize + 1].take() } else { None };
+                let done = senders[i as usize].take();
+                async move {
+                    if let Some(after) = after {
+                        after.await.unwrap();
+                    }
+                    finish_order.lock().unwrap().push(i);
+                    if let Some(done) = done {
+                        let _ = done.send(());
+                    }
+                    i * 100
+                }
+            })
+            .collect();
         let out = children.gather().await;
         assert_eq!(out, [0, 100, 200, 300, 400, 500]);
         assert_eq!(*finish_order.lock().unwrap(), [5, 4, 3, 2, 1, 0], "the test must reorder");
