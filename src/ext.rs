@@ -712,7 +712,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// a stopped batch waits for no permit. A signal already resolved at
     /// the first poll admits nothing. [`within`](FanoutExt::within) stays
     /// the hard cut: it drops the running children too. Given twice, the
-    /// last signal wins (the earlier one is dropped unpolled from then on).
+    /// last signal wins (the earlier one is never polled again).
     ///
     /// Adding work while the batch runs needs no other API: make the input
     /// a channel's receiver (see [`FanoutExt`]'s implementors for

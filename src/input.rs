@@ -36,11 +36,6 @@ pub trait Input {
     fn poll_stopped(&mut self, _cx: &mut Context<'_>) -> bool {
         false
     }
-
-    /// Silences every stop signal set so far: a later one replaces them.
-    #[doc(hidden)]
-    #[inline]
-    fn forget_stop_signals(&mut self) {}
 }
 
 /// The input of a batch built from an [`IntoIterator`] of futures: a

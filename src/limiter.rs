@@ -23,9 +23,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// two batches, their children start `a b a b ...`) instead of one starving
 /// the others, even when all are awaited in the same task.
 ///
-/// A batch asks for a permit only when it has an input to admit, and
-/// creates that input only once the permit is held: k batches under a
-/// limiter of n hold at most n children between them.
+/// A batch asks for a permit only while its input may have more (an
+/// iterator not yet exhausted, a stream not yet ended, even if it is
+/// pending now), and creates that input only once the permit is held: k
+/// batches under a limiter of n hold at most n children between them. A
+/// batch whose stream turns out to be pending hands the permit straight on
+/// (to the next batch waiting) without using it; one whose input has ended
+/// or been stopped leaves the queue at once.
 ///
 /// # Futurelock
 ///

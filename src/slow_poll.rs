@@ -101,10 +101,6 @@ where
     fn poll_stopped(&mut self, cx: &mut Context<'_>) -> bool {
         self.input.poll_stopped(cx)
     }
-
-    fn forget_stop_signals(&mut self) {
-        self.input.forget_stop_signals();
-    }
 }
 
 impl<I: fmt::Debug> fmt::Debug for SlowPolled<I> {

@@ -26,18 +26,17 @@ use core::task::{Context, Poll};
 /// ```
 pub struct Until<I, S> {
     input: I,
-    /// `None` once a later `until` replaced this one (the last one wins).
-    signal: Option<Pin<Box<S>>>,
+    signal: Pin<Box<S>>,
 }
 
 impl<I: Input, S: Future> Until<I, S> {
-    /// `input`, until `signal` resolves. Earlier signals on the same input
-    /// are silenced: the last `until` wins.
-    pub(crate) fn new(mut input: I, signal: S) -> Self {
-        input.forget_stop_signals();
+    /// `input`, until `signal` resolves. A signal set earlier on the same
+    /// input is never polled again: this one alone decides when the input
+    /// stops (the last `until` wins).
+    pub(crate) fn new(input: I, signal: S) -> Self {
         Until {
             input,
-            signal: Some(Box::pin(signal)),
+            signal: Box::pin(signal),
         }
     }
 }
@@ -54,24 +53,15 @@ where
         self.input.poll_pull(cx)
     }
 
-    /// Unknown: the signal may end the input at any moment.
+    /// At most what the input has: the signal may end it at any moment.
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match self.signal {
-            Some(_) => (0, self.input.size_hint().1),
-            None => self.input.size_hint(),
-        }
+        (0, self.input.size_hint().1)
     }
 
+    /// This signal alone: an inner `Until`'s is left unpolled, so the last
+    /// `until` wins.
     fn poll_stopped(&mut self, cx: &mut Context<'_>) -> bool {
-        match self.signal.as_mut() {
-            Some(signal) => signal.as_mut().poll(cx).is_ready(),
-            None => self.input.poll_stopped(cx),
-        }
-    }
-
-    fn forget_stop_signals(&mut self) {
-        self.signal = None;
-        self.input.forget_stop_signals();
+        self.signal.as_mut().poll(cx).is_ready()
     }
 }
 
@@ -79,7 +69,6 @@ impl<I: fmt::Debug, S> fmt::Debug for Until<I, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Until")
             .field("input", &self.input)
-            .field("signal_set", &self.signal.is_some())
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -1,8 +1,9 @@
 //! The precision rule of per-child deadlines: the clock is read once per
 //! admission pass, after that pass's first polls. So a child never gets
 //! less than its full deadline from its admission, and it gets more only by
-//! the time the task spent on its siblings' first polls in the same pass
-//! (time it could not have used: the task was busy). Asserted on which
+//! the time the task spent on the rest of the same pass, its siblings'
+//! creation and first polls (time it could not have used: the task was
+//! busy). Asserted on which
 //! children time out, with wide margins.
 
 mod common;

@@ -7,7 +7,8 @@ use core::task::{Context, Poll, ready};
 /// [`TryGather`](crate::TryGather), [`Reporting`](crate::Reporting)) takes
 /// before it hands control back to the executor. Without it a batch of
 /// always-ready children would hold the thread until the whole batch is
-/// done.
+/// done. [`InOrder`](crate::InOrder) takes in at most as many outputs that
+/// came early in one poll, for the same reason.
 pub(crate) const OUTPUTS_PER_POLL: usize = 256;
 
 /// Takes one output after another with `take`, until it breaks with the

@@ -2,6 +2,7 @@
 //! out, with a bounded window for those that finish early.
 
 use crate::batch::{Batch, Output};
+use crate::end::budget::OUTPUTS_PER_POLL;
 use crate::end::reorder::Reorder;
 use crate::input::Input;
 use crate::mode::{Deadlines, Panics};
@@ -21,8 +22,11 @@ use futures::stream::{FusedStream, Stream};
 /// than `window` places past that first one. With a limit of n
 /// ([`bounded`](Batch::bounded), or a [`Limiter`](crate::Limiter)'s
 /// capacity) the window is 2n, so at most 2n - 1 outputs ever wait for an
-/// earlier one, even over an endless input with a stuck first child; an
-/// unbounded batch has no window. When the window is full, admission waits
+/// earlier one, even over an endless input with a stuck first child. An
+/// unbounded batch has no window: behind a stuck first child it holds every
+/// later output, so bound a batch over a long or endless input. Either way
+/// one `poll_next` takes in at most 256 outputs that came early before it
+/// lets the executor in. When the window is full, admission waits
 /// (the running children, the stuck one among them, go on) until the first
 /// output is done and handed out; then the window moves on by one.
 ///
@@ -100,12 +104,16 @@ where
             this.batch.refill_below(cx, ceiling);
             return Poll::Ready(Some(output));
         }
-        loop {
+        // Outputs that came early are taken in, up to a budget: with a wide
+        // window (an unbounded batch has none) a slow first child would
+        // otherwise keep this poll taking outputs for ever.
+        for _ in 0..OUTPUTS_PER_POLL {
             let ceiling = this.ceiling();
             let Some((index, output)) = ready!(this.batch.poll_finished_below(cx, ceiling)) else {
                 // Every input has been handed out; or a panic ended the
                 // batch, and an output missing for good leaves those after
                 // it no place in order.
+                this.early.clear();
                 return Poll::Ready(None);
             };
             let placed = this.early.place(index, output);
@@ -116,6 +124,8 @@ where
                 return Poll::Ready(Some(output));
             }
         }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

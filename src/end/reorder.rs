@@ -16,6 +16,8 @@ pub(crate) struct Reorder<T> {
     /// `early[k]` is the output of input `next + k`, if it is in. Empty, or
     /// ends with an output: it is only as long as the latest arrival needs.
     early: VecDeque<Option<T>>,
+    /// How many places of `early` hold an output.
+    waiting: usize,
 }
 
 impl<T> Default for Reorder<T> {
@@ -23,6 +25,7 @@ impl<T> Default for Reorder<T> {
         Reorder {
             next: 0,
             early: VecDeque::new(),
+            waiting: 0,
         }
     }
 }
@@ -35,7 +38,14 @@ impl<T> Reorder<T> {
 
     /// How many outputs wait for an earlier one.
     pub(crate) fn waiting(&self) -> usize {
-        self.early.iter().filter(|slot| slot.is_some()).count()
+        self.waiting
+    }
+
+    /// Drops every output waiting: an earlier one will never come (a panic
+    /// ended the batch).
+    pub(crate) fn clear(&mut self) {
+        self.early.clear();
+        self.waiting = 0;
     }
 
     /// Takes the output of input `index` (each index arrives once): hands
@@ -61,6 +71,7 @@ impl<T> Reorder<T> {
         }
         debug_assert!(self.early[offset].is_none(), "an input index arrived twice");
         self.early[offset] = Some(output);
+        self.waiting += 1;
         None
     }
 
@@ -71,6 +82,7 @@ impl<T> Reorder<T> {
             return None;
         }
         self.next += 1;
+        self.waiting -= 1;
         self.early.pop_front().flatten()
     }
 }
@@ -103,6 +115,18 @@ mod tests {
         assert_eq!(reorder.place(3, 'd'), Some('d'));
         assert_eq!(reorder.pop_next(), Some('e'));
         assert_eq!((reorder.next_index(), reorder.waiting()), (5, 0));
+    }
+
+    #[test]
+    fn a_clear_drops_what_waits_and_keeps_the_place() {
+        let mut reorder = Reorder::default();
+        assert_eq!(reorder.place(0, 'a'), Some('a'));
+        assert_eq!(reorder.place(3, 'd'), None);
+        assert_eq!(reorder.place(2, 'c'), None);
+        assert_eq!(reorder.waiting(), 2);
+        reorder.clear();
+        assert_eq!((reorder.next_index(), reorder.waiting()), (1, 0));
+        assert_eq!(reorder.pop_next(), None);
     }
 
     #[test]

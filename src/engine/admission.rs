@@ -187,7 +187,12 @@ impl<I: Input> Admission<I> {
     }
 
     /// The input has nothing more: drop it now, so its captures go early.
+    ///
+    /// It also leaves any limiter queue: a batch with nothing left to admit
+    /// must not be handed a permit another batch could use (one already
+    /// handed to it goes on as the ticket is dropped).
     fn end_input(&mut self) -> Result<(), Payload> {
+        self.ticket = Ticket::default();
         let source = self.source.take();
         catch_unwind(AssertUnwindSafe(|| drop(source)))
     }

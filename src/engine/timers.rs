@@ -53,8 +53,6 @@ impl Timers {
             .is_some_and(|batch| batch.poll_unpin(cx).is_ready())
     }
 
-    /// Queues the deadline of a child that started waiting `now`, due `at`;
-    /// `waiting` children wait in all (for keeping the queue small).
     /// Queues the deadline of a child just admitted, to be stamped by the
     /// next [`stamp_deadlines`](Timers::stamp_deadlines).
     #[inline]
@@ -69,8 +67,9 @@ impl Timers {
     /// read was a fifth of what a deadline cost a waiting child. The
     /// reading comes after those children's first polls, so none gets less
     /// than its full deadline from its admission; one may get more, by the
-    /// time the task spent on its siblings' first polls in the same pass,
-    /// which it could not have used anyway (the task was busy).
+    /// time the task spent on the rest of the same pass (its siblings'
+    /// creation from the input and their first polls), which it could not
+    /// have used anyway (the task was busy).
     ///
     /// `waiting` is how many children wait in all, for the queue's upkeep.
     #[inline]
