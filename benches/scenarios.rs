@@ -58,14 +58,6 @@ impl Child {
     }
 }
 
-/// A lazy input of `n` children.
-pub fn children(n: u32, kind: Kind) -> impl Iterator<Item = Child> {
-    (0..n).map(move |index| Child {
-        index,
-        pending: kind == Kind::PendingOnce,
-    })
-}
-
 /// A deadline no child reaches: the timer work is measured, not timeouts.
 pub const DEADLINE: Duration = Duration::from_secs(3600);
 
@@ -128,29 +120,42 @@ impl Way {
     /// Runs `n` children of `kind` with at most `bound` in flight, and
     /// returns a checksum so the work cannot be optimised away.
     pub fn run(self, n: u32, bound: usize, kind: Kind) -> u64 {
+        let pending = kind == Kind::PendingOnce;
+        self.run_children(n, bound, move |index| Child { index, pending })
+    }
+
+    /// Runs the children `child(0..n)` this way.
+    fn run_children<C>(self, n: u32, bound: usize, child: impl Fn(u32) -> C + Copy) -> u64
+    where
+        C: Future<Output = u32> + Send + 'static,
+    {
         match self {
-            Way::TokioJoinSet => tokio_join_set(n, bound, kind),
-            _ => futures::executor::block_on(self.run_async(n, bound, kind)),
+            Way::TokioJoinSet => tokio_join_set(n, bound, child),
+            _ => futures::executor::block_on(self.run_async(n, bound, child)),
         }
     }
 
-    async fn run_async(self, n: u32, bound: usize, kind: Kind) -> u64 {
+    async fn run_async<C>(self, n: u32, bound: usize, child: impl Fn(u32) -> C + Copy) -> u64
+    where
+        C: Future<Output = u32>,
+    {
+        let children = || (0..n).map(child);
         let sum = |outputs: &[u32]| outputs.iter().map(|&v| u64::from(v)).sum::<u64>();
         match self {
             Way::Sequential => {
                 let mut total = 0;
-                for child in children(n, kind) {
+                for child in children() {
                     total += u64::from(child.await);
                 }
                 total
             }
-            Way::FanoutGather => sum(&children(n, kind).bounded(bound).gather().await),
-            Way::FanoutGatherStream => sum(&futures::stream::iter(children(n, kind))
+            Way::FanoutGather => sum(&children().bounded(bound).gather().await),
+            Way::FanoutGatherStream => sum(&futures::stream::iter(children())
                 .bounded(bound)
                 .gather()
                 .await),
             Way::FanoutGatherDeadline => {
-                let out = children(n, kind)
+                let out = children()
                     .bounded(bound)
                     .with_deadline(DEADLINE)
                     .gather()
@@ -161,7 +166,7 @@ impl Way {
             }
             Way::FanoutGatherSlowPoll => {
                 // A threshold no poll reaches: the cost is the timing alone.
-                let out = children(n, kind)
+                let out = children()
                     .bounded(bound)
                     .on_slow_poll(DEADLINE, |index, took| {
                         unreachable!("input {index} held the task for {took:?}")
@@ -171,7 +176,7 @@ impl Way {
                 sum(&out)
             }
             Way::FanoutTryGather => {
-                let ok = children(n, kind).map(|c| async move { Ok::<_, ()>(c.await) });
+                let ok = children().map(|c| async move { Ok::<_, ()>(c.await) });
                 sum(&ok
                     .bounded(bound)
                     .try_gather()
@@ -179,28 +184,28 @@ impl Way {
                     .expect("no child fails"))
             }
             Way::FanoutAsCompleted => {
-                children(n, kind)
+                children()
                     .bounded(bound)
                     .as_completed()
                     .fold(0, |t, (_, v)| async move { t + u64::from(v) })
                     .await
             }
             Way::FanoutInOrder => {
-                children(n, kind)
+                children()
                     .bounded(bound)
                     .in_order()
                     .fold(0, |t, v| async move { t + u64::from(v) })
                     .await
             }
             Way::BufferUnordered => {
-                let out: Vec<u32> = futures::stream::iter(children(n, kind))
+                let out: Vec<u32> = futures::stream::iter(children())
                     .buffer_unordered(bound)
                     .collect()
                     .await;
                 sum(&out)
             }
             Way::BufferUnorderedDelay => {
-                let timed = children(n, kind).map(|child| async move {
+                let timed = children().map(|child| async move {
                     let delay = futures_timer::Delay::new(DEADLINE);
                     match futures::future::select(std::pin::pin!(child), delay).await {
                         futures::future::Either::Left((value, _)) => value,
@@ -216,14 +221,14 @@ impl Way {
                 sum(&out)
             }
             Way::Buffered => {
-                futures::stream::iter(children(n, kind))
+                futures::stream::iter(children())
                     .buffered(bound)
                     .fold(0, |t, v| async move { t + u64::from(v) })
                     .await
             }
             Way::FuturesBuffered => {
                 use futures_buffered::BufferedStreamExt;
-                let out: Vec<u32> = futures::stream::iter(children(n, kind))
+                let out: Vec<u32> = futures::stream::iter(children())
                     .buffered_unordered(bound)
                     .collect()
                     .await;
@@ -231,7 +236,7 @@ impl Way {
             }
             Way::FuturesConcurrency => {
                 use futures_concurrency::prelude::*;
-                let out: Vec<u32> = futures::stream::iter(children(n, kind))
+                let out: Vec<u32> = futures::stream::iter(children())
                     .co()
                     .limit(NonZeroUsize::new(bound))
                     .map(|child| child)
@@ -246,7 +251,10 @@ impl Way {
 
 /// The tokio idiom: spawn every child as a task holding a semaphore permit,
 /// each under `tokio::time::timeout`, and join them all.
-fn tokio_join_set(n: u32, bound: usize, kind: Kind) -> u64 {
+fn tokio_join_set<C>(n: u32, bound: usize, child: impl Fn(u32) -> C) -> u64
+where
+    C: Future<Output = u32> + Send + 'static,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -255,7 +263,7 @@ fn tokio_join_set(n: u32, bound: usize, kind: Kind) -> u64 {
         let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(bound));
         let mut tasks = tokio::task::JoinSet::new();
         let mut total = 0;
-        for child in children(n, kind) {
+        for child in (0..n).map(child) {
             let permit = semaphore
                 .clone()
                 .acquire_owned()
