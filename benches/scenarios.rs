@@ -9,22 +9,56 @@ use futures::StreamExt;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, mpsc};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-/// How a child behaves: finished on its first poll, or pending once (it
-/// wakes itself, as a child waiting on a ready socket would be woken).
+/// How a child behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Finished on its first poll.
     Ready,
+    /// Pending once: it wakes itself in its first poll, so its wake-up
+    /// costs no other thread anything and the executor never sleeps.
     PendingOnce,
+    /// Pending until another thread wakes it, as a reactor wakes a task
+    /// whose socket became ready (see [`Woken`]).
+    Thread,
 }
 
 impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Ready, Kind::PendingOnce, Kind::Thread];
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Ready => "ready",
             Kind::PendingOnce => "pending once",
+            Kind::Thread => "woken by another thread",
+        }
+    }
+
+    /// The kind's name on the command line.
+    pub fn arg(self) -> &'static str {
+        match self {
+            Kind::Ready => "ready",
+            Kind::PendingOnce => "pending",
+            Kind::Thread => "thread",
+        }
+    }
+
+    pub fn from_arg(arg: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.arg() == arg)
+    }
+
+    /// Starts what the children of this kind wait on (the reactor thread),
+    /// so that no timed run pays for it.
+    pub fn prepare(self) {
+        match self {
+            Kind::Ready | Kind::PendingOnce => {}
+            Kind::Thread => {
+                reactor();
+            }
         }
     }
 }
@@ -54,6 +88,79 @@ impl Child {
         Child {
             index,
             pending: true,
+        }
+    }
+}
+
+/// One child of `Kind::Thread`: returns its index once the reactor thread
+/// has woken it. Every poll that finds it not yet woken hands that poll's
+/// waker to the reactor, so a spurious poll stays pending with a wake-up
+/// arranged.
+pub struct Woken {
+    index: u32,
+    /// Set by the reactor before it wakes the child; made on the first poll.
+    woken: Option<Arc<AtomicBool>>,
+}
+
+impl Woken {
+    pub fn new(index: u32) -> Self {
+        Woken { index, woken: None }
+    }
+}
+
+impl Future for Woken {
+    type Output = u32;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        let index = self.index;
+        let woken = self
+            .woken
+            .get_or_insert_with(|| Arc::new(AtomicBool::new(false)));
+        if woken.load(Ordering::Acquire) {
+            return Poll::Ready(index);
+        }
+        reactor()
+            .send((cx.waker().clone(), woken.clone()))
+            .expect("the reactor thread runs as long as the process");
+        Poll::Pending
+    }
+}
+
+/// What a `Woken` child hands the reactor: its waker, and the flag the
+/// reactor sets before waking it.
+type Registration = (Waker, Arc<AtomicBool>);
+
+/// The most wakers the reactor wakes in one batch.
+const REACTOR_BATCH: usize = 64;
+
+/// The reactor thread's inbox, started on first use, one per process.
+fn reactor() -> &'static mpsc::Sender<Registration> {
+    static REACTOR: OnceLock<mpsc::Sender<Registration>> = OnceLock::new();
+    REACTOR.get_or_init(|| {
+        let (sender, inbox) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("reactor".to_string())
+            .spawn(move || wake_in_batches(inbox))
+            .expect("start the reactor thread");
+        sender
+    })
+}
+
+/// The reactor's loop: sleeps until a waker arrives, then wakes it with
+/// every other waker that arrived meanwhile, up to `REACTOR_BATCH`, as an
+/// event loop wakes the tasks of the events one `epoll_wait` returned. A
+/// batch is what came in while the reactor was busy with the previous one;
+/// it never waits to fill up: a batch held for a tick (say 50 us) would
+/// make every wave of children at a small bound wait for the tick, and the
+/// report would time the tick instead of the ways.
+fn wake_in_batches(inbox: mpsc::Receiver<Registration>) {
+    let mut batch = Vec::with_capacity(REACTOR_BATCH);
+    while let Ok(first) = inbox.recv() {
+        batch.push(first);
+        batch.extend(inbox.try_iter().take(REACTOR_BATCH - 1));
+        for (waker, woken) in batch.drain(..) {
+            woken.store(true, Ordering::Release);
+            waker.wake();
         }
     }
 }
@@ -120,8 +227,13 @@ impl Way {
     /// Runs `n` children of `kind` with at most `bound` in flight, and
     /// returns a checksum so the work cannot be optimised away.
     pub fn run(self, n: u32, bound: usize, kind: Kind) -> u64 {
-        let pending = kind == Kind::PendingOnce;
-        self.run_children(n, bound, move |index| Child { index, pending })
+        match kind {
+            Kind::Ready | Kind::PendingOnce => {
+                let pending = kind == Kind::PendingOnce;
+                self.run_children(n, bound, move |index| Child { index, pending })
+            }
+            Kind::Thread => self.run_children(n, bound, Woken::new),
+        }
     }
 
     /// Runs the children `child(0..n)` this way.
