@@ -25,16 +25,19 @@ pub enum Kind {
     /// Pending until another thread wakes it, as a reactor wakes a task
     /// whose socket became ready (see [`Woken`]).
     Thread,
+    /// Waits on a real timer for 1 to 10 ms (see [`timer_wait`]).
+    Timer,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Ready, Kind::PendingOnce, Kind::Thread];
+    pub const ALL: [Kind; 4] = [Kind::Ready, Kind::PendingOnce, Kind::Thread, Kind::Timer];
 
     pub fn name(self) -> &'static str {
         match self {
             Kind::Ready => "ready",
             Kind::PendingOnce => "pending once",
             Kind::Thread => "woken by another thread",
+            Kind::Timer => "waiting 1 to 10 ms on a timer",
         }
     }
 
@@ -44,6 +47,7 @@ impl Kind {
             Kind::Ready => "ready",
             Kind::PendingOnce => "pending",
             Kind::Thread => "thread",
+            Kind::Timer => "timer",
         }
     }
 
@@ -51,14 +55,15 @@ impl Kind {
         Kind::ALL.into_iter().find(|kind| kind.arg() == arg)
     }
 
-    /// Starts what the children of this kind wait on (the reactor thread),
-    /// so that no timed run pays for it.
+    /// Starts what the children of this kind wait on (the reactor thread,
+    /// futures-timer's thread), so that no timed run pays for it.
     pub fn prepare(self) {
         match self {
             Kind::Ready | Kind::PendingOnce => {}
             Kind::Thread => {
                 reactor();
             }
+            Kind::Timer => drop(futures_timer::Delay::new(Duration::ZERO)),
         }
     }
 }
@@ -165,6 +170,32 @@ fn wake_in_batches(inbox: mpsc::Receiver<Registration>) {
     }
 }
 
+/// How long the `Kind::Timer` child for input `index` waits: 1 to 10 ms,
+/// spread evenly and the same in every run (5.5 ms on average).
+pub fn timer_wait(index: u32) -> Duration {
+    Duration::from_millis(1 + u64::from(index) * 7 % 10)
+}
+
+/// A `Kind::Timer` child on futures-timer. The timer starts at its first
+/// poll, when the child is admitted, not when the input makes it.
+async fn on_futures_timer(index: u32) -> u32 {
+    futures_timer::Delay::new(timer_wait(index)).await;
+    index
+}
+
+/// A `Kind::Timer` child on tokio's timer; it must be polled on a tokio
+/// runtime.
+async fn on_tokio_timer(index: u32) -> u32 {
+    tokio::time::sleep(timer_wait(index)).await;
+    index
+}
+
+/// tokio's idiom over `Kind::Timer` children waiting on futures-timer, as
+/// every other way's do, to tell the timers' costs from the ways'.
+pub fn tokio_join_set_on_futures_timer(n: u32, bound: usize) -> u64 {
+    tokio_join_set(n, bound, on_futures_timer)
+}
+
 /// A deadline no child reaches: the timer work is measured, not timeouts.
 pub const DEADLINE: Duration = Duration::from_secs(3600);
 
@@ -233,6 +264,15 @@ impl Way {
                 self.run_children(n, bound, move |index| Child { index, pending })
             }
             Kind::Thread => self.run_children(n, bound, Woken::new),
+            // tokio's idiom sleeps on tokio's own timer, as a tokio program
+            // does: the runtime's timer wheel, on the runtime's thread (it
+            // rounds each wait up to the next millisecond). The others have
+            // no timer of their own and use futures-timer, as fanout's
+            // deadlines do: a heap on a helper thread that wakes them from
+            // there. `tokio_join_set_on_futures_timer` runs tokio's idiom on
+            // the same timer as the others.
+            Kind::Timer if self == Way::TokioJoinSet => tokio_join_set(n, bound, on_tokio_timer),
+            Kind::Timer => self.run_children(n, bound, on_futures_timer),
         }
     }
 
