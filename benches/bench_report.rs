@@ -83,17 +83,6 @@ fn per_child(name: &str, n: u32, runs: usize, run: impl Fn() -> u64) -> PerChild
     }
 }
 
-/// The ways a kind is measured with: every one, but sequential `await`
-/// only where it is the floor. A child woken by another thread, or by a
-/// timer, waits alone there: a round trip to the reactor thread (about
-/// 18 us on a 2-core VM), or 5.5 ms, per child.
-fn ways(kind: Kind) -> impl Iterator<Item = Way> {
-    let floor = matches!(kind, Kind::Ready | Kind::PendingOnce);
-    Way::ALL
-        .into_iter()
-        .filter(move |&way| floor || way != Way::Sequential)
-}
-
 /// Peak resident memory of this process, from `/proc/self/status`.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -394,7 +383,7 @@ fn main() {
                 println!("   (sequential await left out: one round trip to the reactor per child)");
             }
             let mut ns = HashMap::new();
-            for way in ways(kind) {
+            for way in kind.ways() {
                 let per_child = per_child(way.name(), n, runs, || way.run(n, bound, kind)).wall;
                 println!("   {:<48} {per_child:>8.1}", way.name());
                 ns.insert(way, per_child);
@@ -508,7 +497,7 @@ fn timer_rows(n: u32, runs: usize) -> bool {
         );
     };
     let mut cpu = HashMap::new();
-    for way in ways(Kind::Timer) {
+    for way in Kind::Timer.ways() {
         let figures = per_child(way.name(), n, runs, || way.run(n, TIMER_BOUND, Kind::Timer));
         row(way.name(), figures);
         cpu.insert(way, figures.cpu);
