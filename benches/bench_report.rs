@@ -23,7 +23,7 @@
 //! - `ready` at once and `pending` once (waking themselves in their first
 //!   poll): the default, at bounds 5, 100 and 1,000 (about 75 s).
 //! - `thread`: woken in batches by another thread, as by a reactor, at the
-//!   same bounds (several minutes: a wake-up from another thread costs
+//!   same bounds (about 6.5 minutes: a wake-up from another thread costs
 //!   microseconds where the other kinds cost nanoseconds).
 //! - `timer`: a tenth as many children, each waiting 1 to 10 ms on a real
 //!   timer, at bound 1,000 only (about a minute). The timers set the wall
