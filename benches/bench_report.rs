@@ -5,6 +5,9 @@
 //! ```sh
 //! cargo run --release --example bench_report            # 10^6 children, median of 5
 //! cargo run --release --example bench_report -- 100000 3 # fewer children, 3 runs
+//! cargo run --release --example bench_report -- --kinds thread   # children woken by another thread
+//! cargo run --release --example bench_report -- --kinds timer    # 10^5 children on real timers, CPU time
+//! cargo run --release --example bench_report -- 100000 3 --kinds ready,pending,thread,timer
 //! cargo run --release --example bench_report -- --rss 1000000            # peak RSS, () outputs
 //! cargo run --release --example bench_report -- --rss 1000000 deadline   # the same with deadlines
 //! cargo run --release --example bench_report -- --expiries          # cost of many deadline expiries
@@ -12,38 +15,72 @@
 //! cargo run --release --example bench_report -- --rss-endless in_order stream 1000000  # one of them
 //! ```
 //!
-//! Every way runs the same children (ready at once, or pending once) on
-//! `futures::executor::block_on`, except the tokio idiom, which needs its
-//! own (current-thread) runtime.
+//! Every way runs the same children on `futures::executor::block_on`,
+//! except the tokio idiom, which needs its own (current-thread) runtime.
+//! The kinds of children (`Kind` in `scenarios.rs`, named as `--kinds`
+//! takes them):
+//!
+//! - `ready` at once and `pending` once (waking themselves in their first
+//!   poll): the default, at bounds 5, 100 and 1,000 (about 75 s).
+//! - `thread`: woken in batches by another thread, as by a reactor, at the
+//!   same bounds (about 6.5 minutes: a wake-up from another thread costs
+//!   microseconds where the other kinds cost nanoseconds).
+//! - `timer`: a tenth as many children, each waiting 1 to 10 ms on a real
+//!   timer, at bound 1,000 only (about a minute). The timers set the wall
+//!   time, so the section also prints the CPU time of the whole process
+//!   (every thread: the timer's, the reactor's), and its goals are stated
+//!   in CPU time, which is what a server pays.
 
 mod scenarios;
 
 use fanout::prelude::*;
 use futures::StreamExt;
 use scenarios::{Child, Kind, Way};
-use std::time::Instant;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 const BOUNDS: [usize; 3] = [5, 100, 1_000];
-const KINDS: [Kind; 2] = [Kind::Ready, Kind::PendingOnce];
+/// The kinds run without `--kinds`.
+const DEFAULT_KINDS: [Kind; 2] = [Kind::Ready, Kind::PendingOnce];
+/// The only bound of the timer kind.
+const TIMER_BOUND: usize = 1_000;
 
-/// Median wall time per child, in ns, over `runs` runs.
-fn ns_per_child(way: Way, n: u32, bound: usize, kind: Kind, runs: usize) -> f64 {
-    let mut samples: Vec<f64> = (0..runs)
-        .map(|_| {
-            let started = Instant::now();
-            let checksum = way.run(n, bound, kind);
-            let took = started.elapsed();
-            assert_eq!(
-                checksum,
-                u64::from(n) * u64::from(n - 1) / 2,
-                "{} lost outputs",
-                way.name()
-            );
-            took.as_nanos() as f64 / f64::from(n)
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
+/// Medians over the runs of one way, per child, in ns.
+#[derive(Debug, Clone, Copy)]
+struct PerChild {
+    wall: f64,
+    /// CPU time of the whole process (NaN where `cpu_time` has none).
+    cpu: f64,
+}
+
+/// Runs `run` (`name`, over `n` children) `runs` times, checks its
+/// checksum, and returns the medians.
+fn per_child(name: &str, n: u32, runs: usize, run: impl Fn() -> u64) -> PerChild {
+    let (mut wall, mut cpu) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        let cpu_before = cpu_time();
+        let started = Instant::now();
+        let checksum = run();
+        let took = started.elapsed();
+        let cpu_took = cpu_time()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before));
+        assert_eq!(
+            checksum,
+            u64::from(n) * u64::from(n - 1) / 2,
+            "{name} lost outputs"
+        );
+        wall.push(took.as_nanos() as f64 / f64::from(n));
+        cpu.push(cpu_took.map_or(f64::NAN, |t| t.as_nanos() as f64 / f64::from(n)));
+    }
+    let median = |mut samples: Vec<f64>| {
+        samples.sort_by(f64::total_cmp);
+        samples[samples.len() / 2]
+    };
+    PerChild {
+        wall: median(wall),
+        cpu: median(cpu),
+    }
 }
 
 /// Peak resident memory of this process, from `/proc/self/status`.
@@ -57,15 +94,28 @@ fn goal(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
 
-/// CPU time (user + system) this process has used so far, from
-/// `/proc/self/stat`, in clock ticks of 10 ms.
-fn cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The fields after the command name, which is in parentheses.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let user: u64 = fields.get(11)?.parse().ok()?;
-    let system: u64 = fields.get(12)?.parse().ok()?;
-    Some(user + system)
+/// CPU time (user + system) this process has used so far, all its threads
+/// together, to the microsecond, from `getrusage`.
+#[cfg(unix)]
+fn cpu_time() -> Option<Duration> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage writes one `rusage` where it is pointed, and this
+    // points to room for one.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: getrusage returned 0, so it filled the `rusage` in.
+    let usage = unsafe { usage.assume_init() };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).ok()?)
+            .checked_add(Duration::from_micros(u64::try_from(t.tv_usec).ok()?))
+    };
+    time(usage.ru_utime)?.checked_add(time(usage.ru_stime)?)
+}
+
+#[cfg(not(unix))]
+fn cpu_time() -> Option<Duration> {
+    None
 }
 
 /// Deadline expiries one at a time while the whole bound is in flight:
@@ -83,7 +133,7 @@ fn expiries(n: u32) {
     );
     for bound in [50u32, 15_000] {
         let children = (0..n).map(|_| futures::future::pending::<()>());
-        let ticks = cpu_ticks();
+        let cpu_before = cpu_time();
         let started = Instant::now();
         let out = futures::executor::block_on(
             children
@@ -93,15 +143,15 @@ fn expiries(n: u32) {
                 .gather(),
         );
         let wall = started.elapsed();
-        let cpu_ms = cpu_ticks()
-            .zip(ticks)
-            .map(|(after, before)| (after - before) * 10);
+        let cpu_ms = cpu_time()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before).as_secs_f64() * 1e3);
         assert!(out.iter().all(Result::is_err), "every child expires");
         println!(
-            "   bound {bound:>5}: {n:>6} expiries, wall {:>6.0} ms, CPU {:>5} ms, {:>6.0} ns CPU per expiry",
+            "   bound {bound:>5}: {n:>6} expiries, wall {:>6.0} ms, CPU {:>5.0} ms, {:>6.0} ns CPU per expiry",
             wall.as_secs_f64() * 1e3,
-            cpu_ms.map_or("?".to_string(), |ms| ms.to_string()),
-            cpu_ms.map_or(f64::NAN, |ms| ms as f64 * 1e6 / f64::from(n)),
+            cpu_ms.unwrap_or(f64::NAN),
+            cpu_ms.map_or(f64::NAN, |ms| ms * 1e6 / f64::from(n)),
         );
     }
 }
@@ -309,6 +359,11 @@ fn main() {
         );
         return;
     }
+    let Some((kinds, args)) = take_kinds(args) else {
+        let names: Vec<&str> = Kind::ALL.iter().map(|kind| kind.arg()).collect();
+        eprintln!("usage: --kinds <comma-separated: {}>", names.join(","));
+        std::process::exit(2);
+    };
     let n: u32 = args
         .first()
         .and_then(|n| n.parse().ok())
@@ -316,75 +371,145 @@ fn main() {
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(5);
     println!("{n} children per run, median of {runs} runs, ns per child (lower is better)\n");
     let mut all_met = true;
-    for kind in KINDS {
+    for kind in kinds {
+        kind.prepare();
+        if kind == Kind::Timer {
+            all_met &= timer_rows(n / 10, runs);
+            continue;
+        }
         for bound in BOUNDS {
             println!("== children {}, bound {bound}", kind.name());
-            let mut ns = std::collections::HashMap::new();
-            for way in Way::ALL {
-                let per_child = ns_per_child(way, n, bound, kind, runs);
+            if kind == Kind::Thread {
+                println!("   (sequential await left out: one round trip to the reactor per child)");
+            }
+            let mut ns = HashMap::new();
+            for way in kind.ways() {
+                let per_child = per_child(way.name(), n, runs, || way.run(n, bound, kind)).wall;
                 println!("   {:<48} {per_child:>8.1}", way.name());
                 ns.insert(way, per_child);
             }
-            let ratio = |a: Way, b: Way| ns[&a] / ns[&b];
-            let checks = [
-                (
-                    "deadline cost: with_deadline / plain gather",
-                    ratio(Way::FanoutGatherDeadline, Way::FanoutGather),
-                    "<= 1.3",
-                    ratio(Way::FanoutGatherDeadline, Way::FanoutGather) <= 1.3,
-                ),
-                (
-                    "slow-poll timing: on_slow_poll / plain gather",
-                    ratio(Way::FanoutGatherSlowPoll, Way::FanoutGather),
-                    "(no goal; cost when enabled)",
-                    true,
-                ),
-                (
-                    "buffer_unordered + Delay / fanout with deadline",
-                    ratio(Way::BufferUnorderedDelay, Way::FanoutGatherDeadline),
-                    ">= 8",
-                    ratio(Way::BufferUnorderedDelay, Way::FanoutGatherDeadline) >= 8.0,
-                ),
-                (
-                    "tokio JoinSet + timeout / fanout with deadline",
-                    ratio(Way::TokioJoinSet, Way::FanoutGatherDeadline),
-                    ">= 8",
-                    ratio(Way::TokioJoinSet, Way::FanoutGatherDeadline) >= 8.0,
-                ),
-                (
-                    "fanout gather / buffer_unordered",
-                    ratio(Way::FanoutGather, Way::BufferUnordered),
-                    "<= 1.0",
-                    ratio(Way::FanoutGather, Way::BufferUnordered) <= 1.0,
-                ),
-                (
-                    "fanout gather / futures-buffered",
-                    ratio(Way::FanoutGather, Way::FuturesBuffered),
-                    "<= 2.5",
-                    ratio(Way::FanoutGather, Way::FuturesBuffered) <= 2.5,
-                ),
-                (
-                    "stream input: stream::iter / iterator gather",
-                    ratio(Way::FanoutGatherStream, Way::FanoutGather),
-                    "<= 1.1",
-                    ratio(Way::FanoutGatherStream, Way::FanoutGather) <= 1.1,
-                ),
-                (
-                    "fanout in_order / futures buffered",
-                    ratio(Way::FanoutInOrder, Way::Buffered),
-                    "<= 1.0",
-                    ratio(Way::FanoutInOrder, Way::Buffered) <= 1.0,
-                ),
-            ];
-            for (what, value, target, ok) in checks {
-                all_met &= ok;
-                println!(
-                    "   ratio {what:<48} {value:>6.2}  (goal {target}: {})",
-                    goal(ok)
-                );
-            }
+            all_met &= goal_checks(&ns);
             println!();
         }
     }
     println!("all ratio goals met: {all_met}");
+}
+
+/// `--kinds <names>` taken out of `args`: the kinds it names, comma
+/// separated, or the default kinds without it; `None` for a name that is
+/// no kind's.
+fn take_kinds(mut args: Vec<String>) -> Option<(Vec<Kind>, Vec<String>)> {
+    let Some(at) = args.iter().position(|arg| arg == "--kinds") else {
+        return Some((DEFAULT_KINDS.to_vec(), args));
+    };
+    let names = args.get(at + 1)?.clone();
+    args.drain(at..at + 2);
+    let kinds = names
+        .split(',')
+        .map(Kind::from_arg)
+        .collect::<Option<_>>()?;
+    Some((kinds, args))
+}
+
+/// Prints the goals as ratios of the figures per way (`ns`, per child),
+/// and returns whether all were met.
+fn goal_checks(ns: &HashMap<Way, f64>) -> bool {
+    let ratio = |a: Way, b: Way| ns[&a] / ns[&b];
+    let checks = [
+        (
+            "deadline cost: with_deadline / plain gather",
+            ratio(Way::FanoutGatherDeadline, Way::FanoutGather),
+            "<= 1.3",
+            ratio(Way::FanoutGatherDeadline, Way::FanoutGather) <= 1.3,
+        ),
+        (
+            "slow-poll timing: on_slow_poll / plain gather",
+            ratio(Way::FanoutGatherSlowPoll, Way::FanoutGather),
+            "(no goal; cost when enabled)",
+            true,
+        ),
+        (
+            "buffer_unordered + Delay / fanout with deadline",
+            ratio(Way::BufferUnorderedDelay, Way::FanoutGatherDeadline),
+            ">= 8",
+            ratio(Way::BufferUnorderedDelay, Way::FanoutGatherDeadline) >= 8.0,
+        ),
+        (
+            "tokio JoinSet + timeout / fanout with deadline",
+            ratio(Way::TokioJoinSet, Way::FanoutGatherDeadline),
+            ">= 8",
+            ratio(Way::TokioJoinSet, Way::FanoutGatherDeadline) >= 8.0,
+        ),
+        (
+            "fanout gather / buffer_unordered",
+            ratio(Way::FanoutGather, Way::BufferUnordered),
+            "<= 1.0",
+            ratio(Way::FanoutGather, Way::BufferUnordered) <= 1.0,
+        ),
+        (
+            "fanout gather / futures-buffered",
+            ratio(Way::FanoutGather, Way::FuturesBuffered),
+            "<= 2.5",
+            ratio(Way::FanoutGather, Way::FuturesBuffered) <= 2.5,
+        ),
+        (
+            "stream input: stream::iter / iterator gather",
+            ratio(Way::FanoutGatherStream, Way::FanoutGather),
+            "<= 1.1",
+            ratio(Way::FanoutGatherStream, Way::FanoutGather) <= 1.1,
+        ),
+        (
+            "fanout in_order / futures buffered",
+            ratio(Way::FanoutInOrder, Way::Buffered),
+            "<= 1.0",
+            ratio(Way::FanoutInOrder, Way::Buffered) <= 1.0,
+        ),
+    ];
+    let mut all_met = true;
+    for (what, value, target, ok) in checks {
+        all_met &= ok;
+        println!(
+            "   ratio {what:<48} {value:>6.2}  (goal {target}: {})",
+            goal(ok)
+        );
+    }
+    all_met
+}
+
+/// `n` children each waiting 1 to 10 ms on a real timer, `bounded(1000)`:
+/// wall and CPU time per child, and CPU time per run, for every way and
+/// for tokio's idiom on futures-timer (no goal: it tells the two timers'
+/// costs apart). The goals are checked on CPU time; the timers set the
+/// wall time. Returns whether all were met.
+fn timer_rows(n: u32, runs: usize) -> bool {
+    println!(
+        "== children {}, bound {TIMER_BOUND}: {n} children, ns per child of wall and of CPU time (every thread), CPU ms per run; goals in CPU time",
+        Kind::Timer.name()
+    );
+    println!("   (sequential await left out: 5.5 ms per child)");
+    println!("   {:<48} {:>8} {:>8} {:>8}", "", "wall", "CPU", "CPU ms");
+    let row = |name: &str, figures: PerChild| {
+        println!(
+            "   {name:<48} {:>8.1} {:>8.1} {:>8.1}",
+            figures.wall,
+            figures.cpu,
+            figures.cpu * f64::from(n) / 1e6
+        );
+    };
+    let mut cpu = HashMap::new();
+    for way in Kind::Timer.ways() {
+        let figures = per_child(way.name(), n, runs, || way.run(n, TIMER_BOUND, Kind::Timer));
+        row(way.name(), figures);
+        cpu.insert(way, figures.cpu);
+    }
+    let name = "tokio JoinSet + ..., on futures-timer (no goal)";
+    row(
+        name,
+        per_child(name, n, runs, || {
+            scenarios::tokio_join_set_on_futures_timer(n, TIMER_BOUND)
+        }),
+    );
+    let all_met = goal_checks(&cpu);
+    println!();
+    all_met
 }

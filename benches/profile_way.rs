@@ -7,8 +7,9 @@
 //! ```
 //!
 //! The first argument picks the way by a piece of its name as the bench
-//! report prints it; then the child kind (`ready` or `pending`) and the
-//! number of children. The bound is 100.
+//! report prints it; then the child kind (`ready`, `pending`, `thread` or
+//! `timer`, see `Kind` in `scenarios.rs`) and the number of children. The
+//! bound is 100.
 
 mod scenarios;
 
@@ -16,7 +17,7 @@ use scenarios::{Kind, Way};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: profile_way <part of a way's name> <ready|pending> <children>";
+    let usage = "usage: profile_way <part of a way's name> <ready|pending|thread|timer> <children>";
     let [name, kind, n] = args.as_slice() else {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -29,13 +30,9 @@ fn main() {
         eprintln!("no way's name contains {name:?}; the ways: {names:#?}");
         std::process::exit(2);
     };
-    let kind = match kind.as_str() {
-        "ready" => Kind::Ready,
-        "pending" => Kind::PendingOnce,
-        _ => {
-            eprintln!("{usage}");
-            std::process::exit(2);
-        }
+    let Some(kind) = Kind::from_arg(kind) else {
+        eprintln!("{usage}");
+        std::process::exit(2);
     };
     let Ok(n) = n.parse::<u32>() else {
         eprintln!("{usage}");

@@ -9,22 +9,72 @@ use futures::StreamExt;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, mpsc};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-/// How a child behaves: finished on its first poll, or pending once (it
-/// wakes itself, as a child waiting on a ready socket would be woken).
+/// How a child behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Finished on its first poll.
     Ready,
+    /// Pending once: it wakes itself in its first poll, so its wake-up
+    /// costs no other thread anything and the executor never sleeps.
     PendingOnce,
+    /// Pending until another thread wakes it, as a reactor wakes a task
+    /// whose socket became ready (see [`Woken`]).
+    Thread,
+    /// Waits on a real timer for 1 to 10 ms (see [`timer_wait`]).
+    Timer,
 }
 
 impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Ready, Kind::PendingOnce, Kind::Thread, Kind::Timer];
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Ready => "ready",
             Kind::PendingOnce => "pending once",
+            Kind::Thread => "woken by another thread",
+            Kind::Timer => "waiting 1 to 10 ms on a timer",
+        }
+    }
+
+    /// The kind's name on the command line.
+    pub fn arg(self) -> &'static str {
+        match self {
+            Kind::Ready => "ready",
+            Kind::PendingOnce => "pending",
+            Kind::Thread => "thread",
+            Kind::Timer => "timer",
+        }
+    }
+
+    pub fn from_arg(arg: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.arg() == arg)
+    }
+
+    /// The ways this kind is measured with: every one, but sequential
+    /// `await` only where it is the floor. A child woken by another thread,
+    /// or by a timer, waits alone there: a round trip to the reactor thread
+    /// (about 18 us on a 2-core VM), or 5.5 ms, per child.
+    pub fn ways(self) -> impl Iterator<Item = Way> {
+        let floor = matches!(self, Kind::Ready | Kind::PendingOnce);
+        Way::ALL
+            .into_iter()
+            .filter(move |&way| floor || way != Way::Sequential)
+    }
+
+    /// Starts what the children of this kind wait on (the reactor thread,
+    /// futures-timer's thread), so that no timed run pays for it.
+    pub fn prepare(self) {
+        match self {
+            Kind::Ready | Kind::PendingOnce => {}
+            Kind::Thread => {
+                reactor();
+            }
+            Kind::Timer => drop(futures_timer::Delay::new(Duration::ZERO)),
         }
     }
 }
@@ -58,12 +108,103 @@ impl Child {
     }
 }
 
-/// A lazy input of `n` children.
-pub fn children(n: u32, kind: Kind) -> impl Iterator<Item = Child> {
-    (0..n).map(move |index| Child {
-        index,
-        pending: kind == Kind::PendingOnce,
+/// One child of `Kind::Thread`: returns its index once the reactor thread
+/// has woken it. Every poll that finds it not yet woken hands that poll's
+/// waker to the reactor, so a spurious poll stays pending with a wake-up
+/// arranged.
+pub struct Woken {
+    index: u32,
+    /// Set by the reactor before it wakes the child; made on the first poll.
+    woken: Option<Arc<AtomicBool>>,
+}
+
+impl Woken {
+    pub fn new(index: u32) -> Self {
+        Woken { index, woken: None }
+    }
+}
+
+impl Future for Woken {
+    type Output = u32;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        let index = self.index;
+        let woken = self
+            .woken
+            .get_or_insert_with(|| Arc::new(AtomicBool::new(false)));
+        if woken.load(Ordering::Acquire) {
+            return Poll::Ready(index);
+        }
+        reactor()
+            .send((cx.waker().clone(), woken.clone()))
+            .expect("the reactor thread runs as long as the process");
+        Poll::Pending
+    }
+}
+
+/// What a `Woken` child hands the reactor: its waker, and the flag the
+/// reactor sets before waking it.
+type Registration = (Waker, Arc<AtomicBool>);
+
+/// The most wakers the reactor wakes in one batch.
+const REACTOR_BATCH: usize = 64;
+
+/// The reactor thread's inbox, started on first use, one per process.
+fn reactor() -> &'static mpsc::Sender<Registration> {
+    static REACTOR: OnceLock<mpsc::Sender<Registration>> = OnceLock::new();
+    REACTOR.get_or_init(|| {
+        let (sender, inbox) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("reactor".to_string())
+            .spawn(move || wake_in_batches(inbox))
+            .expect("start the reactor thread");
+        sender
     })
+}
+
+/// The reactor's loop: sleeps until a waker arrives, then wakes it with
+/// every other waker that arrived meanwhile, up to `REACTOR_BATCH`, as an
+/// event loop wakes the tasks of the events one `epoll_wait` returned. A
+/// batch is what came in while the reactor was busy with the previous one;
+/// it never waits to fill up: a batch held for a tick (say 50 us) would
+/// make every wave of children at a small bound wait for the tick, and the
+/// report would time the tick instead of the ways.
+fn wake_in_batches(inbox: mpsc::Receiver<Registration>) {
+    let mut batch = Vec::with_capacity(REACTOR_BATCH);
+    while let Ok(first) = inbox.recv() {
+        batch.push(first);
+        batch.extend(inbox.try_iter().take(REACTOR_BATCH - 1));
+        for (waker, woken) in batch.drain(..) {
+            woken.store(true, Ordering::Release);
+            waker.wake();
+        }
+    }
+}
+
+/// How long the `Kind::Timer` child for input `index` waits: 1 to 10 ms,
+/// spread evenly and the same in every run (5.5 ms on average).
+pub fn timer_wait(index: u32) -> Duration {
+    Duration::from_millis(1 + u64::from(index) * 7 % 10)
+}
+
+/// A `Kind::Timer` child on futures-timer. The timer starts at its first
+/// poll, when the child is admitted, not when the input makes it.
+async fn on_futures_timer(index: u32) -> u32 {
+    futures_timer::Delay::new(timer_wait(index)).await;
+    index
+}
+
+/// A `Kind::Timer` child on tokio's timer; it must be polled on a tokio
+/// runtime.
+async fn on_tokio_timer(index: u32) -> u32 {
+    tokio::time::sleep(timer_wait(index)).await;
+    index
+}
+
+/// tokio's idiom over `Kind::Timer` children waiting on futures-timer, as
+/// every other way's do, to tell the timers' costs from the ways'.
+pub fn tokio_join_set_on_futures_timer(n: u32, bound: usize) -> u64 {
+    tokio_join_set(n, bound, on_futures_timer)
 }
 
 /// A deadline no child reaches: the timer work is measured, not timeouts.
@@ -128,29 +269,56 @@ impl Way {
     /// Runs `n` children of `kind` with at most `bound` in flight, and
     /// returns a checksum so the work cannot be optimised away.
     pub fn run(self, n: u32, bound: usize, kind: Kind) -> u64 {
-        match self {
-            Way::TokioJoinSet => tokio_join_set(n, bound, kind),
-            _ => futures::executor::block_on(self.run_async(n, bound, kind)),
+        match kind {
+            Kind::Ready | Kind::PendingOnce => {
+                let pending = kind == Kind::PendingOnce;
+                self.run_children(n, bound, move |index| Child { index, pending })
+            }
+            Kind::Thread => self.run_children(n, bound, Woken::new),
+            // tokio's idiom sleeps on tokio's own timer, as a tokio program
+            // does: the runtime's timer wheel, on the runtime's thread (it
+            // rounds each wait up to the next millisecond). The others have
+            // no timer of their own and use futures-timer, as fanout's
+            // deadlines do: a heap on a helper thread that wakes them from
+            // there. `tokio_join_set_on_futures_timer` runs tokio's idiom on
+            // the same timer as the others.
+            Kind::Timer if self == Way::TokioJoinSet => tokio_join_set(n, bound, on_tokio_timer),
+            Kind::Timer => self.run_children(n, bound, on_futures_timer),
         }
     }
 
-    async fn run_async(self, n: u32, bound: usize, kind: Kind) -> u64 {
+    /// Runs the children `child(0..n)` this way.
+    fn run_children<C>(self, n: u32, bound: usize, child: impl Fn(u32) -> C + Copy) -> u64
+    where
+        C: Future<Output = u32> + Send + 'static,
+    {
+        match self {
+            Way::TokioJoinSet => tokio_join_set(n, bound, child),
+            _ => futures::executor::block_on(self.run_async(n, bound, child)),
+        }
+    }
+
+    async fn run_async<C>(self, n: u32, bound: usize, child: impl Fn(u32) -> C + Copy) -> u64
+    where
+        C: Future<Output = u32>,
+    {
+        let children = || (0..n).map(child);
         let sum = |outputs: &[u32]| outputs.iter().map(|&v| u64::from(v)).sum::<u64>();
         match self {
             Way::Sequential => {
                 let mut total = 0;
-                for child in children(n, kind) {
+                for child in children() {
                     total += u64::from(child.await);
                 }
                 total
             }
-            Way::FanoutGather => sum(&children(n, kind).bounded(bound).gather().await),
-            Way::FanoutGatherStream => sum(&futures::stream::iter(children(n, kind))
+            Way::FanoutGather => sum(&children().bounded(bound).gather().await),
+            Way::FanoutGatherStream => sum(&futures::stream::iter(children())
                 .bounded(bound)
                 .gather()
                 .await),
             Way::FanoutGatherDeadline => {
-                let out = children(n, kind)
+                let out = children()
                     .bounded(bound)
                     .with_deadline(DEADLINE)
                     .gather()
@@ -161,7 +329,7 @@ impl Way {
             }
             Way::FanoutGatherSlowPoll => {
                 // A threshold no poll reaches: the cost is the timing alone.
-                let out = children(n, kind)
+                let out = children()
                     .bounded(bound)
                     .on_slow_poll(DEADLINE, |index, took| {
                         unreachable!("input {index} held the task for {took:?}")
@@ -171,7 +339,7 @@ impl Way {
                 sum(&out)
             }
             Way::FanoutTryGather => {
-                let ok = children(n, kind).map(|c| async move { Ok::<_, ()>(c.await) });
+                let ok = children().map(|c| async move { Ok::<_, ()>(c.await) });
                 sum(&ok
                     .bounded(bound)
                     .try_gather()
@@ -179,28 +347,28 @@ impl Way {
                     .expect("no child fails"))
             }
             Way::FanoutAsCompleted => {
-                children(n, kind)
+                children()
                     .bounded(bound)
                     .as_completed()
                     .fold(0, |t, (_, v)| async move { t + u64::from(v) })
                     .await
             }
             Way::FanoutInOrder => {
-                children(n, kind)
+                children()
                     .bounded(bound)
                     .in_order()
                     .fold(0, |t, v| async move { t + u64::from(v) })
                     .await
             }
             Way::BufferUnordered => {
-                let out: Vec<u32> = futures::stream::iter(children(n, kind))
+                let out: Vec<u32> = futures::stream::iter(children())
                     .buffer_unordered(bound)
                     .collect()
                     .await;
                 sum(&out)
             }
             Way::BufferUnorderedDelay => {
-                let timed = children(n, kind).map(|child| async move {
+                let timed = children().map(|child| async move {
                     let delay = futures_timer::Delay::new(DEADLINE);
                     match futures::future::select(std::pin::pin!(child), delay).await {
                         futures::future::Either::Left((value, _)) => value,
@@ -216,14 +384,14 @@ impl Way {
                 sum(&out)
             }
             Way::Buffered => {
-                futures::stream::iter(children(n, kind))
+                futures::stream::iter(children())
                     .buffered(bound)
                     .fold(0, |t, v| async move { t + u64::from(v) })
                     .await
             }
             Way::FuturesBuffered => {
                 use futures_buffered::BufferedStreamExt;
-                let out: Vec<u32> = futures::stream::iter(children(n, kind))
+                let out: Vec<u32> = futures::stream::iter(children())
                     .buffered_unordered(bound)
                     .collect()
                     .await;
@@ -231,7 +399,7 @@ impl Way {
             }
             Way::FuturesConcurrency => {
                 use futures_concurrency::prelude::*;
-                let out: Vec<u32> = futures::stream::iter(children(n, kind))
+                let out: Vec<u32> = futures::stream::iter(children())
                     .co()
                     .limit(NonZeroUsize::new(bound))
                     .map(|child| child)
@@ -246,7 +414,10 @@ impl Way {
 
 /// The tokio idiom: spawn every child as a task holding a semaphore permit,
 /// each under `tokio::time::timeout`, and join them all.
-fn tokio_join_set(n: u32, bound: usize, kind: Kind) -> u64 {
+fn tokio_join_set<C>(n: u32, bound: usize, child: impl Fn(u32) -> C) -> u64
+where
+    C: Future<Output = u32> + Send + 'static,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -255,7 +426,7 @@ fn tokio_join_set(n: u32, bound: usize, kind: Kind) -> u64 {
         let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(bound));
         let mut tasks = tokio::task::JoinSet::new();
         let mut total = 0;
-        for child in children(n, kind) {
+        for child in (0..n).map(child) {
             let permit = semaphore
                 .clone()
                 .acquire_owned()
