@@ -281,6 +281,7 @@ impl<I: Input> Engine<I> {
     ///
     /// A panic is resumed here, after every sibling has been dropped, unless
     /// panics are caught.
+    #[inline]
     pub(crate) fn poll_finished(
         &mut self,
         cx: &mut Context<'_>,
@@ -401,6 +402,7 @@ impl<I: Input> Engine<I> {
     /// been dropped, unless panics are caught: the child's own panic is the
     /// one to report, not one a sibling's destructor raised while being
     /// dropped.
+    #[inline]
     fn hand_on(&mut self, finished: Finished<ChildOutput<I>>) -> Finished<ChildOutput<I>> {
         match finished {
             (_, Err(Lost::Panicked(panicked))) if !self.config.catch_panics => {
