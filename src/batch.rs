@@ -14,8 +14,8 @@ use crate::engine::{ChildOutput, Engine};
 use crate::input::Input;
 use crate::limiter::Limiter;
 use crate::mode::{
-    Catching, Caught, Deadlines, FailFast, FailWith, Fallible, Outcomes, Panics, Timed, Uncaught,
-    Untimed,
+    Catching, Caught, Deadlines, FailFast, FailWith, Fallible, Outcomes, Panics, Passes, Timed,
+    Uncaught, Untimed,
 };
 use crate::outcome::Outcome;
 use crate::slow_poll::{SlowPolled, SlowPolls};
@@ -451,7 +451,7 @@ where
         D: Deadlines,
         P: Panics,
     {
-        Gather::new(self)
+        Gather::new(self.collected())
     }
 
     /// Every success in input order, or the first failure; see
@@ -470,7 +470,7 @@ where
         ChildOutput<I>: Fallible<Ok = T, Err = E>,
         Self: FailFast<T, E>,
     {
-        TryGather::new(self)
+        TryGather::new(self.collected())
     }
 
     /// Outputs as they finish, with their input index; see
@@ -541,7 +541,20 @@ where
     where
         ChildOutput<I>: Fallible<Ok = T, Err = E>,
     {
-        Reporting::new(self)
+        Reporting::new(self.collected())
+    }
+
+    /// The batch, about to be collected whole by an end that tells it when
+    /// each of its polls ends (see [`Passes`]).
+    fn collected(mut self) -> Self {
+        self.engine.stamp_at_end_of_poll();
+        self
+    }
+}
+
+impl<I: Input, D, P> Passes for Batch<I, D, P> {
+    fn end_pass(self: Pin<&mut Self>) {
+        self.get_mut().engine.end_pass();
     }
 }
 

@@ -198,7 +198,7 @@ impl<E: From<Elapsed>> FailWith<E> for Timed {
     label = "`try_gather` stops at the first failure and lets a panic go on, so it does not follow `catch_panics`",
     note = "to sort failures and caught panics alike, end the chain with `report` (or `gather`)"
 )]
-pub trait FailFast<T, E> {
+pub trait FailFast<T, E>: Passes {
     /// The next child to finish, as a success or a failure; its slot is
     /// refilled only after a success.
     fn poll_next_result(
@@ -207,12 +207,20 @@ pub trait FailFast<T, E> {
     ) -> Poll<Option<(usize, Result<T, E>)>>;
 }
 
+/// A batch told when the poll of the end collecting it returns: the
+/// deadlines of the children admitted during that poll start then (see
+/// [`FanoutExt::with_deadline`](crate::FanoutExt::with_deadline)).
+pub trait Passes {
+    /// The poll of the collecting end is about to return.
+    fn end_pass(self: Pin<&mut Self>);
+}
+
 /// A batch whose every outcome [`report`](crate::Batch::report) can sort.
 #[diagnostic::on_unimplemented(
     message = "`report` needs children that return `Result<{T}, {E}>`",
     note = "collect other outputs with `gather` or `as_completed`"
 )]
-pub trait Outcomes<T, E> {
+pub trait Outcomes<T, E>: Passes {
     /// The next child to finish, with what became of it.
     fn poll_next_outcome(
         self: Pin<&mut Self>,

@@ -1,5 +1,6 @@
 //! The precision rule of per-child deadlines: the clock is read once per
-//! admission pass, after that pass's first polls. So a child never gets
+//! admission pass, after that pass's first polls (for `gather`,
+//! `try_gather` and `report`, once per poll of theirs, as it ends). So a child never gets
 //! less than its full deadline from its admission, and it gets more only by
 //! the time the task spent on the rest of the same pass, its siblings'
 //! creation and first polls (time it could not have used: the task was
@@ -10,6 +11,7 @@ mod common;
 use common::*;
 use fanout::Elapsed;
 use fanout::prelude::*;
+use futures::StreamExt;
 use std::time::Duration;
 
 on_every_executor! {
@@ -57,4 +59,48 @@ on_every_executor! {
         let out = children.bounded(2).with_deadline(Duration::from_secs(1)).gather().await;
         assert_eq!(out, [Ok(0), Err(Elapsed::Child), Ok(2)]);
     }
+
+    async fn gather_starts_the_clocks_of_a_poll_when_that_poll_ends() {
+        // Input 1 needs 700 ms against a 300 ms deadline. It is admitted by
+        // one refill; a later refill in the same poll of `gather` admits
+        // input 3, which holds the thread for 600 ms. `gather` reads the
+        // clock for both when its poll ends, so input 1 is due at 900 ms at
+        // the earliest and makes it.
+        let out = children_around_a_blocking_sibling()
+            .bounded(2)
+            .with_deadline(Duration::from_millis(300))
+            .gather()
+            .await;
+        assert_eq!(out, [Ok(0), Ok(1), Ok(2), Ok(3)]);
+    }
+
+    async fn as_completed_starts_each_clock_as_its_admission_ends() {
+        // The same children as a stream: the consumer may await anything
+        // between two items, so each admission reads the clock itself, and
+        // input 1's 300 ms count from before input 3 blocked the thread.
+        let mut out: Vec<_> = children_around_a_blocking_sibling()
+            .bounded(2)
+            .with_deadline(Duration::from_millis(300))
+            .as_completed()
+            .collect()
+            .await;
+        out.sort_by_key(|(index, _)| *index);
+        let out: Vec<_> = out.into_iter().map(|(_, output)| output).collect();
+        assert_eq!(out, [Ok(0), Err(Elapsed::Child), Ok(2), Ok(3)]);
+    }
 }
+
+/// Inputs 0 and 2 ready at once, input 1 done after 700 ms, input 3
+/// holding the thread for 600 ms in its first poll.
+fn children_around_a_blocking_sibling() -> impl Iterator<Item = impl Future<Output = usize>> {
+    (0..4).map(|i| async move {
+        match i {
+            1 => sleep_ms(700).await,
+            3 => std::thread::sleep(Duration::from_millis(600)),
+            _ => {}
+        }
+        i
+    })
+}
+
+use std::future::Future;

@@ -3,6 +3,7 @@
 use crate::end::budget::poll_budgeted;
 use crate::end::input_order::InputOrder;
 use crate::end::poison::Poison;
+use crate::mode::Passes;
 use core::fmt;
 use core::future::Future;
 use core::ops::ControlFlow;
@@ -42,7 +43,7 @@ where
 
 impl<S, T> Future for Gather<S, T>
 where
-    S: Stream<Item = (usize, T)>,
+    S: Stream<Item = (usize, T)> + Passes,
 {
     type Output = Vec<T>;
 
@@ -53,7 +54,7 @@ where
                 .outputs
                 .as_mut()
                 .expect("`Gather` polled after it completed");
-            ready!(poll_budgeted(cx, |cx| {
+            let polled = poll_budgeted(cx, |cx| {
                 Poll::Ready(match ready!(this.batch.as_mut().poll_next(cx)) {
                     Some((index, output)) => {
                         outputs.insert(index, output);
@@ -61,7 +62,11 @@ where
                     }
                     None => ControlFlow::Break(()),
                 })
-            }));
+            });
+            if polled.is_pending() {
+                this.batch.as_mut().end_pass();
+            }
+            ready!(polled);
             let outputs = this.outputs.take().map(InputOrder::into_vec);
             Poll::Ready(outputs.unwrap_or_default())
         })
@@ -70,7 +75,7 @@ where
 
 impl<S, T> FusedFuture for Gather<S, T>
 where
-    S: Stream<Item = (usize, T)>,
+    S: Stream<Item = (usize, T)> + Passes,
 {
     fn is_terminated(&self) -> bool {
         self.outputs.is_none()

@@ -178,7 +178,7 @@ impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
                 .report
                 .as_mut()
                 .expect("`Reporting` polled after it completed");
-            ready!(poll_budgeted(cx, |cx| {
+            let polled = poll_budgeted(cx, |cx| {
                 Poll::Ready(match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
                     Some((index, outcome)) => {
                         report.add(index, outcome);
@@ -186,7 +186,11 @@ impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
                     }
                     None => ControlFlow::Break(()),
                 })
-            }));
+            });
+            if polled.is_pending() {
+                this.batch.as_mut().end_pass();
+            }
+            ready!(polled);
             let mut report = this.report.take().unwrap_or_else(Report::new);
             report.sort();
             Poll::Ready(report)

@@ -52,7 +52,7 @@ impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
             let Some(mut batch) = this.batch.as_mut().as_pin_mut() else {
                 unreachable!("the batch is only dropped when the future completes")
             };
-            let ended = ready!(poll_budgeted(cx, |cx| {
+            let polled = poll_budgeted(cx, |cx| {
                 Poll::Ready(match ready!(batch.as_mut().poll_next_result(cx)) {
                     Some((index, Ok(output))) => {
                         outputs.insert(index, output);
@@ -61,7 +61,11 @@ impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
                     Some((_, Err(error))) => ControlFlow::Break(Err(error)),
                     None => ControlFlow::Break(Ok(())),
                 })
-            }));
+            });
+            if polled.is_pending() {
+                batch.as_mut().end_pass();
+            }
+            let ended = ready!(polled);
             this.batch.set(None);
             // After a failure the outputs collected so far are dropped, the
             // children first.

@@ -106,6 +106,11 @@ pub(crate) struct Engine<I: Input> {
     /// timer thread (which could let a child finish first).
     cut_when_idle: bool,
     started: bool,
+    /// Deadlines admitted in a pass are stamped when the task's poll of
+    /// the batch ends ([`end_pass`](Engine::end_pass), or any `Pending`
+    /// the engine returns), not as each admission call ends: set by the
+    /// ends that collect the whole batch within one poll of their own.
+    stamps_at_end_of_poll: bool,
     /// Inputs that the batch deadline cut off, to report.
     cut: Cut,
 }
@@ -123,6 +128,7 @@ impl<I: Input> Engine<I> {
             timers: Timers::default(),
             cut_when_idle: false,
             started: false,
+            stamps_at_end_of_poll: false,
             cut: Cut::default(),
         }
     }
@@ -291,6 +297,7 @@ impl<I: Input> Engine<I> {
             // The wake-ups that led here may have been spent on an earlier
             // poll, so this poll arranges its own.
             cx.waker().wake_by_ref();
+            self.end_pass();
             return Poll::Pending;
         }
         loop {
@@ -312,7 +319,9 @@ impl<I: Input> Engine<I> {
                 return Poll::Ready(None);
             }
             // Nothing ready: waiting for children, the input, a permit or
-            // a timer.
+            // a timer. Deadlines still unstamped are queued first, so their
+            // timer is polled (armed for this task) before it sleeps.
+            self.end_pass();
             if self.poll_timers(cx) {
                 continue;
             }
@@ -458,12 +467,38 @@ impl<I: Input> Engine<I> {
                 .next(&mut self.config.limit, self.config.rate.as_mut(), cx)?
         {
             if let Some(finished) = self.start(admitted, cx) {
-                self.stamp_deadlines();
+                self.stamp_deadlines_after_admission();
                 return Ok(Some(finished));
             }
         }
-        self.stamp_deadlines();
+        self.stamp_deadlines_after_admission();
         Ok(None)
+    }
+
+    /// Stamps the deadlines of the pass just admitted, unless the batch's
+    /// end stamps them once per poll of its own (see
+    /// `stamps_at_end_of_poll`).
+    #[inline]
+    fn stamp_deadlines_after_admission(&mut self) {
+        if !self.stamps_at_end_of_poll {
+            self.stamp_deadlines();
+        }
+    }
+
+    /// For the ends that collect a whole batch (`gather`, `try_gather`,
+    /// `report`): they poll it many times within one poll of their own, and
+    /// call [`end_pass`](Engine::end_pass) before that poll returns, so the
+    /// clock is read once for all the children admitted in it.
+    pub(crate) fn stamp_at_end_of_poll(&mut self) {
+        self.stamps_at_end_of_poll = true;
+    }
+
+    /// The task's poll of the batch ends: starts the deadline clocks of the
+    /// children admitted in it. Such a child gets more than its deadline
+    /// only by the time the rest of that poll took, spent on its siblings.
+    #[inline]
+    pub(crate) fn end_pass(&mut self) {
+        self.stamp_deadlines();
     }
 
     /// Starts the deadline clocks of the children this pass admitted: one
