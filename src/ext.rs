@@ -432,11 +432,20 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// ready then time out. A deadline too far away to represent (such as
     /// [`Duration::MAX`]) never passes.
     ///
-    /// Each child gets its first poll the moment it is admitted, and its
-    /// clock is read right after that poll, only if it is still pending: a
-    /// child that finishes on its first poll never touches the clock or the
-    /// timer. One timer serves the whole batch, whatever its size; a child
-    /// that finishes before its deadline costs no timer work.
+    /// Each child gets its first poll the moment it is admitted; a child
+    /// that finishes there never touches the clock or the timer. For the
+    /// children still pending, the clock is read once per pass rather than
+    /// once per child: once per admission call for the streams
+    /// ([`as_completed`](FanoutExt::as_completed), [`in_order`](FanoutExt::in_order),
+    /// polling the batch yourself), once per poll of
+    /// [`gather`](FanoutExt::gather), [`try_gather`](FanoutExt::try_gather)
+    /// or [`report`](FanoutExt::report), in each case after the pass's
+    /// first polls. The precision rule: a child never gets less than its
+    /// full deadline from its admission, and gets more only by the time the
+    /// rest of its pass took (its siblings' creation and polls), which it
+    /// could not have used: the task was busy. One timer serves the whole
+    /// batch, whatever its size; a child that finishes before its deadline
+    /// costs no timer work.
     ///
     /// # Examples
     ///
