@@ -103,3 +103,34 @@ on_every_executor! {
         assert!(created <= 1_024, "{created} children created before the sibling's first poll");
     }
 }
+
+/// Found by mutation testing: nothing checked that a batch that stops
+/// admitting after 1,024 children, with room and input left, wakes its own
+/// task; a batch deadline or a sibling's wake-up hid it. Children that never
+/// wake anyone leave that wake-up as the only one.
+#[test]
+fn a_batch_paused_by_its_admission_budget_wakes_its_task() {
+    use futures::stream::Stream;
+    use std::pin::Pin;
+    use std::task::Context;
+    let (waker, wakes) = futures_test::task::new_count_waker();
+    let mut cx = Context::from_waker(&waker);
+    let tracker = Tracker::new();
+    let children = (0..3_000).map(|i| tracker.track(i, futures::future::pending::<()>()));
+    let mut batch = children.as_completed();
+    assert!(Pin::new(&mut batch).poll_next(&mut cx).is_pending());
+    assert_eq!(tracker.created(), 1_024);
+    assert_eq!(
+        wakes.get(),
+        1,
+        "paused with room and input left, and not woken"
+    );
+    // Every later poll goes on, and each `Pending` while inputs are left
+    // comes with a wake-up.
+    while tracker.created() < 3_000 {
+        let before = wakes.get();
+        assert!(Pin::new(&mut batch).poll_next(&mut cx).is_pending());
+        assert!(wakes.get() > before || tracker.created() == 3_000);
+    }
+    assert_eq!(tracker.alive(), 3_000);
+}
