@@ -669,21 +669,37 @@ macro_rules! with_batch {
     }};
 }
 
+/// Runs `$children` as `$case` says ([`with_input!`], then [`with_batch!`]),
+/// ending the chain with `$end`, under the case's driver, watched by the
+/// tracker; checks that a stream input was pulled lazily, and returns how
+/// the drive stopped.
+macro_rules! drive {
+    ($children:expr, $case:expr, ($tracker:expr, $ledger:expr, $limiter:expr, $at_stop:expr), |$batch:ident| $end:expr) => {{
+        let mut full = Arc::default();
+        let stop = with_input!(
+            $children,
+            $case,
+            $tracker,
+            $ledger,
+            full,
+            |input| with_batch!(input, $case, $limiter, |$batch| $case
+                .driver($ledger)
+                .drive(watching($tracker, $at_stop, $end)))
+        );
+        check_lazy_pull(&full)?;
+        stop
+    }};
+}
+
 fn gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
     let at_stop = Mutex::new(None);
-    let mut full = Arc::default();
-    let stop = with_input!(
+    let stop = drive!(
         children(case, &tracker, &ledger),
         case,
-        &tracker,
-        &ledger,
-        full,
-        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
-            .driver(&ledger)
-            .drive(watching(&tracker, &at_stop, batch.gather().map(seen_all))))
+        (&tracker, &ledger, limiter.as_ref(), &at_stop),
+        |batch| batch.gather().map(seen_all)
     );
-    check_lazy_pull(&full)?;
     let outputs = check_stop(case, stop, &at_stop)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(outputs) = outputs {
@@ -714,18 +730,12 @@ fn try_gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
             });
         tracker.track(i, child.map_err(Failure::Child))
     });
-    let mut full = Arc::default();
-    let stop = with_input!(
+    let stop = drive!(
         children,
         case,
-        &tracker,
-        &ledger,
-        full,
-        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
-            .driver(&ledger)
-            .drive(watching(&tracker, &at_stop, batch.try_gather())))
+        (&tracker, &ledger, limiter.as_ref(), &at_stop),
+        |batch| batch.try_gather()
     );
-    check_lazy_pull(&full)?;
     let outcome = check_stop(case, stop, &at_stop)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     match outcome {
@@ -784,25 +794,15 @@ async fn collect<S: Stream>(
 fn as_completed_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
     let at_stop = Mutex::new(None);
-    let mut full = Arc::default();
-    let stop = with_input!(
+    let stop = drive!(
         children(case, &tracker, &ledger),
         case,
-        &tracker,
-        &ledger,
-        full,
-        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
-            .driver(&ledger)
-            .drive(watching(
-                &tracker,
-                &at_stop,
-                collect(batch.as_completed(), case.between, &ledger, |_| {}).map(|items| items
-                    .into_iter()
-                    .map(|(index, output)| (index, output.seen()))
-                    .collect::<Vec<_>>())
-            )))
+        (&tracker, &ledger, limiter.as_ref(), &at_stop),
+        |batch| collect(batch.as_completed(), case.between, &ledger, |_| {}).map(|items| items
+            .into_iter()
+            .map(|(index, output)| (index, output.seen()))
+            .collect::<Vec<_>>())
     );
-    check_lazy_pull(&full)?;
     let items = check_stop(case, stop, &at_stop)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(items) = items {
@@ -829,22 +829,12 @@ fn in_order_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
                 .get_or_insert((handed_out, created));
         }
     };
-    let mut full = Arc::default();
-    let stop = with_input!(
+    let stop = drive!(
         children(case, &tracker, &ledger),
         case,
-        &tracker,
-        &ledger,
-        full,
-        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
-            .driver(&ledger)
-            .drive(watching(
-                &tracker,
-                &at_stop,
-                collect(batch.in_order(), case.between, &ledger, check_window).map(seen_all)
-            )))
+        (&tracker, &ledger, limiter.as_ref(), &at_stop),
+        |batch| collect(batch.in_order(), case.between, &ledger, check_window).map(seen_all)
     );
-    check_lazy_pull(&full)?;
     let handed = handed.load(std::sync::atomic::Ordering::SeqCst);
     let outputs = check_stop_within(case, stop, &at_stop, Some((handed, window)))?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
@@ -865,18 +855,12 @@ fn in_order_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
 fn report_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
     let at_stop = Mutex::new(None);
-    let mut full = Arc::default();
-    let stop = with_input!(
+    let stop = drive!(
         children(case, &tracker, &ledger),
         case,
-        &tracker,
-        &ledger,
-        full,
-        |input| with_batch!(input, case, limiter.as_ref(), |batch| case
-            .driver(&ledger)
-            .drive(watching(&tracker, &at_stop, batch.report())))
+        (&tracker, &ledger, limiter.as_ref(), &at_stop),
+        |batch| batch.report()
     );
-    check_lazy_pull(&full)?;
     let report: Option<Report<usize, usize>> = check_stop(case, stop, &at_stop)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(report) = report {
