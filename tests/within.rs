@@ -85,3 +85,18 @@ on_every_executor! {
         assert_eq!(tracker.polls(), 4);
     }
 }
+
+on_every_executor! {
+    // Found by mutation testing: nothing pinned that inputs never admitted
+    // are counted only when the input's length is exact.
+    async fn inputs_of_an_inexact_length_are_reported_only_once_admitted() {
+        let tracker = Tracker::new();
+        // A size hint of (4, Some(10)): at least 4 more, maybe 10.
+        let children = (0..4)
+            .chain((4..10).filter(|_| true))
+            .map(|i| tracker.track(i, futures::future::pending::<u8>()));
+        let out = children.bounded(2).within(Duration::from_millis(20)).gather().await;
+        assert_eq!(out, [Err(Elapsed::Batch), Err(Elapsed::Batch)]);
+        assert_eq!(tracker.created(), 2);
+    }
+}
