@@ -1,6 +1,8 @@
 //! The budget of one poll of a future that collects a whole batch.
 
+use crate::mode::Passes;
 use core::ops::ControlFlow;
+use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 
 /// How many outputs one poll of a collecting future ([`Gather`](crate::Gather),
@@ -27,6 +29,23 @@ pub(crate) fn poll_budgeted<R>(
     }
     cx.waker().wake_by_ref();
     Poll::Pending
+}
+
+/// [`poll_budgeted`] over a whole batch, as the collecting ends take it:
+/// `take` gets the batch for each output, and when the poll returns
+/// `Pending` the batch is told its pass has ended (see [`Passes`]), so the
+/// deadlines of the children admitted in it start before the task lets go.
+#[inline(always)]
+pub(crate) fn poll_collecting<S: Passes + ?Sized, R>(
+    mut batch: Pin<&mut S>,
+    cx: &mut Context<'_>,
+    mut take: impl FnMut(Pin<&mut S>, &mut Context<'_>) -> Poll<ControlFlow<R>>,
+) -> Poll<R> {
+    let polled = poll_budgeted(cx, |cx| take(batch.as_mut(), cx));
+    if polled.is_pending() {
+        batch.end_pass();
+    }
+    polled
 }
 
 #[cfg(test)]

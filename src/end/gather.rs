@@ -1,6 +1,6 @@
 //! `Gather`: every output of a batch, in input order.
 
-use crate::end::budget::poll_budgeted;
+use crate::end::budget::poll_collecting;
 use crate::end::input_order::InputOrder;
 use crate::end::poison::Poison;
 use crate::mode::Passes;
@@ -54,19 +54,15 @@ where
                 .outputs
                 .as_mut()
                 .expect("`Gather` polled after it completed");
-            let polled = poll_budgeted(cx, |cx| {
-                Poll::Ready(match ready!(this.batch.as_mut().poll_next(cx)) {
+            ready!(poll_collecting(this.batch.as_mut(), cx, |batch, cx| {
+                Poll::Ready(match ready!(batch.poll_next(cx)) {
                     Some((index, output)) => {
                         outputs.insert(index, output);
                         ControlFlow::Continue(())
                     }
                     None => ControlFlow::Break(()),
                 })
-            });
-            if polled.is_pending() {
-                this.batch.as_mut().end_pass();
-            }
-            ready!(polled);
+            }));
             let outputs = this.outputs.take().map(InputOrder::into_vec);
             Poll::Ready(outputs.unwrap_or_default())
         })

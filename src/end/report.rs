@@ -2,7 +2,7 @@
 //! deadline misses and panics.
 
 use crate::elapsed::Elapsed;
-use crate::end::budget::poll_budgeted;
+use crate::end::budget::poll_collecting;
 use crate::end::poison::Poison;
 use crate::mode::Outcomes;
 use crate::outcome::Outcome;
@@ -178,19 +178,15 @@ impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
                 .report
                 .as_mut()
                 .expect("`Reporting` polled after it completed");
-            let polled = poll_budgeted(cx, |cx| {
-                Poll::Ready(match ready!(this.batch.as_mut().poll_next_outcome(cx)) {
+            ready!(poll_collecting(this.batch.as_mut(), cx, |batch, cx| {
+                Poll::Ready(match ready!(batch.poll_next_outcome(cx)) {
                     Some((index, outcome)) => {
                         report.add(index, outcome);
                         ControlFlow::Continue(())
                     }
                     None => ControlFlow::Break(()),
                 })
-            });
-            if polled.is_pending() {
-                this.batch.as_mut().end_pass();
-            }
-            ready!(polled);
+            }));
             let mut report = this.report.take().unwrap_or_else(Report::new);
             report.sort();
             Poll::Ready(report)

@@ -1,6 +1,6 @@
 //! `TryGather`: every success in input order, or the first failure.
 
-use crate::end::budget::poll_budgeted;
+use crate::end::budget::poll_collecting;
 use crate::end::input_order::InputOrder;
 use crate::end::poison::Poison;
 use crate::mode::FailFast;
@@ -49,11 +49,11 @@ impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
                 .outputs
                 .as_mut()
                 .expect("`TryGather` polled after it completed");
-            let Some(mut batch) = this.batch.as_mut().as_pin_mut() else {
+            let Some(batch) = this.batch.as_mut().as_pin_mut() else {
                 unreachable!("the batch is only dropped when the future completes")
             };
-            let polled = poll_budgeted(cx, |cx| {
-                Poll::Ready(match ready!(batch.as_mut().poll_next_result(cx)) {
+            let ended = ready!(poll_collecting(batch, cx, |batch, cx| {
+                Poll::Ready(match ready!(batch.poll_next_result(cx)) {
                     Some((index, Ok(output))) => {
                         outputs.insert(index, output);
                         ControlFlow::Continue(())
@@ -61,11 +61,7 @@ impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
                     Some((_, Err(error))) => ControlFlow::Break(Err(error)),
                     None => ControlFlow::Break(Ok(())),
                 })
-            });
-            if polled.is_pending() {
-                batch.as_mut().end_pass();
-            }
-            let ended = ready!(polled);
+            }));
             this.batch.set(None);
             // After a failure the outputs collected so far are dropped, the
             // children first.
