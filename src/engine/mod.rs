@@ -481,7 +481,7 @@ impl<I: Input> Engine<I> {
     #[inline]
     fn stamp_deadlines_after_admission(&mut self) {
         if !self.stamps_at_end_of_poll {
-            self.stamp_deadlines();
+            self.end_pass();
         }
     }
 
@@ -493,19 +493,13 @@ impl<I: Input> Engine<I> {
         self.stamps_at_end_of_poll = true;
     }
 
-    /// The task's poll of the batch ends: starts the deadline clocks of the
-    /// children admitted in it. Such a child gets more than its deadline
-    /// only by the time the rest of that poll took, spent on its siblings.
+    /// A pass ends: starts the deadline clocks of the children admitted in
+    /// it, with one clock reading after their first polls (see
+    /// [`Timers::stamp_deadlines`]). Such a child gets more than its
+    /// deadline only by the time the rest of that pass took, spent on its
+    /// siblings.
     #[inline]
     pub(crate) fn end_pass(&mut self) {
-        self.stamp_deadlines();
-    }
-
-    /// Starts the deadline clocks of the children this pass admitted: one
-    /// clock reading for the pass, after its first polls (see
-    /// [`Timers::stamp_deadlines`]).
-    #[inline]
-    fn stamp_deadlines(&mut self) {
         if let Some(deadline) = self.config.deadline {
             self.timers.stamp_deadlines(deadline, self.running.len());
         }
