@@ -2,11 +2,12 @@
 //! out, with a bounded window for those that finish early.
 
 use crate::batch::{Batch, Output};
-use crate::end::budget::OUTPUTS_PER_POLL;
+use crate::end::budget::poll_budgeted;
 use crate::end::reorder::Reorder;
 use crate::input::Input;
 use crate::mode::{Deadlines, Panics};
 use core::fmt;
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 use futures::stream::{FusedStream, Stream};
@@ -104,28 +105,28 @@ where
             this.batch.refill_below(cx, ceiling);
             return Poll::Ready(Some(output));
         }
-        // Outputs that came early are taken in, up to a budget: with a wide
-        // window (an unbounded batch has none) a slow first child would
-        // otherwise keep this poll taking outputs for ever.
-        for _ in 0..OUTPUTS_PER_POLL {
+        // Outputs that came early are taken in, up to the budget of a
+        // collecting end: with a wide window (an unbounded batch has none) a
+        // slow first child would otherwise keep this poll taking outputs
+        // for ever.
+        poll_budgeted(cx, |cx| {
             let ceiling = this.ceiling();
             let Some((index, output)) = ready!(this.batch.poll_finished_below(cx, ceiling)) else {
                 // Every input has been handed out; or a panic ended the
                 // batch, and an output missing for good leaves those after
                 // it no place in order.
                 this.early.clear();
-                return Poll::Ready(None);
+                return Poll::Ready(ControlFlow::Break(None));
             };
             let placed = this.early.place(index, output);
             // Refilled before the output goes out, as every end does.
             let ceiling = this.ceiling();
             this.batch.refill_below(cx, ceiling);
-            if let Some(output) = placed {
-                return Poll::Ready(Some(output));
-            }
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
+            Poll::Ready(match placed {
+                Some(output) => ControlFlow::Break(Some(output)),
+                None => ControlFlow::Continue(()),
+            })
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
