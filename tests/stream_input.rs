@@ -214,6 +214,36 @@ on_every_executor! {
         assert!(probe.dropped());
     }
 
+    async fn a_stream_panicking_in_a_refill_hands_on_what_was_chosen_then_panics_then_ends() {
+        for in_order in [false, true] {
+            let tracker = Tracker::new();
+            let maker = tracker.clone();
+            // Ready children; the stream breaks when asked for item 3, which
+            // happens while the slot of an output already chosen is refilled.
+            let source = TestSource::new(Length::PanicsAt(3), move |i| maker.track(i, async move { i }));
+            let probe = source.probe();
+            let mut outputs: std::pin::Pin<Box<dyn futures::Stream<Item = usize> + Send>> = if in_order {
+                Box::pin(source.bounded(2).in_order())
+            } else {
+                Box::pin(source.bounded(2).as_completed().map(|(_, output)| output))
+            };
+            let mut seen = Vec::new();
+            let caught = AssertUnwindSafe(async {
+                while let Some(output) = outputs.next().await {
+                    seen.push(output);
+                }
+            })
+            .catch_unwind()
+            .await;
+            let payload = caught.expect_err("the stream's panic goes on");
+            assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("the source broke at item 3"));
+            assert_eq!(seen, [0, 1, 2], "in_order: {in_order}: every output chosen was handed on first");
+            assert_eq!(tracker.alive(), 0);
+            assert!(probe.dropped());
+            assert_eq!(outputs.next().await, None, "after the panic the stream ends");
+        }
+    }
+
     async fn within_cuts_the_batch_while_it_waits_on_the_stream() {
         let started = Instant::now();
         // Two items, then a stream that never yields again nor ends.
