@@ -67,3 +67,69 @@ fn a_sibling_task_runs_while_a_long_batch_is_in_progress() {
         "the sibling ran only after the batch"
     );
 }
+
+/// Polls `gather` with a counting waker until it is done; returns the
+/// output and how many times it returned `Pending`, checking that each
+/// `Pending` came with a wake-up.
+fn gather_by_hand<T>(gather: impl Future<Output = T>) -> (T, usize) {
+    let (waker, wakes) = new_count_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut gather = std::pin::pin!(gather);
+    let mut pendings = 0;
+    loop {
+        match gather.as_mut().poll(&mut cx) {
+            Poll::Ready(out) => return (out, pendings),
+            Poll::Pending => {
+                pendings += 1;
+                assert_eq!(wakes.get(), pendings, "a Pending without a wake-up");
+            }
+        }
+    }
+}
+
+#[test]
+fn children_that_wake_themselves_but_keep_finishing_do_not_make_the_batch_yield_for_each() {
+    // Each child wakes itself once (as `yield_now` does, or a tokio resource
+    // once the task's budget is spent), then finishes. The batch yields when
+    // two of them wake themselves with no output between (it is making no
+    // progress of its own), not every two children: here that is only the
+    // first pass, where every child in flight woke itself. Then `gather`'s
+    // per-poll budget of outputs is what makes it yield.
+    let n = if cfg!(miri) { 2_000 } else { 10_000 };
+    let (out, pendings) = gather_by_hand((0..n).map(common::yield_once).bounded(10).gather());
+    assert_eq!(out, (0..n).collect::<Vec<_>>());
+    assert!(pendings >= 1, "the first pass must yield");
+    assert!(
+        pendings <= n / 100,
+        "{pendings} yields for {n} children: it yields for every few children"
+    );
+}
+
+#[test]
+fn children_that_keep_waking_themselves_without_finishing_make_the_batch_yield_every_poll() {
+    // The other side of the rule: no output between self-wake-ups, so the
+    // batch yields at every poll, each child polled at most once per poll.
+    let tracker = common::Tracker::new();
+    let busy = (0..4).map(|i| {
+        tracker.track(
+            i,
+            std::future::poll_fn(|cx| {
+                cx.waker().wake_by_ref();
+                Poll::<u8>::Pending
+            }),
+        )
+    });
+    let (waker, wakes) = new_count_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut gather = std::pin::pin!(busy.bounded(4).gather());
+    for round in 1..=50 {
+        let before = tracker.polls();
+        assert!(gather.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(wakes.get(), round, "round {round}: no wake-up");
+        let polls = tracker.polls() - before;
+        assert!(
+            (1..=4).contains(&polls),
+            "round {round}: {polls} child polls in one poll of the batch"
+        );
+    }
+}

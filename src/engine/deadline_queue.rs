@@ -3,7 +3,7 @@
 
 use crate::engine::alarm::Alarm;
 use crate::engine::clock::Instant;
-use crate::engine::home::DeadlineTag;
+use crate::engine::home::{DeadlineTag, Homes};
 use core::task::Context;
 use std::collections::VecDeque;
 
@@ -47,7 +47,7 @@ impl DeadlineQueue {
     /// deadline. Returns whether any child was marked.
     ///
     /// Registers `cx`'s waker with the alarm whenever it stays armed.
-    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>, homes: &Homes) -> bool {
         let mut marked = false;
         while self.alarm.poll_rung(cx) {
             let now = Instant::now();
@@ -55,11 +55,11 @@ impl DeadlineQueue {
                 if *at > now {
                     break;
                 }
-                marked |= tag.is_live();
-                tag.expire();
+                marked |= tag.is_live(homes);
+                tag.expire(homes);
                 self.due.pop_front();
             }
-            self.drop_stale_front();
+            self.drop_stale_front(homes);
             if let Some((at, _)) = self.due.front() {
                 let at = *at;
                 self.alarm
@@ -72,16 +72,16 @@ impl DeadlineQueue {
     /// Forgets the entries of children that have finished, once they make
     /// up more than half of the queue: `waiting` is how many children of the
     /// batch are waiting now. Amortised O(1) per child.
-    pub(crate) fn compact(&mut self, waiting: usize) {
+    pub(crate) fn compact(&mut self, waiting: usize, homes: &Homes) {
         if self.due.len() > 2 * waiting + 32 {
-            self.due.retain(|(_, tag)| tag.is_live());
+            self.due.retain(|(_, tag)| tag.is_live(homes));
         }
     }
 
     /// Stale entries at the front would only make the alarm ring for
     /// nothing.
-    fn drop_stale_front(&mut self) {
-        while self.due.front().is_some_and(|(_, tag)| !tag.is_live()) {
+    fn drop_stale_front(&mut self, homes: &Homes) {
+        while self.due.front().is_some_and(|(_, tag)| !tag.is_live(homes)) {
             self.due.pop_front();
         }
     }
@@ -102,7 +102,7 @@ impl DeadlineQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::home::Home;
+    use crate::engine::home::{Home, Homes};
     use core::future::Future;
     use core::pin::Pin;
     use futures::task::noop_waker;
@@ -112,12 +112,16 @@ mod tests {
 
     /// Polls the queue until `done` says so, as the timer thread rings the
     /// alarm; returns whether any poll marked a child.
-    fn poll_until(queue: &mut DeadlineQueue, done: impl Fn(&DeadlineQueue) -> bool) -> bool {
+    fn poll_until(
+        queue: &mut DeadlineQueue,
+        homes: &Homes,
+        done: impl Fn(&DeadlineQueue) -> bool,
+    ) -> bool {
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
         let mut marked = false;
         for _ in 0..1_000 {
-            marked |= queue.poll_expired(&mut cx);
+            marked |= queue.poll_expired(&mut cx, homes);
             if done(queue) {
                 return marked;
             }
@@ -127,8 +131,8 @@ mod tests {
     }
 
     /// A home with a child that stays pending, polled once.
-    fn waiting_home() -> Home<Child> {
-        let mut home = Home::default();
+    fn waiting_home(homes: &mut Homes) -> Home<Child> {
+        let mut home = homes.make();
         home.move_in(Box::pin(futures::future::pending()) as Child);
         assert!(home.poll_first().is_pending());
         home
@@ -138,14 +142,15 @@ mod tests {
     fn only_the_due_children_are_marked() {
         let mut queue = DeadlineQueue::default();
         let now = Instant::now();
-        let homes: Vec<_> = (0..3).map(|_| waiting_home()).collect();
+        let mut book = Homes::default();
+        let homes: Vec<_> = (0..3).map(|_| waiting_home(&mut book)).collect();
         // Two deadlines already past, one far away.
         let past = now.checked_sub(Duration::from_millis(1)).unwrap_or(now);
         queue.push(past, past, homes[0].tag(0));
         queue.push(past, past, homes[1].tag(1));
         queue.push(now + Duration::from_secs(60), now, homes[2].tag(2));
         // The alarm was armed for the first deadline, which has passed.
-        assert!(poll_until(&mut queue, |queue| queue.len() == 1));
+        assert!(poll_until(&mut queue, &book, |queue| queue.len() == 1));
         assert!(homes[0].expired() && homes[1].expired());
         assert!(!homes[2].expired());
         assert_eq!(
@@ -159,13 +164,14 @@ mod tests {
     fn a_finished_child_is_not_marked_and_its_entry_goes_stale() {
         let mut queue = DeadlineQueue::default();
         let now = Instant::now();
-        let mut home = waiting_home();
+        let mut homes = Homes::default();
+        let mut home = waiting_home(&mut homes);
         queue.push(now, now, home.tag(7));
         // The child leaves; the home takes another, untagged.
         assert!(home.evict().is_ok());
         home.move_in(Box::pin(futures::future::pending()) as Child);
         assert!(home.poll_first().is_pending());
-        let marked = poll_until(&mut queue, |queue| queue.len() == 0);
+        let marked = poll_until(&mut queue, &homes, |queue| queue.len() == 0);
         assert!(!marked, "nothing live was due");
         assert!(!home.expired(), "the next occupant is untouched");
     }
@@ -175,10 +181,11 @@ mod tests {
         let mut queue = DeadlineQueue::default();
         let now = Instant::now();
         let far = now + Duration::from_secs(60);
-        let mut home = waiting_home();
+        let mut homes = Homes::default();
+        let mut home = waiting_home(&mut homes);
         for index in 0..1_000 {
             queue.push(far, now, home.tag(index));
-            queue.compact(1);
+            queue.compact(1, &homes);
         }
         // Every tag but the last is stale: one live child waits.
         assert!(queue.len() <= 2 + 32 + 1, "{} entries", queue.len());

@@ -50,6 +50,8 @@ pub(crate) struct Home<F> {
 pin_project! {
     /// A home's heap cell: the child, and the waker of its first poll.
     struct Place<F> {
+        // This home's number in its batch's `Homes`.
+        number: usize,
         first_wake: Arc<FirstWake>,
         // `first_wake` as a `Waker`, built once per home.
         waker: Waker,
@@ -102,17 +104,37 @@ impl Wake for FirstWake {
     }
 }
 
-impl<F> Default for Home<F> {
-    fn default() -> Self {
+/// Every home a batch has made, by number: where a [`DeadlineTag`] finds
+/// its child's home without holding on to it.
+///
+/// Why numbers rather than a shared pointer in each tag: a tag is made for
+/// every child that waits with a deadline, and most finish soon after; a
+/// reference count taken and dropped per child was a third of what a
+/// deadline cost. Homes are few (one per child in flight, reused) and live
+/// as long as the batch.
+#[derive(Default)]
+pub(crate) struct Homes {
+    first_wakes: Vec<Arc<FirstWake>>,
+}
+
+impl Homes {
+    /// A new, empty home, numbered.
+    pub(crate) fn make<F>(&mut self) -> Home<F> {
         let first_wake = Arc::new(FirstWake::default());
+        self.first_wakes.push(Arc::clone(&first_wake));
         Home {
             place: Box::pin(Place {
+                number: self.first_wakes.len() - 1,
                 waker: Waker::from(Arc::clone(&first_wake)),
                 first_wake,
                 forwarding: false,
                 occupant: Occupant::Empty,
             }),
         }
+    }
+
+    fn first_wake(&self, tag: &DeadlineTag) -> &FirstWake {
+        &self.first_wakes[tag.home]
     }
 }
 
@@ -140,6 +162,25 @@ impl<F: Future> Home<F> {
         place.first_wake.woken.store(false, Ordering::Relaxed);
         place.first_wake.expired.store(false, Ordering::Relaxed);
         poll_in_place(place.occupant, &mut Context::from_waker(place.waker))
+    }
+
+    /// Polls again, with the home's waker, a child that woke itself during
+    /// its last poll here and has not been polled since (see
+    /// [`Running`](crate::engine::running::Running)). As after its first
+    /// poll, [`wake_task_meanwhile`](Home::wake_task_meanwhile) then says
+    /// whether it woke itself again.
+    #[inline]
+    pub(crate) fn poll_again(&mut self) -> Poll<Result<F::Output, Panicked>> {
+        let place = self.place.as_mut().project();
+        // Nothing forwards: the child woke itself, so its wake-ups were
+        // never routed anywhere (see `wake_task_meanwhile`). Its deadline
+        // mark stays: a child out of time is not given more.
+        place.first_wake.woken.store(false, Ordering::Relaxed);
+        let polled = poll_in_place(place.occupant, &mut Context::from_waker(place.waker));
+        if polled.is_ready() {
+            place.first_wake.untag();
+        }
+        polled
     }
 
     /// After a first poll that left the child pending: routes its wake-ups
@@ -206,10 +247,9 @@ impl<F> Home<F> {
     /// A handle through which the engine can mark the child now living
     /// here, input `index`, as out of time (see [`DeadlineTag`]).
     pub(crate) fn tag(&self, index: usize) -> DeadlineTag {
-        let first_wake = &self.place.first_wake;
-        first_wake.tagged.store(index, Ordering::Relaxed);
+        self.place.first_wake.tagged.store(index, Ordering::Relaxed);
         DeadlineTag {
-            first_wake: Arc::clone(first_wake),
+            home: self.place.number,
             index,
         }
     }
@@ -238,32 +278,35 @@ impl FirstWake {
     }
 }
 
-/// The engine's handle on one waiting child's deadline: the child's home
-/// and input index.
+/// The engine's handle on one waiting child's deadline: the number of the
+/// child's home (in the batch's [`Homes`]) and its input index.
 ///
 /// The engine keeps these in admission order, which is deadline order, so
 /// an expiry costs a look at the children that are due and nothing more.
 /// A tag outlives its child when the child finishes first; it then goes
 /// stale (the home is untagged, or tagged for a later child) and does
 /// nothing.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct DeadlineTag {
-    first_wake: Arc<FirstWake>,
+    home: usize,
     index: usize,
 }
 
 impl DeadlineTag {
     /// Whether the child is still waiting in its home.
-    pub(crate) fn is_live(&self) -> bool {
-        self.first_wake.tagged.load(Ordering::Relaxed) == self.index
+    #[inline]
+    pub(crate) fn is_live(&self, homes: &Homes) -> bool {
+        homes.first_wake(self).tagged.load(Ordering::Relaxed) == self.index
     }
 
     /// Marks the child as out of time and wakes its slot, which then
     /// resolves to `Elapsed` unless the child's output is ready first.
     /// Does nothing when the tag is stale.
-    pub(crate) fn expire(&self) {
-        if self.is_live() {
-            self.first_wake.expired.store(true, Ordering::Release);
-            self.first_wake.forward.wake();
+    pub(crate) fn expire(&self, homes: &Homes) {
+        if self.is_live(homes) {
+            let first_wake = homes.first_wake(self);
+            first_wake.expired.store(true, Ordering::Release);
+            first_wake.forward.wake();
         }
     }
 }

@@ -32,6 +32,10 @@ use core::future::Future;
 use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
+/// How many children may wake themselves (asking to let others run) before
+/// the task yields to the executor: as `FuturesUnordered` does.
+const YIELD_AFTER_SELF_WAKES: u8 = 2;
+
 /// What each child of a batch over `I` resolves to.
 pub(crate) type ChildOutput<I> = <<I as Input>::Child as Future>::Output;
 
@@ -45,7 +49,9 @@ pub(crate) type ChildOutput<I> = <<I as Input>::Child as Future>::Output;
 /// [`Home`] reused from an earlier child and its output is handed on at
 /// once. A child still pending moves into the `FuturesUnordered`, which
 /// owns its wake-ups from then on, without being polled again unless it
-/// was woken meanwhile (see [`Home`]).
+/// was woken meanwhile (see [`Home`]); one that woke itself during that
+/// poll is polled again at home in a later pass instead, and takes a node
+/// only if it then waits on something else (see [`Running`]).
 ///
 /// A child finishing on its first poll while a slot is refilled after an
 /// output has been chosen is held and handed on next; outputs still leave
@@ -89,12 +95,14 @@ pub(crate) struct Engine<I: Input> {
     /// when the batch is dropped (see "After a panic"). A `Panicked`
     /// rather than its bare payload keeps the batch `Sync`.
     deferred_panic: Option<Panicked>,
-    /// Children that woke themselves during their first poll since the task
-    /// last returned `Pending`. Such a child asks to let others run before
-    /// it is polled again; `FuturesUnordered` yields to the executor after
-    /// two of those, and so does the engine for first polls. Such a child
-    /// waits in the `FuturesUnordered`'s ready queue without waking anyone,
-    /// so any `Pending` returned while this counts one wakes the task first
+    /// Children that woke themselves during a poll at home since the task
+    /// last returned `Pending` or an output was handed on. Such a child
+    /// asks to let others run before it is polled again; when two do so
+    /// with no child finishing in between, the batch is making no progress
+    /// of its own, and the task yields to the executor (`FuturesUnordered`
+    /// does the same within one call). Such a child
+    /// waits in `Running`'s queue of woken children without waking anyone,
+    /// so any `Pending` returned while one waits there wakes the task first
     /// (the child's own wake-up went to the home, not to the task).
     yielded: u8,
     /// The children's deadlines and the batch's own.
@@ -325,12 +333,12 @@ impl<I: Input> Engine<I> {
             if self.poll_timers(cx) {
                 continue;
             }
-            if self.yielded > 0 || self.admission.paused() {
-                // Children that woke themselves on their first poll wait in
-                // the `FuturesUnordered`'s ready queue, which wakes no one
-                // on its own; or admission stopped for the executor's sake,
-                // not for want of a permit or an item. Either way nothing
-                // else would wake the task for it.
+            if self.yielded > 0 || self.running.has_woken() || self.admission.paused() {
+                // Children that woke themselves wait for their next poll at
+                // home (see `Running`), or in the `FuturesUnordered`'s ready
+                // queue, which wakes no one on its own; or admission stopped
+                // for the executor's sake, not for want of a permit or an
+                // item. Either way nothing else would wake the task for it.
                 cx.waker().wake_by_ref();
             }
             self.yielded = 0;
@@ -357,7 +365,7 @@ impl<I: Input> Engine<I> {
     #[inline]
     fn should_yield(&mut self) -> bool {
         let gave_way = self.admission.take_gave_way() && self.admission.has_input();
-        let yielding = self.yielded >= 2 || gave_way;
+        let yielding = self.yielded >= YIELD_AFTER_SELF_WAKES || gave_way;
         if yielding {
             self.yielded = 0;
         }
@@ -374,7 +382,10 @@ impl<I: Input> Engine<I> {
     #[inline]
     fn next_finished(&mut self, cx: &mut Context<'_>) -> Option<Finished<ChildOutput<I>>> {
         if !self.running.is_empty() {
-            if let Poll::Ready(Some(mut finished)) = self.running.poll_finished(cx) {
+            if let Some(mut finished) =
+                self.running
+                    .poll_finished(cx, &mut self.yielded, YIELD_AFTER_SELF_WAKES)
+            {
                 self.config.limit.child_finished();
                 if let Some(held) = self.held.as_mut() {
                     // The held child finished first: it leaves first.
@@ -411,8 +422,14 @@ impl<I: Input> Engine<I> {
     /// been dropped, unless panics are caught: the child's own panic is the
     /// one to report, not one a sibling's destructor raised while being
     /// dropped.
+    ///
+    /// An output is progress: the children that woke themselves before it
+    /// were not spinning, so their count starts again (as
+    /// `FuturesUnordered` counts them per call, each call ending with an
+    /// output or a yield).
     #[inline]
     fn hand_on(&mut self, finished: Finished<ChildOutput<I>>) -> Finished<ChildOutput<I>> {
+        self.yielded = 0;
         match finished {
             (_, Err(Lost::Panicked(panicked))) if !self.config.catch_panics => {
                 self.fail(panicked.into_payload())
@@ -501,7 +518,9 @@ impl<I: Input> Engine<I> {
     #[inline]
     pub(crate) fn end_pass(&mut self) {
         if let Some(deadline) = self.config.deadline {
-            self.timers.stamp_deadlines(deadline, self.running.len());
+            let waiting = self.running.len();
+            self.timers
+                .stamp_deadlines(deadline, waiting, self.running.homes());
         }
     }
 
@@ -537,12 +556,16 @@ impl<I: Input> Engine<I> {
             (Poll::Ready(outcome), _) => outcome.map_err(Lost::Panicked),
             (Poll::Pending, Some(elapsed)) => finished::timed_out(home.evict(), elapsed),
             (Poll::Pending, None) => {
-                if home.wake_task_meanwhile(cx) {
-                    self.yielded = self.yielded.saturating_add(1);
-                }
+                let woke_itself = home.wake_task_meanwhile(cx);
                 let home = self.running.take_spare();
                 let timed = self.defer_deadline(&home, index);
-                self.running.push(Slot::new(home, index, timed, permit));
+                let slot = Slot::new(home, index, timed, permit);
+                if woke_itself {
+                    self.yielded = self.yielded.saturating_add(1);
+                    self.running.push_woken(slot);
+                } else {
+                    self.running.push(slot);
+                }
                 return None;
             }
         };
@@ -588,7 +611,7 @@ impl<I: Input> Engine<I> {
             self.cut_off();
             return true;
         }
-        self.timers.poll_expired(cx)
+        self.timers.poll_expired(cx, self.running.homes())
     }
 
     /// The batch deadline passed: drop every running child, pull nothing

@@ -2,12 +2,13 @@
 //! first poll, and the emptied homes for the next ones.
 
 use crate::engine::finished::Finished;
-use crate::engine::home::Home;
-use crate::engine::slot::Slot;
+use crate::engine::home::{Home, Homes};
+use crate::engine::slot::{AtHome, Slot};
 use crate::panicked::Payload;
 use core::future::Future;
 use core::task::{Context, Poll};
 use futures::stream::{FuturesUnordered, StreamExt};
+use std::collections::VecDeque;
 
 /// The running set of one batch.
 ///
@@ -21,16 +22,32 @@ use futures::stream::{FuturesUnordered, StreamExt};
 /// does that home leave the stack ([`take_spare`](Running::take_spare)) to
 /// wait in the `FuturesUnordered`, and it comes back emptied when its child
 /// finishes. A child that finishes at once never moves a home.
+///
+/// Why a queue beside the `FuturesUnordered`: a child that woke itself
+/// during its poll at home (`yield_now`, or any tokio resource once the
+/// task's budget is spent) asks only to be polled again after the others
+/// have had their turn. It needs no node: it waits in `woken`, polled once
+/// more at home in a later pass, and most such children finish there. Only
+/// a child that is still pending without having woken itself (it waits on
+/// something else) takes a node, the one place its wake-ups can reach it.
 pub(crate) struct Running<F> {
     waiting: FuturesUnordered<Slot<F>>,
+    /// Children that woke themselves during their last poll, in that
+    /// order, to be polled again at home. While one is here the engine
+    /// wakes its task before returning `Pending`: nothing else will.
+    woken: VecDeque<Slot<F>>,
     spare: Vec<Home<F>>,
+    /// Every home made for this batch, spare or not.
+    homes: Homes,
 }
 
 impl<F> Default for Running<F> {
     fn default() -> Self {
         Running {
             waiting: FuturesUnordered::new(),
+            woken: VecDeque::new(),
             spare: Vec::new(),
+            homes: Homes::default(),
         }
     }
 }
@@ -39,19 +56,33 @@ impl<F> Running<F> {
     /// How many children wait.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.waiting.len()
+        self.waiting.len() + self.woken.len()
     }
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.waiting.is_empty()
+        self.waiting.is_empty() && self.woken.is_empty()
+    }
+
+    /// Every home made for this batch: where its deadline tags lead.
+    #[inline]
+    pub(crate) fn homes(&self) -> &Homes {
+        &self.homes
+    }
+
+    /// Whether a child that woke itself waits for its next poll at home:
+    /// then only the task's own wake-up brings that poll.
+    #[inline]
+    pub(crate) fn has_woken(&self) -> bool {
+        !self.woken.is_empty()
     }
 
     /// The spare home the next child moves into, made if there is none.
     #[inline]
     pub(crate) fn spare_home(&mut self) -> &mut Home<F> {
         if self.spare.is_empty() {
-            self.spare.push(Home::default());
+            let home = self.homes.make();
+            self.spare.push(home);
         }
         let Some(home) = self.spare.last_mut() else {
             unreachable!("a spare home was just made sure of")
@@ -69,15 +100,24 @@ impl<F> Running<F> {
         home
     }
 
-    /// A child that waits from now on.
+    /// A child that waits from now on, its wake-ups routed to the task
+    /// until the `FuturesUnordered` polls it.
     #[inline]
     pub(crate) fn push(&mut self, slot: Slot<F>) {
         self.waiting.push(slot);
     }
 
+    /// A child that woke itself during its poll at home: polled there again
+    /// in a later pass (see [`Running`]).
+    #[inline]
+    pub(crate) fn push_woken(&mut self, slot: Slot<F>) {
+        self.woken.push_back(slot);
+    }
+
     /// The input indices of the waiting children, in no particular order.
     pub(crate) fn indices(&self) -> Vec<usize> {
-        self.waiting.iter().map(Slot::index).collect()
+        let woken = self.woken.iter().map(Slot::index);
+        self.waiting.iter().map(Slot::index).chain(woken).collect()
     }
 
     /// Drops every waiting child, each dropped once even if a destructor
@@ -86,30 +126,59 @@ impl<F> Running<F> {
     #[must_use]
     pub(crate) fn drop_all(&mut self) -> Option<Payload> {
         let mut first_panic = None;
-        for slot in self.waiting.iter_mut() {
+        for slot in self.waiting.iter_mut().chain(self.woken.iter_mut()) {
             if let Err(payload) = slot.drop_child() {
                 first_panic.get_or_insert(payload);
             }
         }
         // The slots hold no child now; dropping them cannot panic.
         self.waiting.clear();
+        self.woken.clear();
         first_panic
     }
 }
 
 impl<F: Future> Running<F> {
     /// The next waiting child to finish; its home goes back to the spares.
+    ///
+    /// The `FuturesUnordered` goes first, then the children that woke
+    /// themselves, each polled at most once per call and only while
+    /// `yielded` (the children that woke themselves since the task last
+    /// yielded, counted here too) stays under `yield_after`: the task lets
+    /// others run before it polls a self-woken child again and again.
     #[inline]
     pub(crate) fn poll_finished(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Finished<F::Output>>> {
-        self.waiting.poll_next_unpin(cx).map(|settled| {
-            settled.map(|(finished, home)| {
+        yielded: &mut u8,
+        yield_after: u8,
+    ) -> Option<Finished<F::Output>> {
+        if !self.waiting.is_empty() {
+            if let Poll::Ready(Some((finished, home))) = self.waiting.poll_next_unpin(cx) {
                 self.spare.push(home);
-                finished
-            })
-        })
+                return Some(finished);
+            }
+        }
+        for _ in 0..self.woken.len() {
+            if *yielded >= yield_after {
+                break;
+            }
+            let Some(mut slot) = self.woken.pop_front() else {
+                break;
+            };
+            match slot.poll_at_home(cx) {
+                AtHome::Finished(finished, home) => {
+                    self.spare.push(home);
+                    return Some(finished);
+                }
+                AtHome::WokeItself => {
+                    *yielded = yielded.saturating_add(1);
+                    self.woken.push_back(slot);
+                }
+                AtHome::Waits => self.waiting.push(slot),
+            }
+        }
+        None
     }
 }
 
@@ -148,10 +217,76 @@ mod tests {
         running.push(Slot::new(home, 3, false, None));
         assert_eq!(running.len(), 1);
         assert_eq!(running.indices(), [3]);
-        let finished = running.poll_finished(&mut cx);
-        assert!(matches!(finished, Poll::Ready(Some((3, Ok(7))))));
+        let mut yielded = 0;
+        let finished = running.poll_finished(&mut cx, &mut yielded, 2);
+        assert!(matches!(finished, Some((3, Ok(7)))));
         assert!(running.is_empty());
         assert_eq!(running.spare.len(), 1, "the home came back");
+    }
+
+    /// Pending until polled `left` more times, waking itself each time.
+    struct Yields(u8);
+
+    impl Future for Yields {
+        type Output = u8;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u8> {
+            if self.0 == 0 {
+                return Poll::Ready(9);
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    #[test]
+    fn a_child_that_woke_itself_is_polled_again_at_home_once_per_call() {
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut running = Running::default();
+        let home = running.spare_home();
+        home.move_in(Yields(2));
+        assert!(home.poll_first().is_pending());
+        let mut home = running.take_spare();
+        assert!(home.wake_task_meanwhile(&cx), "it woke itself");
+        running.push_woken(Slot::new(home, 5, false, None));
+        assert!(running.has_woken());
+        assert_eq!((running.len(), running.indices()), (1, vec![5]));
+
+        let mut yielded = 2;
+        assert!(running.poll_finished(&mut cx, &mut yielded, 2).is_none());
+        assert_eq!(yielded, 2, "not polled once the task is to yield");
+
+        let mut yielded = 0;
+        assert!(running.poll_finished(&mut cx, &mut yielded, 2).is_none());
+        assert_eq!(yielded, 1, "it woke itself again: counted, and kept");
+        assert!(running.has_woken());
+        assert!(running.waiting.is_empty(), "no node for it");
+
+        let finished = running.poll_finished(&mut cx, &mut yielded, 2);
+        assert!(matches!(finished, Some((5, Ok(9)))));
+        assert!(running.is_empty());
+        assert_eq!(running.spare.len(), 1, "the home came back");
+    }
+
+    #[test]
+    fn a_child_that_stops_waking_itself_moves_into_the_futures_unordered() {
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut running = Running::default();
+        let home = running.spare_home();
+        home.move_in(async {
+            futures::pending!();
+            futures::future::pending::<u8>().await
+        });
+        assert!(home.poll_first().is_pending());
+        let home = running.take_spare();
+        running.push_woken(Slot::new(home, 1, false, None));
+        let mut yielded = 0;
+        assert!(running.poll_finished(&mut cx, &mut yielded, 2).is_none());
+        assert_eq!(yielded, 0);
+        assert!(!running.has_woken());
+        assert_eq!((running.waiting.len(), running.len()), (1, 1));
     }
 
     #[test]

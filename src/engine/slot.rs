@@ -64,6 +64,42 @@ impl<F> Slot<F> {
     }
 }
 
+/// How a child fared when polled again at home, with the home's own waker
+/// (see [`Slot::poll_at_home`]).
+pub(crate) enum AtHome<F: Future> {
+    /// It has an outcome; its home is empty, for the next child.
+    Finished(Finished<F::Output>, Home<F>),
+    /// It woke itself again: it asks for one more turn after the others.
+    WokeItself,
+    /// It waits on something else, its wake-ups routed to the task: it
+    /// goes into the `FuturesUnordered`.
+    Waits,
+}
+
+impl<F: Future> Slot<F> {
+    /// Polls a child that woke itself during its last poll, again at home,
+    /// rather than through the `FuturesUnordered` (see
+    /// [`Running`](crate::engine::running::Running)). Its deadline is looked
+    /// at as in [`poll`](Slot::poll): the output wins when both are ready.
+    #[inline]
+    pub(crate) fn poll_at_home(&mut self, cx: &Context<'_>) -> AtHome<F> {
+        let home = self
+            .home
+            .as_mut()
+            .expect("fanout: a resolved slot was polled again");
+        let outcome = match home.poll_again() {
+            Poll::Ready(outcome) => outcome.map_err(Lost::Panicked),
+            Poll::Pending if self.timed && home.expired() => {
+                finished::timed_out(home.evict(), Elapsed::Child)
+            }
+            Poll::Pending if home.wake_task_meanwhile(cx) => return AtHome::WokeItself,
+            Poll::Pending => return AtHome::Waits,
+        };
+        let home = self.home.take().expect("checked above");
+        AtHome::Finished((self.index, outcome), home)
+    }
+}
+
 impl<F: Future> Future for Slot<F> {
     /// The finished child, and its home, emptied, for the engine to reuse.
     type Output = (Finished<F::Output>, Home<F>);

@@ -3,7 +3,7 @@
 
 use crate::engine::clock::Instant;
 use crate::engine::deadline_queue::DeadlineQueue;
-use crate::engine::home::DeadlineTag;
+use crate::engine::home::{DeadlineTag, Homes};
 use core::task::Context;
 use futures::FutureExt;
 use futures_timer::Delay;
@@ -73,28 +73,35 @@ impl Timers {
     ///
     /// `waiting` is how many children wait in all, for the queue's upkeep.
     #[inline]
-    pub(crate) fn stamp_deadlines(&mut self, deadline: Duration, waiting: usize) {
+    pub(crate) fn stamp_deadlines(&mut self, deadline: Duration, waiting: usize, homes: &Homes) {
         if !self.unstamped.is_empty() {
-            self.stamp_unstamped(deadline, waiting);
+            self.stamp_unstamped(deadline, waiting, homes);
         }
     }
 
     /// [`stamp_deadlines`](Timers::stamp_deadlines) with children to stamp.
-    fn stamp_unstamped(&mut self, deadline: Duration, waiting: usize) {
+    fn stamp_unstamped(&mut self, deadline: Duration, waiting: usize, homes: &Homes) {
+        // Children that finished within the pass they were admitted in
+        // never needed their deadline: they cost no entry, and a pass
+        // whose children all finished costs no clock reading.
+        self.unstamped.retain(|tag| tag.is_live(homes));
+        if self.unstamped.is_empty() {
+            return;
+        }
         let now = Instant::now();
         let Some(due) = now.checked_add(deadline) else {
             // Too far away to represent: it never passes.
             self.unstamped.clear();
             return;
         };
-        self.deadlines.compact(waiting);
+        self.deadlines.compact(waiting, homes);
         for tag in self.unstamped.drain(..) {
             self.deadlines.push(due, now, tag);
         }
     }
 
-    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.deadlines.poll_expired(cx)
+    pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>, homes: &Homes) -> bool {
+        self.deadlines.poll_expired(cx, homes)
     }
 
     /// Stops every timer: the batch has been abandoned.
