@@ -419,8 +419,8 @@ fn goal_checks(ns: &HashMap<Way, f64>) -> bool {
         (
             "deadline cost: with_deadline / plain gather",
             ratio(Way::FanoutGatherDeadline, Way::FanoutGather),
-            "<= 1.3",
-            ratio(Way::FanoutGatherDeadline, Way::FanoutGather) <= 1.3,
+            "<= 1.1",
+            ratio(Way::FanoutGatherDeadline, Way::FanoutGather) <= 1.1,
         ),
         (
             "slow-poll timing: on_slow_poll / plain gather",

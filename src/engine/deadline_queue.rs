@@ -16,30 +16,50 @@ use std::collections::VecDeque;
 /// the alarm rings only the children at the front (those due) are looked at:
 /// an expiry costs O(children expired), however many are waiting.
 ///
-/// A child that finishes before its deadline is not looked for: its entry
-/// goes stale (see [`DeadlineTag`]) and is dropped when it reaches the
-/// front, or by [`compact`](DeadlineQueue::compact) when stale entries come
+/// Why groups: the children stamped by one clock reading (one pass, see
+/// [`Timers::stamp_deadlines`](crate::engine::timers::Timers::stamp_deadlines))
+/// share one due time, so they go in as one entry, their tags in a list
+/// taken whole; pushing costs the same for one child or a thousand. Emptied
+/// lists are kept for the next passes.
+///
+/// A child that finishes before its deadline is not looked for: its tag
+/// goes stale (see [`DeadlineTag`]) and is dropped when its group reaches
+/// the front, or by [`compact`](DeadlineQueue::compact) when stale tags come
 /// to outnumber the live ones, so the queue stays O(children waiting).
 #[derive(Default)]
 pub(crate) struct DeadlineQueue {
-    due: VecDeque<(Instant, DeadlineTag)>,
+    due: VecDeque<(Instant, Vec<DeadlineTag>)>,
+    /// How many tags the groups hold, stale ones included.
+    tags: usize,
+    /// Emptied tag lists, to take the next groups in.
+    spare: Vec<Vec<DeadlineTag>>,
     alarm: Alarm,
 }
 
+/// How many emptied tag lists are kept: a batch stamps one group per pass,
+/// and only a few are emptied between two passes.
+const SPARE_LISTS: usize = 4;
+
 impl DeadlineQueue {
-    /// Adds a child whose deadline passes at `at`, no earlier than any
-    /// deadline already queued. `now` is the clock reading `at` was counted
-    /// from.
-    pub(crate) fn push(&mut self, at: Instant, now: Instant, tag: DeadlineTag) {
+    /// Adds the children of `group`, whose deadlines pass at `at`, no
+    /// earlier than any deadline already queued, and leaves `group` empty
+    /// (an emptied list from earlier, if there is one). `now` is the clock
+    /// reading `at` was counted from.
+    pub(crate) fn push_group(&mut self, at: Instant, now: Instant, group: &mut Vec<DeadlineTag>) {
         debug_assert!(
             self.due.back().is_none_or(|(last, _)| *last <= at),
             "deadlines are pushed in the order they fall due"
         );
+        if group.is_empty() {
+            return;
+        }
         // An armed alarm already rings no later than any queued deadline,
-        // and so no later than this one.
+        // and so no later than these.
         self.alarm
             .arm_unless_armed(|| at.saturating_duration_since(now));
-        self.due.push_back((at, tag));
+        self.tags += group.len();
+        let emptied = self.spare.pop().unwrap_or_default();
+        self.due.push_back((at, std::mem::replace(group, emptied)));
     }
 
     /// When the alarm has rung: marks every child whose deadline has passed
@@ -51,13 +71,15 @@ impl DeadlineQueue {
         let mut marked = false;
         while self.alarm.poll_rung(cx) {
             let now = Instant::now();
-            while let Some((at, tag)) = self.due.front() {
-                if *at > now {
+            while self.due.front().is_some_and(|(at, _)| *at <= now) {
+                let Some((_, group)) = self.due.pop_front() else {
                     break;
+                };
+                for tag in &group {
+                    marked |= tag.is_live(homes);
+                    tag.expire(homes);
                 }
-                marked |= tag.is_live(homes);
-                tag.expire(homes);
-                self.due.pop_front();
+                self.recycle(group);
             }
             self.drop_stale_front(homes);
             if let Some((at, _)) = self.due.front() {
@@ -69,32 +91,64 @@ impl DeadlineQueue {
         marked
     }
 
-    /// Forgets the entries of children that have finished, once they make
-    /// up more than half of the queue: `waiting` is how many children of the
+    /// Forgets the tags of children that have finished, once they make up
+    /// more than half of the queue: `waiting` is how many children of the
     /// batch are waiting now. Amortised O(1) per child.
     pub(crate) fn compact(&mut self, waiting: usize, homes: &Homes) {
-        if self.due.len() > 2 * waiting + 32 {
-            self.due.retain(|(_, tag)| tag.is_live(homes));
+        if self.tags <= 2 * waiting + 32 {
+            return;
+        }
+        for (_, group) in &mut self.due {
+            group.retain(|tag| tag.is_live(homes));
+        }
+        self.tags = self.due.iter().map(|(_, group)| group.len()).sum();
+        let mut emptied = Vec::new();
+        self.due.retain_mut(|(_, group)| {
+            if !group.is_empty() {
+                return true;
+            }
+            emptied.push(std::mem::take(group));
+            false
+        });
+        for group in emptied {
+            self.recycle(group);
         }
     }
 
-    /// Stale entries at the front would only make the alarm ring for
-    /// nothing.
+    /// Stale tags at the front would only make the alarm ring for nothing.
     fn drop_stale_front(&mut self, homes: &Homes) {
-        while self.due.front().is_some_and(|(_, tag)| !tag.is_live(homes)) {
-            self.due.pop_front();
+        while let Some((_, group)) = self.due.front_mut() {
+            let before = group.len();
+            group.retain(|tag| tag.is_live(homes));
+            self.tags -= before - group.len();
+            if !group.is_empty() {
+                return;
+            }
+            if let Some((_, group)) = self.due.pop_front() {
+                self.recycle(group);
+            }
         }
     }
 
-    /// How many entries the queue holds, stale ones included.
+    /// Keeps an emptied group's list for a later one.
+    fn recycle(&mut self, mut group: Vec<DeadlineTag>) {
+        self.tags -= group.len();
+        if self.spare.len() < SPARE_LISTS {
+            group.clear();
+            self.spare.push(group);
+        }
+    }
+
+    /// How many tags the queue holds, stale ones included.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.due.len()
+        self.tags
     }
 
     /// No deadline matters any more: the batch is over.
     pub(crate) fn stop(&mut self) {
         self.due.clear();
+        self.tags = 0;
         self.alarm.stop();
     }
 }
@@ -146,9 +200,12 @@ mod tests {
         let homes: Vec<_> = (0..3).map(|_| waiting_home(&mut book)).collect();
         // Two deadlines already past, one far away.
         let past = now.checked_sub(Duration::from_millis(1)).unwrap_or(now);
-        queue.push(past, past, homes[0].tag(0));
-        queue.push(past, past, homes[1].tag(1));
-        queue.push(now + Duration::from_secs(60), now, homes[2].tag(2));
+        queue.push_group(past, past, &mut vec![homes[0].tag(0), homes[1].tag(1)]);
+        queue.push_group(
+            now + Duration::from_secs(60),
+            now,
+            &mut vec![homes[2].tag(2)],
+        );
         // The alarm was armed for the first deadline, which has passed.
         assert!(poll_until(&mut queue, &book, |queue| queue.len() == 1));
         assert!(homes[0].expired() && homes[1].expired());
@@ -166,7 +223,7 @@ mod tests {
         let now = Instant::now();
         let mut homes = Homes::default();
         let mut home = waiting_home(&mut homes);
-        queue.push(now, now, home.tag(7));
+        queue.push_group(now, now, &mut vec![home.tag(7)]);
         // The child leaves; the home takes another, untagged.
         assert!(home.evict().is_ok());
         home.move_in(Box::pin(futures::future::pending()) as Child);
@@ -177,6 +234,46 @@ mod tests {
     }
 
     #[test]
+    fn a_group_goes_in_whole_and_its_emptied_list_comes_back_for_the_next() {
+        let mut queue = DeadlineQueue::default();
+        let mut homes = Homes::default();
+        let now = Instant::now();
+        let past = now.checked_sub(Duration::from_millis(1)).unwrap_or(now);
+        let due: Vec<_> = (0..3).map(|_| waiting_home(&mut homes)).collect();
+        let mut group: Vec<_> = due.iter().zip(10..).map(|(home, i)| home.tag(i)).collect();
+        queue.push_group(past, past, &mut group);
+        assert!(group.is_empty(), "the group was taken whole");
+        assert_eq!(queue.len(), 3);
+        assert!(poll_until(&mut queue, &homes, |queue| queue.len() == 0));
+        assert!(due.iter().all(Home::expired), "every child of the group");
+        // The next group is taken in the emptied list, and leaves this one
+        // behind: no allocation per pass.
+        let later = waiting_home(&mut homes);
+        let mut group = vec![later.tag(20)];
+        queue.push_group(now + Duration::from_secs(60), now, &mut group);
+        assert!(
+            group.is_empty() && group.capacity() >= 3,
+            "the spare list came back"
+        );
+    }
+
+    #[test]
+    fn a_front_group_keeps_its_live_children_when_its_stale_ones_go() {
+        let mut queue = DeadlineQueue::default();
+        let mut homes = Homes::default();
+        let now = Instant::now();
+        let far = now + Duration::from_secs(60);
+        let mut finished = waiting_home(&mut homes);
+        let live = waiting_home(&mut homes);
+        queue.push_group(far, now, &mut vec![finished.tag(0), live.tag(1)]);
+        assert!(finished.evict().is_ok());
+        queue.drop_stale_front(&homes);
+        assert_eq!(queue.len(), 1, "only the finished child's tag went");
+        queue.compact(0, &homes);
+        assert_eq!(queue.len(), 1, "no compaction below the threshold");
+    }
+
+    #[test]
     fn stale_entries_are_compacted_away() {
         let mut queue = DeadlineQueue::default();
         let now = Instant::now();
@@ -184,7 +281,7 @@ mod tests {
         let mut homes = Homes::default();
         let mut home = waiting_home(&mut homes);
         for index in 0..1_000 {
-            queue.push(far, now, home.tag(index));
+            queue.push_group(far, now, &mut vec![home.tag(index)]);
             queue.compact(1, &homes);
         }
         // Every tag but the last is stale: one live child waits.

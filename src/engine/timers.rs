@@ -95,9 +95,7 @@ impl Timers {
             return;
         };
         self.deadlines.compact(waiting, homes);
-        for tag in self.unstamped.drain(..) {
-            self.deadlines.push(due, now, tag);
-        }
+        self.deadlines.push_group(due, now, &mut self.unstamped);
     }
 
     pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>, homes: &Homes) -> bool {
