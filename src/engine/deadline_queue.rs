@@ -200,11 +200,15 @@ mod tests {
         let homes: Vec<_> = (0..3).map(|_| waiting_home(&mut book)).collect();
         // Two deadlines already past, one far away.
         let past = now.checked_sub(Duration::from_millis(1)).unwrap_or(now);
-        queue.push_group(past, past, &mut vec![homes[0].tag(0), homes[1].tag(1)]);
+        queue.push_group(
+            past,
+            past,
+            &mut vec![book.tag(&homes[0], 0), book.tag(&homes[1], 1)],
+        );
         queue.push_group(
             now + Duration::from_secs(60),
             now,
-            &mut vec![homes[2].tag(2)],
+            &mut vec![book.tag(&homes[2], 2)],
         );
         // The alarm was armed for the first deadline, which has passed.
         assert!(poll_until(&mut queue, &book, |queue| queue.len() == 1));
@@ -223,9 +227,10 @@ mod tests {
         let now = Instant::now();
         let mut homes = Homes::default();
         let mut home = waiting_home(&mut homes);
-        queue.push_group(now, now, &mut vec![home.tag(7)]);
+        queue.push_group(now, now, &mut vec![homes.tag(&home, 7)]);
         // The child leaves; the home takes another, untagged.
         assert!(home.evict().is_ok());
+        homes.untag(&home);
         home.move_in(Box::pin(futures::future::pending()) as Child);
         assert!(home.poll_first().is_pending());
         let marked = poll_until(&mut queue, &homes, |queue| queue.len() == 0);
@@ -240,7 +245,11 @@ mod tests {
         let now = Instant::now();
         let past = now.checked_sub(Duration::from_millis(1)).unwrap_or(now);
         let due: Vec<_> = (0..3).map(|_| waiting_home(&mut homes)).collect();
-        let mut group: Vec<_> = due.iter().zip(10..).map(|(home, i)| home.tag(i)).collect();
+        let mut group: Vec<_> = due
+            .iter()
+            .zip(10..)
+            .map(|(home, i)| homes.tag(home, i))
+            .collect();
         queue.push_group(past, past, &mut group);
         assert!(group.is_empty(), "the group was taken whole");
         assert_eq!(queue.len(), 3);
@@ -249,7 +258,7 @@ mod tests {
         // The next group is taken in the emptied list, and leaves this one
         // behind: no allocation per pass.
         let later = waiting_home(&mut homes);
-        let mut group = vec![later.tag(20)];
+        let mut group = vec![homes.tag(&later, 20)];
         queue.push_group(now + Duration::from_secs(60), now, &mut group);
         assert!(
             group.is_empty() && group.capacity() >= 3,
@@ -265,8 +274,10 @@ mod tests {
         let far = now + Duration::from_secs(60);
         let mut finished = waiting_home(&mut homes);
         let live = waiting_home(&mut homes);
-        queue.push_group(far, now, &mut vec![finished.tag(0), live.tag(1)]);
+        let mut group = vec![homes.tag(&finished, 0), homes.tag(&live, 1)];
+        queue.push_group(far, now, &mut group);
         assert!(finished.evict().is_ok());
+        homes.untag(&finished);
         queue.drop_stale_front(&homes);
         assert_eq!(queue.len(), 1, "only the finished child's tag went");
         queue.compact(0, &homes);
@@ -281,7 +292,8 @@ mod tests {
         let mut homes = Homes::default();
         let mut home = waiting_home(&mut homes);
         for index in 0..1_000 {
-            queue.push_group(far, now, &mut vec![home.tag(index)]);
+            let tag = homes.tag(&home, index);
+            queue.push_group(far, now, &mut vec![tag]);
             queue.compact(1, &homes);
         }
         // Every tag but the last is stale: one live child waits.

@@ -3,7 +3,7 @@
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll, Waker};
 use futures::task::AtomicWaker;
 use pin_project_lite::pin_project;
@@ -65,21 +65,17 @@ pin_project! {
 
 /// What the home's waker does: remember the wake-up, and pass it on.
 ///
-/// Also where the engine marks a child as out of time: a [`DeadlineTag`]
-/// shares it, so the engine can reach a waiting child's slot without
-/// looking through the `FuturesUnordered`.
+/// Also where the engine marks a child as out of time: [`Homes`] keeps it
+/// by the home's number, so the engine can reach a waiting child's slot
+/// without looking through the `FuturesUnordered`.
 struct FirstWake {
     woken: AtomicBool,
     forward: AtomicWaker,
-    /// The input index of the child whose deadline the engine tracks here,
-    /// or [`NO_CHILD`] once that child has left (finished or dropped): a
-    /// tag for an earlier occupant must not touch the next one.
-    tagged: AtomicUsize,
     /// Set by the engine when the tagged child's deadline passed.
     expired: AtomicBool,
 }
 
-/// `FirstWake::tagged` when no child of the home has a live deadline.
+/// `Homes::tagged` for a home where no child has a live deadline.
 const NO_CHILD: usize = usize::MAX;
 
 impl Default for FirstWake {
@@ -87,7 +83,6 @@ impl Default for FirstWake {
         FirstWake {
             woken: AtomicBool::new(false),
             forward: AtomicWaker::new(),
-            tagged: AtomicUsize::new(NO_CHILD),
             expired: AtomicBool::new(false),
         }
     }
@@ -115,6 +110,12 @@ impl Wake for FirstWake {
 #[derive(Default)]
 pub(crate) struct Homes {
     first_wakes: Vec<Arc<FirstWake>>,
+    /// By home number: the input index of the child whose deadline the
+    /// engine tracks there, or [`NO_CHILD`] once that child has left
+    /// (finished or dropped), so a tag for an earlier occupant never
+    /// touches the next one. Kept here, side by side, rather than in each
+    /// home: the engine looks at many at once when it stamps a pass.
+    tagged: Vec<usize>,
 }
 
 impl Homes {
@@ -122,6 +123,7 @@ impl Homes {
     pub(crate) fn make<F>(&mut self) -> Home<F> {
         let first_wake = Arc::new(FirstWake::default());
         self.first_wakes.push(Arc::clone(&first_wake));
+        self.tagged.push(NO_CHILD);
         Home {
             place: Box::pin(Place {
                 number: self.first_wakes.len() - 1,
@@ -131,6 +133,27 @@ impl Homes {
                 occupant: Occupant::Empty,
             }),
         }
+    }
+
+    /// A handle through which the engine can mark the child now living
+    /// in `home`, input `index`, as out of time (see [`DeadlineTag`]).
+    #[inline]
+    pub(crate) fn tag<F>(&mut self, home: &Home<F>, index: usize) -> DeadlineTag {
+        let home = home.place.number;
+        self.tagged[home] = index;
+        DeadlineTag { home, index }
+    }
+
+    /// `home`'s child has left: a tag still held for it must neither mark
+    /// nor wake whoever lives there next.
+    #[inline]
+    pub(crate) fn untag<F>(&mut self, home: &Home<F>) {
+        self.tagged[home.place.number] = NO_CHILD;
+    }
+
+    /// Every child has left: the batch dropped them all.
+    pub(crate) fn untag_all(&mut self) {
+        self.tagged.fill(NO_CHILD);
     }
 
     fn first_wake(&self, tag: &DeadlineTag) -> &FirstWake {
@@ -176,11 +199,7 @@ impl<F: Future> Home<F> {
         // never routed anywhere (see `wake_task_meanwhile`). Its deadline
         // mark stays: a child out of time is not given more.
         place.first_wake.woken.store(false, Ordering::Relaxed);
-        let polled = poll_in_place(place.occupant, &mut Context::from_waker(place.waker));
-        if polled.is_ready() {
-            place.first_wake.untag();
-        }
-        polled
+        poll_in_place(place.occupant, &mut Context::from_waker(place.waker))
     }
 
     /// After a first poll that left the child pending: routes its wake-ups
@@ -225,12 +244,7 @@ impl<F: Future> Home<F> {
     /// that destructor is the child's outcome unless its poll panicked
     /// first (the first panic is the one to report).
     pub(crate) fn poll_child(&mut self, cx: &mut Context<'_>) -> Poll<Result<F::Output, Panicked>> {
-        let place = self.place.as_mut().project();
-        let polled = poll_in_place(place.occupant, cx);
-        if polled.is_ready() {
-            place.first_wake.untag();
-        }
-        polled
+        poll_in_place(self.place.as_mut().project().occupant, cx)
     }
 }
 
@@ -239,19 +253,7 @@ impl<F> Home<F> {
     /// destructor is caught and returned, never unwound through the
     /// engine's bookkeeping.
     pub(crate) fn evict(&mut self) -> Result<(), Payload> {
-        let place = self.place.as_mut().project();
-        place.first_wake.untag();
-        evict_in_place(place.occupant)
-    }
-
-    /// A handle through which the engine can mark the child now living
-    /// here, input `index`, as out of time (see [`DeadlineTag`]).
-    pub(crate) fn tag(&self, index: usize) -> DeadlineTag {
-        self.place.first_wake.tagged.store(index, Ordering::Relaxed);
-        DeadlineTag {
-            home: self.place.number,
-            index,
-        }
+        evict_in_place(self.place.as_mut().project().occupant)
     }
 
     /// Whether the engine marked the child as out of time.
@@ -270,22 +272,14 @@ impl<F> Home<F> {
     }
 }
 
-impl FirstWake {
-    /// The tagged child has left the home: a tag still held for it must
-    /// neither mark nor wake whoever lives here next.
-    fn untag(&self) {
-        self.tagged.store(NO_CHILD, Ordering::Relaxed);
-    }
-}
-
 /// The engine's handle on one waiting child's deadline: the number of the
 /// child's home (in the batch's [`Homes`]) and its input index.
 ///
 /// The engine keeps these in admission order, which is deadline order, so
 /// an expiry costs a look at the children that are due and nothing more.
 /// A tag outlives its child when the child finishes first; it then goes
-/// stale (the home is untagged, or tagged for a later child) and does
-/// nothing.
+/// stale (the home is untagged when its child leaves, or tagged for a later
+/// child) and does nothing.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct DeadlineTag {
     home: usize,
@@ -296,7 +290,7 @@ impl DeadlineTag {
     /// Whether the child is still waiting in its home.
     #[inline]
     pub(crate) fn is_live(&self, homes: &Homes) -> bool {
-        homes.first_wake(self).tagged.load(Ordering::Relaxed) == self.index
+        homes.tagged[self.home] == self.index
     }
 
     /// Marks the child as out of time and wakes its slot, which then

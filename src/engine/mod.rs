@@ -581,7 +581,8 @@ impl<I: Input> Engine<I> {
         if self.config.deadline.is_none() {
             return false;
         }
-        self.timers.defer_deadline(home.tag(index));
+        let tag = self.running.tag(home, index);
+        self.timers.defer_deadline(tag);
         true
     }
 

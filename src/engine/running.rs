@@ -2,7 +2,7 @@
 //! first poll, and the emptied homes for the next ones.
 
 use crate::engine::finished::Finished;
-use crate::engine::home::{Home, Homes};
+use crate::engine::home::{DeadlineTag, Home, Homes};
 use crate::engine::slot::{AtHome, Slot};
 use crate::panicked::Payload;
 use core::future::Future;
@@ -62,6 +62,14 @@ impl<F> Running<F> {
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.waiting.is_empty() && self.woken.is_empty()
+    }
+
+    /// Tags the child at input `index`, living in `home`, for a deadline
+    /// (see [`DeadlineTag`](crate::engine::home::DeadlineTag)); it is
+    /// untagged when its home comes back.
+    #[inline]
+    pub(crate) fn tag(&mut self, home: &Home<F>, index: usize) -> DeadlineTag {
+        self.homes.tag(home, index)
     }
 
     /// Every home made for this batch: where its deadline tags lead.
@@ -134,6 +142,7 @@ impl<F> Running<F> {
         // The slots hold no child now; dropping them cannot panic.
         self.waiting.clear();
         self.woken.clear();
+        self.homes.untag_all();
         first_panic
     }
 }
@@ -155,6 +164,7 @@ impl<F: Future> Running<F> {
     ) -> Option<Finished<F::Output>> {
         if !self.waiting.is_empty() {
             if let Poll::Ready(Some((finished, home))) = self.waiting.poll_next_unpin(cx) {
+                self.homes.untag(&home);
                 self.spare.push(home);
                 return Some(finished);
             }
@@ -168,6 +178,7 @@ impl<F: Future> Running<F> {
             };
             match slot.poll_at_home(cx) {
                 AtHome::Finished(finished, home) => {
+                    self.homes.untag(&home);
                     self.spare.push(home);
                     return Some(finished);
                 }
