@@ -8,8 +8,8 @@
 //!
 //! The first argument picks the way by a piece of its name as the bench
 //! report prints it; then the child kind (`ready`, `pending`, `thread` or
-//! `timer`, see `Kind` in `scenarios.rs`) and the number of children. The
-//! bound is 100.
+//! `timer`, see `Kind` in `scenarios.rs`) and the number of children; then,
+//! optionally, the bound (100 if not given).
 
 mod scenarios;
 
@@ -17,8 +17,17 @@ use scenarios::{Kind, Way};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: profile_way <part of a way's name> <ready|pending|thread|timer> <children>";
-    let [name, kind, n] = args.as_slice() else {
+    let usage =
+        "usage: profile_way <part of a way's name> <ready|pending|thread|timer> <children> [bound]";
+    let (name, kind, n, bound) = match args.as_slice() {
+        [name, kind, n] => (name, kind, n, "100"),
+        [name, kind, n, bound] => (name, kind, n, bound.as_str()),
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    let Ok(bound) = bound.parse::<usize>() else {
         eprintln!("{usage}");
         std::process::exit(2);
     };
@@ -38,9 +47,9 @@ fn main() {
         eprintln!("{usage}");
         std::process::exit(2);
     };
-    let checksum = way.run(n, 100, kind);
+    let checksum = way.run(n, bound, kind);
     println!(
-        "{}: {n} children {}, checksum {checksum}",
+        "{}: {n} children {}, bound {bound}, checksum {checksum}",
         way.name(),
         kind.name()
     );
