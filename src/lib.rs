@@ -146,9 +146,10 @@
 //!   and a batch starts at most 1,024 children per poll: an unbounded batch
 //!   over an endless input lets other futures run, and its `within` cuts it.
 //!   Children that wake themselves (`yield_now`, tokio's coop budget) make
-//!   the batch yield as soon as two do so with no child finishing between,
-//!   each polled at most once per poll of the batch; while they keep
-//!   finishing, the batch goes on (as `FuturesUnordered` does).
+//!   the batch yield as soon as two do so with no child finishing between;
+//!   while they keep finishing, the batch goes on (as `FuturesUnordered`
+//!   does). They and the children woken by others take turns: neither
+//!   kind can keep the other waiting, nor past its deadline.
 //!
 //! A child must never wait on a [`Limiter`] that its own batch is bounded
 //! by: it would hold a permit while waiting for another, and once every

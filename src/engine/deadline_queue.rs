@@ -76,8 +76,7 @@ impl DeadlineQueue {
                     break;
                 };
                 for tag in &group {
-                    marked |= tag.is_live(homes);
-                    tag.expire(homes);
+                    marked |= tag.expire(homes);
                 }
                 self.recycle(group);
             }

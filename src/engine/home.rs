@@ -295,13 +295,15 @@ impl DeadlineTag {
 
     /// Marks the child as out of time and wakes its slot, which then
     /// resolves to `Elapsed` unless the child's output is ready first.
-    /// Does nothing when the tag is stale.
-    pub(crate) fn expire(&self, homes: &Homes) {
-        if self.is_live(homes) {
-            let first_wake = homes.first_wake(self);
-            first_wake.expired.store(true, Ordering::Release);
-            first_wake.forward.wake();
+    /// Does nothing when the tag is stale. Returns whether it marked.
+    pub(crate) fn expire(&self, homes: &Homes) -> bool {
+        if !self.is_live(homes) {
+            return false;
         }
+        let first_wake = homes.first_wake(self);
+        first_wake.expired.store(true, Ordering::Release);
+        first_wake.forward.wake();
+        true
     }
 }
 

@@ -36,6 +36,9 @@ pub(crate) struct Running<F> {
     /// order, to be polled again at home. While one is here the engine
     /// wakes its task before returning `Pending`: nothing else will.
     woken: VecDeque<Slot<F>>,
+    /// Whether the queue of woken children went first at the last call
+    /// (see [`poll_finished`](Running::poll_finished)).
+    woken_first: bool,
     spare: Vec<Home<F>>,
     /// Every home made for this batch, spare or not.
     homes: Homes,
@@ -46,6 +49,7 @@ impl<F> Default for Running<F> {
         Running {
             waiting: FuturesUnordered::new(),
             woken: VecDeque::new(),
+            woken_first: false,
             spare: Vec::new(),
             homes: Homes::default(),
         }
@@ -150,11 +154,11 @@ impl<F> Running<F> {
 impl<F: Future> Running<F> {
     /// The next waiting child to finish; its home goes back to the spares.
     ///
-    /// The `FuturesUnordered` goes first, then the children that woke
-    /// themselves, each polled at most once per call and only while
-    /// `yielded` (the children that woke themselves since the task last
-    /// yielded, counted here too) stays under `yield_after`: the task lets
-    /// others run before it polls a self-woken child again and again.
+    /// The `FuturesUnordered` and the children that woke themselves take
+    /// turns at going first, call by call: either side may have an output
+    /// at every call (a stream of children woken by others, a stream of
+    /// children that yield once), and the side that always went second
+    /// would wait for the other to run dry, deadlines passed or not.
     #[inline]
     pub(crate) fn poll_finished(
         &mut self,
@@ -162,13 +166,41 @@ impl<F: Future> Running<F> {
         yielded: &mut u8,
         yield_after: u8,
     ) -> Option<Finished<F::Output>> {
-        if !self.waiting.is_empty() {
-            if let Poll::Ready(Some((finished, home))) = self.waiting.poll_next_unpin(cx) {
-                self.homes.untag(&home);
-                self.spare.push(home);
-                return Some(finished);
-            }
+        self.woken_first = !self.woken_first;
+        if self.woken_first {
+            self.poll_woken(cx, yielded, yield_after)
+                .or_else(|| self.poll_waiting(cx))
+        } else {
+            self.poll_waiting(cx)
+                .or_else(|| self.poll_woken(cx, yielded, yield_after))
         }
+    }
+
+    /// The next child the `FuturesUnordered` has finished.
+    #[inline]
+    fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Option<Finished<F::Output>> {
+        if self.waiting.is_empty() {
+            return None;
+        }
+        let Poll::Ready(Some((finished, home))) = self.waiting.poll_next_unpin(cx) else {
+            return None;
+        };
+        self.homes.untag(&home);
+        self.spare.push(home);
+        Some(finished)
+    }
+
+    /// The children that woke themselves, polled again at home, each at
+    /// most once per call and only while `yielded` (the children that woke
+    /// themselves since the last output or yield, counted here too) stays
+    /// under `yield_after`: then the task lets others run first.
+    #[inline]
+    fn poll_woken(
+        &mut self,
+        cx: &mut Context<'_>,
+        yielded: &mut u8,
+        yield_after: u8,
+    ) -> Option<Finished<F::Output>> {
         for _ in 0..self.woken.len() {
             if *yielded >= yield_after {
                 break;
