@@ -166,22 +166,28 @@ impl<F: Future> Running<F> {
         yielded: &mut u8,
         yield_after: u8,
     ) -> Option<Finished<F::Output>> {
+        if self.waiting.is_empty() {
+            return self.poll_woken(cx, yielded, yield_after);
+        }
+        if self.woken.is_empty() {
+            return self.poll_waiting(cx);
+        }
         self.woken_first = !self.woken_first;
         if self.woken_first {
-            self.poll_woken(cx, yielded, yield_after)
-                .or_else(|| self.poll_waiting(cx))
-        } else {
-            self.poll_waiting(cx)
-                .or_else(|| self.poll_woken(cx, yielded, yield_after))
+            if let Some(finished) = self.poll_woken(cx, yielded, yield_after) {
+                return Some(finished);
+            }
+            return self.poll_waiting(cx);
         }
+        if let Some(finished) = self.poll_waiting(cx) {
+            return Some(finished);
+        }
+        self.poll_woken(cx, yielded, yield_after)
     }
 
     /// The next child the `FuturesUnordered` has finished.
     #[inline]
     fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Option<Finished<F::Output>> {
-        if self.waiting.is_empty() {
-            return None;
-        }
         let Poll::Ready(Some((finished, home))) = self.waiting.poll_next_unpin(cx) else {
             return None;
         };
