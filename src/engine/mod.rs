@@ -333,12 +333,14 @@ impl<I: Input> Engine<I> {
             if self.poll_timers(cx) {
                 continue;
             }
-            if self.yielded > 0 || self.running.has_woken() || self.admission.paused() {
+            if self.running.has_woken() || self.admission.paused() {
                 // Children that woke themselves wait for their next poll at
-                // home (see `Running`), or in the `FuturesUnordered`'s ready
-                // queue, which wakes no one on its own; or admission stopped
-                // for the executor's sake, not for want of a permit or an
-                // item. Either way nothing else would wake the task for it.
+                // home (see `Running`): their wake-ups went to their homes,
+                // not to the task. (One that woke itself inside the
+                // `FuturesUnordered` is its business: it wakes the task.)
+                // Or admission stopped for the executor's sake, not for want
+                // of a permit or an item. Either way nothing else would wake
+                // the task for it.
                 cx.waker().wake_by_ref();
             }
             self.yielded = 0;
