@@ -5,7 +5,7 @@ use crate::elapsed::Elapsed;
 use crate::engine::finished::{self, Finished, Lost};
 use crate::engine::home::Home;
 use crate::limiter::Permit;
-use crate::panicked::Payload;
+use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -83,20 +83,52 @@ impl<F: Future> Slot<F> {
     /// at as in [`poll`](Slot::poll): the output wins when both are ready.
     #[inline]
     pub(crate) fn poll_at_home(&mut self, cx: &Context<'_>) -> AtHome<F> {
-        let home = self
-            .home
-            .as_mut()
-            .expect("fanout: a resolved slot was polled again");
-        let outcome = match home.poll_again() {
-            Poll::Ready(outcome) => outcome.map_err(Lost::Panicked),
-            Poll::Pending if self.timed && home.expired() => {
-                finished::timed_out(home.evict(), Elapsed::Child)
+        let polled = self.home().poll_again();
+        match self.settle(polled) {
+            Some(outcome) => {
+                let (finished, home) = self.resolve(outcome);
+                AtHome::Finished(finished, home)
             }
-            Poll::Pending if home.wake_task_meanwhile(cx) => return AtHome::WokeItself,
-            Poll::Pending => return AtHome::Waits,
-        };
-        let home = self.home.take().expect("checked above");
-        AtHome::Finished((self.index, outcome), home)
+            None if self.home().wake_task_meanwhile(cx) => AtHome::WokeItself,
+            None => AtHome::Waits,
+        }
+    }
+
+    /// The child's home, while the slot is unresolved.
+    #[inline]
+    fn home(&mut self) -> &mut Home<F> {
+        self.home
+            .as_mut()
+            .expect("fanout: a resolved slot was polled again")
+    }
+
+    /// The child's outcome after a poll that `polled`: its output, or
+    /// `Elapsed` if it is still pending past its deadline (then it is
+    /// dropped). The output wins over the deadline when both are ready:
+    /// the child is polled before its expiry is looked at. `None` while it
+    /// is pending in time.
+    #[inline]
+    fn settle(
+        &mut self,
+        polled: Poll<Result<F::Output, Panicked>>,
+    ) -> Option<Result<F::Output, Lost>> {
+        let timed = self.timed;
+        let home = self.home();
+        match polled {
+            Poll::Ready(outcome) => Some(outcome.map_err(Lost::Panicked)),
+            Poll::Pending if timed && home.expired() => {
+                Some(finished::timed_out(home.evict(), Elapsed::Child))
+            }
+            Poll::Pending => None,
+        }
+    }
+
+    /// Resolves the slot with `outcome`: the finished child, and its home,
+    /// emptied, back for the engine to reuse.
+    #[inline]
+    fn resolve(&mut self, outcome: Result<F::Output, Lost>) -> (Finished<F::Output>, Home<F>) {
+        let home = self.home.take().expect("fanout: a slot resolved twice");
+        ((self.index, outcome), home)
     }
 }
 
@@ -106,33 +138,23 @@ impl<F: Future> Future for Slot<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let home = this
-            .home
-            .as_mut()
-            .expect("fanout: a resolved slot was polled again");
         // The first poll here comes from `FuturesUnordered` taking the slot
         // in: the child needs polling only if it was woken since admission.
-        let woken = std::mem::replace(&mut this.taken_in, true) || home.hand_over_wake_up(cx);
-        // The output wins over the deadline when both are ready: the child
-        // is polled before its expiry is looked at.
-        let polled = if woken {
+        let taken_in = std::mem::replace(&mut this.taken_in, true);
+        let home = this.home();
+        let polled = if taken_in || home.hand_over_wake_up(cx) {
             home.poll_child(cx)
         } else {
             Poll::Pending
         };
-        let outcome = match polled {
-            Poll::Ready(outcome) => outcome.map_err(Lost::Panicked),
-            Poll::Pending if this.timed && home.expired() => {
-                finished::timed_out(home.evict(), Elapsed::Child)
-            }
-            Poll::Pending => {
+        match this.settle(polled) {
+            Some(outcome) => Poll::Ready(this.resolve(outcome)),
+            None => {
                 if this.timed {
-                    home.route_wakes_to(cx);
+                    this.home().route_wakes_to(cx);
                 }
-                return Poll::Pending;
+                Poll::Pending
             }
-        };
-        let home = this.home.take().expect("checked above");
-        Poll::Ready(((this.index, outcome), home))
+        }
     }
 }
