@@ -97,18 +97,17 @@ impl DeadlineQueue {
         if self.tags <= 2 * waiting + 32 {
             return;
         }
-        for (_, group) in &mut self.due {
-            group.retain(|tag| tag.is_live(homes));
-        }
-        self.tags = self.due.iter().map(|(_, group)| group.len()).sum();
         let mut emptied = Vec::new();
+        let mut stale = 0;
         self.due.retain_mut(|(_, group)| {
+            stale += drop_stale(group, homes);
             if !group.is_empty() {
                 return true;
             }
             emptied.push(std::mem::take(group));
             false
         });
+        self.tags -= stale;
         for group in emptied {
             self.recycle(group);
         }
@@ -117,9 +116,7 @@ impl DeadlineQueue {
     /// Stale tags at the front would only make the alarm ring for nothing.
     fn drop_stale_front(&mut self, homes: &Homes) {
         while let Some((_, group)) = self.due.front_mut() {
-            let before = group.len();
-            group.retain(|tag| tag.is_live(homes));
-            self.tags -= before - group.len();
+            self.tags -= drop_stale(group, homes);
             if !group.is_empty() {
                 return;
             }
@@ -150,6 +147,14 @@ impl DeadlineQueue {
         self.tags = 0;
         self.alarm.stop();
     }
+}
+
+/// Drops the tags of `group` whose children have finished; returns how
+/// many.
+fn drop_stale(group: &mut Vec<DeadlineTag>, homes: &Homes) -> usize {
+    let before = group.len();
+    group.retain(|tag| tag.is_live(homes));
+    before - group.len()
 }
 
 #[cfg(test)]
