@@ -234,46 +234,24 @@ impl<F: Future> Running<F> {
 #[cfg(test)]
 mod tests {
     use super::Running;
+    use crate::engine::home::Home;
     use crate::engine::slot::Slot;
     use core::future::Future;
     use core::pin::Pin;
     use core::task::{Context, Poll};
     use futures::task::noop_waker;
 
-    /// Pending on its first poll, ready on the next.
-    struct Twice(bool);
-
-    impl Future for Twice {
-        type Output = u8;
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u8> {
-            if std::mem::replace(&mut self.0, true) {
-                return Poll::Ready(7);
-            }
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-
-    #[test]
-    fn a_finished_childs_home_is_reused() {
-        let waker = noop_waker();
-        let mut cx = Context::from_waker(&waker);
-        let mut running = Running::default();
+    /// `child`, moved into a spare home of `running` and given its first
+    /// poll, which leaves it pending; its home leaves the spares.
+    fn after_a_pending_first_poll<F: Future>(running: &mut Running<F>, child: F) -> Home<F> {
         let home = running.spare_home();
-        home.move_in(Twice(false));
+        home.move_in(child);
         assert!(home.poll_first().is_pending());
-        let home = running.take_spare();
-        running.push(Slot::new(home, 3, false, None));
-        assert_eq!(running.len(), 1);
-        assert_eq!(running.indices(), [3]);
-        let mut yielded = 0;
-        let finished = running.poll_finished(&mut cx, &mut yielded, 2);
-        assert!(matches!(finished, Some((3, Ok(7)))));
-        assert!(running.is_empty());
-        assert_eq!(running.spare.len(), 1, "the home came back");
+        running.take_spare()
     }
 
-    /// Pending until polled `left` more times, waking itself each time.
+    /// Pending for as many polls as it holds, waking itself each time, then
+    /// ready with 9.
     struct Yields(u8);
 
     impl Future for Yields {
@@ -289,14 +267,27 @@ mod tests {
     }
 
     #[test]
+    fn a_finished_childs_home_is_reused() {
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut running = Running::default();
+        let home = after_a_pending_first_poll(&mut running, Yields(1));
+        running.push(Slot::new(home, 3, false, None));
+        assert_eq!(running.len(), 1);
+        assert_eq!(running.indices(), [3]);
+        let mut yielded = 0;
+        let finished = running.poll_finished(&mut cx, &mut yielded, 2);
+        assert!(matches!(finished, Some((3, Ok(9)))));
+        assert!(running.is_empty());
+        assert_eq!(running.spare.len(), 1, "the home came back");
+    }
+
+    #[test]
     fn a_child_that_woke_itself_is_polled_again_at_home_once_per_call() {
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
         let mut running = Running::default();
-        let home = running.spare_home();
-        home.move_in(Yields(2));
-        assert!(home.poll_first().is_pending());
-        let mut home = running.take_spare();
+        let mut home = after_a_pending_first_poll(&mut running, Yields(2));
         assert!(home.wake_task_meanwhile(&cx), "it woke itself");
         running.push_woken(Slot::new(home, 5, false, None));
         assert!(running.has_woken());
@@ -323,13 +314,11 @@ mod tests {
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
         let mut running = Running::default();
-        let home = running.spare_home();
-        home.move_in(async {
+        let child = async {
             futures::pending!();
             futures::future::pending::<u8>().await
-        });
-        assert!(home.poll_first().is_pending());
-        let home = running.take_spare();
+        };
+        let home = after_a_pending_first_poll(&mut running, child);
         running.push_woken(Slot::new(home, 1, false, None));
         let mut yielded = 0;
         assert!(running.poll_finished(&mut cx, &mut yielded, 2).is_none());
@@ -349,13 +338,11 @@ mod tests {
         let mut running = Running::default();
         for index in 0..2 {
             let loud = Loud;
-            let home = running.spare_home();
-            home.move_in(async move {
+            let child = async move {
                 let _loud = loud;
                 futures::future::pending::<()>().await;
-            });
-            assert!(home.poll_first().is_pending());
-            let home = running.take_spare();
+            };
+            let home = after_a_pending_first_poll(&mut running, child);
             running.push(Slot::new(home, index, false, None));
         }
         let panic = running.drop_all().expect("a destructor panicked");
