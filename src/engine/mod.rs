@@ -100,10 +100,10 @@ pub(crate) struct Engine<I: Input> {
     /// asks to let others run before it is polled again; when two do so
     /// with no child finishing in between, the batch is making no progress
     /// of its own, and the task yields to the executor (`FuturesUnordered`
-    /// does the same within one call). Such a child
-    /// waits in `Running`'s queue of woken children without waking anyone,
-    /// so any `Pending` returned while one waits there wakes the task first
-    /// (the child's own wake-up went to the home, not to the task).
+    /// does the same within one call). Such a child waits in `Running`'s
+    /// queue of woken children without waking anyone, so any `Pending`
+    /// returned while one waits there wakes the task first (the child's own
+    /// wake-up went to the home, not to the task).
     yielded: u8,
     /// The children's deadlines and the batch's own.
     timers: Timers,
