@@ -5,14 +5,12 @@
 //! polled.
 
 mod common;
-use common::source::{Gap, Length, TestSource};
+use common::source::{Gap, Length, TestSource, endless_behind_a_stuck_head};
 use common::*;
 use fanout::prelude::*;
 use fanout::{Elapsed, Limiter};
 use futures::channel::oneshot;
-use futures::future::FutureExt;
 use futures::stream::{self, StreamExt};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::Poll;
@@ -104,13 +102,7 @@ on_every_executor! {
 
     async fn an_endless_input_with_a_stuck_first_child_stays_in_the_window() {
         let tracker = Tracker::new();
-        let maker = tracker.clone();
-        let source = TestSource::new(Length::Endless, move |i| maker.track(i, async move {
-            if i == 0 {
-                futures::future::pending::<()>().await;
-            }
-            i
-        }))
+        let source = endless_behind_a_stuck_head(&tracker)
         .gaps(|i| if i % 2 == 1 { Gap::SelfWake } else { Gap::None });
         let probe = source.probe();
         let mut in_order = source.bounded(3).in_order();
@@ -228,14 +220,7 @@ on_every_executor! {
             i
         }));
         let mut in_order = children.bounded(3).in_order();
-        let mut seen = Vec::new();
-        let caught = AssertUnwindSafe(async {
-            while let Some(output) = in_order.next().await {
-                seen.push(output);
-            }
-        })
-        .catch_unwind()
-        .await;
+        let (seen, caught) = collect_until_panic(&mut in_order).await;
         assert!(caught.is_err());
         assert!(seen.len() <= 4 && seen == (0..seen.len()).collect::<Vec<_>>(), "{seen:?}");
         assert_eq!(tracker.alive(), 0);

@@ -10,7 +10,7 @@
 //!   it had held in its size hint and said it was not terminated.
 
 mod common;
-use common::source::{Length, TestSource};
+use common::source::endless_behind_a_stuck_head;
 use common::*;
 use fanout::Limiter;
 use fanout::prelude::*;
@@ -47,15 +47,9 @@ on_every_executor! {
 
     async fn an_unbounded_in_order_behind_a_stuck_child_lets_the_executor_in() {
         let tracker = Tracker::new();
-        let maker = tracker.clone();
         // Child 0 never finishes; every later one is ready on its first
         // poll, and the input never ends.
-        let source = TestSource::new(Length::Endless, move |i| maker.track(i, async move {
-            if i == 0 {
-                futures::future::pending::<()>().await;
-            }
-            i
-        }));
+        let source = endless_behind_a_stuck_head(&tracker);
         let mut in_order = source.in_order();
         assert!(futures::poll!(in_order.next()).is_pending(), "one poll came back");
         let after_one_poll = tracker.created();

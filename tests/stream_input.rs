@@ -227,14 +227,7 @@ on_every_executor! {
             } else {
                 Box::pin(source.bounded(2).as_completed().map(|(_, output)| output))
             };
-            let mut seen = Vec::new();
-            let caught = AssertUnwindSafe(async {
-                while let Some(output) = outputs.next().await {
-                    seen.push(output);
-                }
-            })
-            .catch_unwind()
-            .await;
+            let (seen, caught) = collect_until_panic(&mut outputs).await;
             let payload = caught.expect_err("the stream's panic goes on");
             assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("the source broke at item 3"));
             assert_eq!(seen, [0, 1, 2], "in_order: {in_order}: every output chosen was handed on first");

@@ -36,6 +36,23 @@ pub async fn yield_once<T>(value: T) -> T {
     value
 }
 
+/// Takes `stream`'s items until it ends or panics: the items, and the
+/// panic if one came. The stream stays usable, to check what it does after.
+pub async fn collect_until_panic<S: futures::Stream + Unpin>(
+    stream: &mut S,
+) -> (Vec<S::Item>, std::thread::Result<()>) {
+    use futures::{FutureExt, StreamExt};
+    let mut items = Vec::new();
+    let ended = std::panic::AssertUnwindSafe(async {
+        while let Some(item) = stream.next().await {
+            items.push(item);
+        }
+    })
+    .catch_unwind()
+    .await;
+    (items, ended)
+}
+
 /// An upper bound on wall-clock time for a test's sanity check, with the
 /// slack already in it. Under Miri, which runs code far slower, there is no
 /// upper bound: counts and order carry those tests.

@@ -12,6 +12,23 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+/// An endless source whose input 0 never finishes, while every later
+/// input is ready on its first poll with its index; `tracker` counts the
+/// children. The head that holds everything up in input order.
+pub fn endless_behind_a_stuck_head(
+    tracker: &Tracker,
+) -> TestSource<impl std::future::Future<Output = usize> + Send + 'static> {
+    let maker = tracker.clone();
+    TestSource::new(Length::Endless, move |i| {
+        maker.track(i, async move {
+            if i == 0 {
+                futures::future::pending::<()>().await;
+            }
+            i
+        })
+    })
+}
+
 /// How the source is pending before an item.
 #[derive(Clone, Copy, Debug)]
 pub enum Gap {
