@@ -85,8 +85,9 @@
 //! - **The deadline clock starts at admission** (it is read right after the
 //!   first polls of the pass that admitted the child, so a child never gets
 //!   less than its deadline from its admission, and more only by the time
-//!   the rest of that pass took), not when the batch is built; `.bounded(n).with_deadline(d)` and
-//!   `.with_deadline(d).bounded(n)` are the same thing. A late child is
+//!   the rest of that pass took), not when the batch is built;
+//!   `.bounded(n).with_deadline(d)` and `.with_deadline(d).bounded(n)` are
+//!   the same thing. A late child is
 //!   dropped at once and its slot goes to the next input. If a child's output
 //!   and its deadline are ready at the same poll, the output wins.
 //! - **Refill at once.** A finished child's slot is refilled before its
