@@ -2,7 +2,8 @@
 //! and polls its input no more; the running children finish, and the chain
 //! ends with what was done. Tested with the signal before the first poll,
 //! mid-batch, after the end, together with `within`, while waiting for a
-//! shared permit, given twice, and panicking.
+//! shared permit, on either side of `on_slow_poll`, given twice, and
+//! panicking.
 
 mod common;
 use common::source::{Gap, Length, TestSource};
@@ -229,6 +230,16 @@ on_every_executor! {
         let out = children(&tracker).bounded_by(&limiter).until(async {}).gather().await;
         assert!(out.is_empty());
         assert_eq!(limiter.available(), 2);
+    }
+
+    async fn a_signal_stops_the_batch_with_on_slow_poll_before_or_after_it() {
+        let threshold = Duration::from_secs(5);
+        let tracker = Tracker::new();
+        let before = children(&tracker).until(async {}).on_slow_poll(threshold, |_, _| {}).gather().await;
+        let after = children(&tracker).on_slow_poll(threshold, |_, _| {}).until(async {}).gather().await;
+        assert!(before.is_empty(), "{} outputs after the signal", before.len());
+        assert!(after.is_empty(), "{} outputs after the signal", after.len());
+        assert_eq!(tracker.created(), 0);
     }
 
     async fn until_given_twice_keeps_the_last() {
