@@ -143,6 +143,23 @@ mod tests {
     }
 
     #[test]
+    fn only_starts_less_than_a_grain_apart_share_an_entry() {
+        let t0 = Instant::now();
+        // A grain of exactly 1 ms.
+        let mut rate = Rate::new(2, ms(u64::from(GRAINS)));
+        rate.started(t0);
+        rate.started(t0 + ms(1));
+        assert_eq!(
+            rate.starts.len(),
+            2,
+            "a grain apart is not less than a grain"
+        );
+        // So the first start frees its place at its own time plus `per`,
+        // not a grain later.
+        assert!(rate.allows(t0 + ms(u64::from(GRAINS))));
+    }
+
+    #[test]
     fn starts_older_than_per_are_forgotten() {
         let t0 = Instant::now();
         let mut rate = Rate::new(usize::MAX, ms(10));
