@@ -199,3 +199,23 @@ where
         FromStream::new(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inputs_show_what_they_wrap() {
+        let children = || vec![core::future::ready(1)].into_iter();
+        let from_iter = FromIter::new(children());
+        assert_eq!(
+            format!("{from_iter:?}"),
+            "FromIter(IntoIter([Ready(Some(1))]))"
+        );
+        let from_stream = FromStream::new(futures::stream::iter(children()));
+        assert_eq!(
+            format!("{from_stream:?}"),
+            "FromStream(Iter { iter: IntoIter([Ready(Some(1))]) })"
+        );
+    }
+}

@@ -162,3 +162,25 @@ impl<F> fmt::Debug for TimedPolls<F> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::FromIter;
+
+    #[test]
+    fn the_input_shows_what_it_wraps_and_each_child_its_index() {
+        let children = vec![core::future::ready(1)].into_iter();
+        let slow_polls = SlowPolls::new(Duration::from_millis(40), |_, _| {});
+        let mut input = SlowPolled::new(FromIter::new(children), slow_polls);
+        assert_eq!(
+            format!("{input:?}"),
+            "SlowPolled { input: FromIter(IntoIter([Ready(Some(1))])), threshold: 40ms, .. }"
+        );
+        let waker = futures::task::noop_waker();
+        let Poll::Ready(Some(child)) = input.poll_pull(&mut Context::from_waker(&waker)) else {
+            panic!("the input holds a child");
+        };
+        assert_eq!(format!("{child:?}"), "TimedPolls { index: 0, .. }");
+    }
+}

@@ -72,3 +72,19 @@ impl<I: fmt::Debug, S> fmt::Debug for Until<I, S> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::FromIter;
+
+    #[test]
+    fn shows_the_input_it_stops() {
+        let children = vec![core::future::ready(1)].into_iter();
+        let until = Until::new(FromIter::new(children), core::future::pending::<()>());
+        assert_eq!(
+            format!("{until:?}"),
+            "Until { input: FromIter(IntoIter([Ready(Some(1))])), .. }"
+        );
+    }
+}

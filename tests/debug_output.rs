@@ -88,7 +88,7 @@ on_every_executor! {
         );
     }
 
-    async fn the_inputs_show_what_they_wrap() {
+    async fn a_batch_over_a_stream_or_with_a_signal_shows_the_same_counts() {
         let over_a_stream = futures::stream::iter(0..2).map(|i| async move { i }).bounded(2);
         assert_eq!(format!("{over_a_stream:?}"), "Bounded { limit: Some(2), admitted: 0, in_flight: 0, .. }");
         let stopped = children().bounded(2).until(futures::future::pending::<()>());
