@@ -192,6 +192,23 @@ on_every_executor! {
         assert!(out.is_empty());
     }
 
+    async fn a_batch_held_back_by_its_rate_sleeps_until_the_window_frees() {
+        // Three ready children at one per 150 ms: the batch waits twice.
+        // It should be polled about once per start, not spin on a timer
+        // armed for the past.
+        let mut polls = 0;
+        let mut batch = (0..3).map(|i| async move { i }).rate(1, Duration::from_millis(150)).gather();
+        let started = Instant::now();
+        let out = std::future::poll_fn(|cx| {
+            polls += 1;
+            std::pin::Pin::new(&mut batch).poll(cx)
+        })
+        .await;
+        assert_eq!(out, [0, 1, 2]);
+        assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+        assert!(polls <= 20, "{polls} polls for two waits: the batch spins");
+    }
+
     async fn a_batch_waiting_for_its_rate_leaves_shared_permits_to_others() {
         // `slow` may start one child per minute; its second input waits for
         // the rate and must leave the limiter's other permit to `busy`.
