@@ -53,6 +53,8 @@ on_every_executor! {
         assert_eq!(report.panicked.len(), 1);
         assert_eq!(report.panicked[0].0, 1);
         assert_eq!(report.panicked[0].1.message(), Some("call 1 crashed"));
+        assert_eq!(report.len(), 5, "every kind of outcome counts");
+        assert!(!report.is_empty());
     }
 }
 

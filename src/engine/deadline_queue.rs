@@ -271,6 +271,22 @@ mod tests {
     }
 
     #[test]
+    fn no_more_than_a_few_emptied_lists_are_kept() {
+        let mut queue = DeadlineQueue::default();
+        let mut homes = Homes::default();
+        let now = Instant::now();
+        let past = now.checked_sub(Duration::from_millis(1)).unwrap_or(now);
+        let due: Vec<_> = (0..SPARE_LISTS + 2)
+            .map(|_| waiting_home(&mut homes))
+            .collect();
+        for (index, home) in due.iter().enumerate() {
+            queue.push_group(past, past, &mut vec![homes.tag(home, index)]);
+        }
+        assert!(poll_until(&mut queue, &homes, |queue| queue.len() == 0));
+        assert_eq!(queue.spare.len(), SPARE_LISTS, "the rest are freed");
+    }
+
+    #[test]
     fn a_front_group_keeps_its_live_children_when_its_stale_ones_go() {
         let mut queue = DeadlineQueue::default();
         let mut homes = Homes::default();
