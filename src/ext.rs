@@ -481,7 +481,8 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// around `gather`.
     ///
     /// The clock starts at the batch's first poll. When it runs out, every
-    /// live child is dropped at once, no further input is pulled or created,
+    /// live child is dropped at once, and with them the batch's timers (none
+    /// wakes the task afterwards), no further input is pulled or created,
     /// and every unfinished input reports `Err(Elapsed::Batch)`, which tells
     /// it apart from a child's own deadline (`Elapsed::Child`). Inputs never
     /// admitted are reported when the input knows its length (an exact

@@ -168,22 +168,6 @@ fn a_batch_with_no_input_left_finishes_without_queueing() {
     assert_eq!(limiter.available(), 1);
 }
 
-/// A waker that counts its wake-ups.
-#[derive(Default)]
-struct CountedWake(std::sync::atomic::AtomicUsize);
-
-impl futures::task::ArcWake for CountedWake {
-    fn wake_by_ref(this: &Arc<Self>) {
-        this.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl CountedWake {
-    fn count(&self) -> usize {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
 #[test]
 fn a_queued_batch_polled_with_a_new_waker_is_woken_on_the_new_one() {
     let noop = futures::task::noop_waker();
@@ -195,10 +179,9 @@ fn a_queued_batch_polled_with_a_new_waker_is_woken_on_the_new_one() {
     assert!(holder.as_mut().poll(&mut quiet).is_pending());
     // `queued` waits for the permit, polled first from one task, then moved
     // to another, as a batch under `select` or handed between tasks is.
-    let first = Arc::new(CountedWake::default());
-    let second = Arc::new(CountedWake::default());
-    for wake in [&first, &second] {
-        let waker = futures::task::waker(wake.clone());
+    let (first, first_waker) = CountedWake::new();
+    let (second, second_waker) = CountedWake::new();
+    for waker in [first_waker, second_waker] {
         let mut cx = Context::from_waker(&waker);
         assert!(queued.as_mut().poll(&mut cx).is_pending());
     }

@@ -100,3 +100,43 @@ on_every_executor! {
         assert_eq!(tracker.created(), 2);
     }
 }
+
+// Found by mutation testing: nothing checked that the timers of a batch cut
+// off by its deadline are stopped. A stream kept after its end would be
+// woken by them later, for nothing.
+#[test]
+fn a_batch_cut_off_by_its_deadline_leaves_no_timer_to_wake_its_task() {
+    use futures::StreamExt;
+    use std::task::{Context, Poll};
+    let (wake, waker) = CountedWake::new();
+    let mut cx = Context::from_waker(&waker);
+    // When the batch deadline (20 ms) passes, two timers are armed for
+    // 100 ms: the children's own deadlines, and the rate's for the third
+    // start.
+    let mut batch = (0..3)
+        .map(|_| futures::future::pending::<()>())
+        .rate(2, Duration::from_millis(100))
+        .with_deadline(Duration::from_millis(100))
+        .within(Duration::from_millis(20))
+        .as_completed();
+    let mut outputs = Vec::new();
+    loop {
+        match batch.poll_next_unpin(&mut cx) {
+            Poll::Ready(Some((index, output))) => outputs.push((index, output)),
+            Poll::Ready(None) => break,
+            Poll::Pending => std::thread::sleep(Duration::from_millis(2)),
+        }
+    }
+    outputs.sort_by_key(|&(index, _)| index);
+    assert_eq!(
+        outputs,
+        (0..3).map(|i| (i, Err(Elapsed::Batch))).collect::<Vec<_>>()
+    );
+    let woken = wake.count();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        wake.count(),
+        woken,
+        "a timer of the ended batch woke the task"
+    );
+}

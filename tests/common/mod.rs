@@ -36,6 +36,33 @@ pub async fn yield_once<T>(value: T) -> T {
     value
 }
 
+/// A waker that counts its wake-ups, for tests that poll by hand.
+#[derive(Default)]
+pub struct CountedWake(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountedWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl CountedWake {
+    /// A fresh one, and a waker that counts into it.
+    pub fn new() -> (std::sync::Arc<Self>, std::task::Waker) {
+        let counter = std::sync::Arc::new(CountedWake::default());
+        (counter.clone(), counter.into())
+    }
+
+    /// How many times its wakers were woken.
+    pub fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// Takes `stream`'s items until it ends or panics: the items, and the
 /// panic if one came. The stream stays usable, to check what it does after.
 pub async fn collect_until_panic<S: futures::Stream + Unpin>(
