@@ -328,6 +328,20 @@ mod tests {
     }
 
     #[test]
+    fn dropping_all_leaves_every_deadline_tag_stale() {
+        let mut running = Running::default();
+        let home = after_a_pending_first_poll(&mut running, futures::future::pending::<u8>());
+        let tag = running.tag(&home, 4);
+        running.push(Slot::new(home, 4, true, None));
+        assert!(tag.is_live(running.homes()));
+        assert!(running.drop_all().is_none());
+        assert!(
+            !tag.is_live(running.homes()),
+            "a dropped child's deadline could still mark its home"
+        );
+    }
+
+    #[test]
     fn dropping_all_catches_a_panicking_destructor() {
         struct Loud;
         impl Drop for Loud {
