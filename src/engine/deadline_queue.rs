@@ -305,6 +305,27 @@ mod tests {
     }
 
     #[test]
+    fn stale_entries_stay_until_they_outnumber_twice_the_waiting_children() {
+        let mut queue = DeadlineQueue::default();
+        let now = Instant::now();
+        let far = now + Duration::from_secs(60);
+        let mut homes = Homes::default();
+        let mut home = waiting_home(&mut homes);
+        // 60 stale tags: the child each was made for has left.
+        for index in 0..60 {
+            queue.push_group(far, now, &mut vec![homes.tag(&home, index)]);
+        }
+        homes.untag(&home);
+        // With 20 children waiting, up to 2 * 20 + 32 tags are kept: a
+        // compaction then costs less than the pushes since the last one.
+        queue.compact(20, &homes);
+        assert_eq!(queue.len(), 60, "compacted too early");
+        queue.compact(13, &homes);
+        assert_eq!(queue.len(), 0, "every stale tag goes once they outnumber");
+        assert!(home.evict().is_ok());
+    }
+
+    #[test]
     fn stale_entries_are_compacted_away() {
         let mut queue = DeadlineQueue::default();
         let now = Instant::now();
