@@ -60,8 +60,8 @@ impl Limit {
     }
 
     /// Whether waiting for a permit puts the batch in a queue that others
-    /// wait behind: then the engine pulls the next input first, so that a
-    /// batch with no input left never queues.
+    /// wait behind: then a batch whose input says it has nothing left ends
+    /// before asking, so it never queues for a permit it cannot use.
     #[inline]
     pub(crate) fn queues(&self) -> bool {
         matches!(self, Limit::Shared(_))
