@@ -193,3 +193,45 @@ fn a_queued_batch_polled_with_a_new_waker_is_woken_on_the_new_one() {
     assert_eq!(first.count(), 0);
     assert_eq!(queued.as_mut().poll(&mut quiet), Poll::Ready(vec![1]));
 }
+
+// Found by mutation testing: a batch whose stream was pending handed its
+// permit on as if its own child had freed it, so it later gave way, waking
+// its task for nothing, though it had run nothing on that permit.
+#[test]
+fn a_permit_handed_on_unused_costs_its_batch_no_turn() {
+    use futures::StreamExt;
+    let noop = futures::task::noop_waker();
+    let mut quiet = Context::from_waker(&noop);
+    let limiter = Limiter::new(1);
+    let (release, released) = futures::channel::oneshot::channel::<()>();
+    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let (jobs, job_rx) = futures::channel::mpsc::unbounded::<u8>();
+    let mut streamed = job_rx
+        .map(|job| async move { job })
+        .bounded_by(&limiter)
+        .as_completed();
+    let mut other = Box::pin([yield_once(7)].bounded_by(&limiter).gather());
+    let (wake, waker) = CountedWake::new();
+    let mut cx = Context::from_waker(&waker);
+    // `streamed` queues first, then `other`, behind `holder`.
+    assert!(holder.as_mut().poll(&mut quiet).is_pending());
+    assert!(streamed.poll_next_unpin(&mut cx).is_pending());
+    assert!(other.as_mut().poll(&mut quiet).is_pending());
+    // The permit goes to `streamed`, whose stream is empty: it is handed
+    // on to `other` unused.
+    release.send(()).unwrap();
+    assert!(holder.as_mut().poll(&mut quiet).is_ready());
+    assert!(streamed.poll_next_unpin(&mut cx).is_pending());
+    assert!(
+        other.as_mut().poll(&mut quiet).is_pending(),
+        "`other` runs on it"
+    );
+    // A job arrives: `streamed` queues for the permit `other` holds, and
+    // has no reason to wake itself.
+    jobs.unbounded_send(1).unwrap();
+    let woken = wake.count();
+    assert!(streamed.poll_next_unpin(&mut cx).is_pending());
+    assert_eq!(wake.count(), woken, "the batch woke itself to give way");
+    assert_eq!(other.as_mut().poll(&mut quiet), Poll::Ready(vec![7]));
+    assert_eq!(streamed.poll_next_unpin(&mut cx), Poll::Ready(Some((0, 1))));
+}
