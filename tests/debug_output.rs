@@ -76,6 +76,12 @@ on_every_executor! {
         assert!(poll_once(&mut report).is_pending());
         assert!(format!("{report:?}").starts_with("Reporting { batch: Bounded"), "{report:?}");
         assert!(format!("{report:?}").ends_with("collected: 1 }"), "{report:?}");
+        // An output that waits for an earlier input counts as collected.
+        let mut last_first: Vec<_> = children().collect();
+        last_first.reverse();
+        let mut gather = last_first.gather();
+        assert!(poll_once(&mut gather).is_pending());
+        assert!(format!("{gather:?}").ends_with("collected: 1 }"), "{gather:?}");
     }
 
     async fn in_order_shows_its_window_and_what_waits() {
