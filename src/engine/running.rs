@@ -174,15 +174,12 @@ impl<F: Future> Running<F> {
         }
         self.woken_first = !self.woken_first;
         if self.woken_first {
-            if let Some(finished) = self.poll_woken(cx, yielded, yield_after) {
-                return Some(finished);
-            }
-            return self.poll_waiting(cx);
+            self.poll_woken(cx, yielded, yield_after)
+                .or_else(|| self.poll_waiting(cx))
+        } else {
+            self.poll_waiting(cx)
+                .or_else(|| self.poll_woken(cx, yielded, yield_after))
         }
-        if let Some(finished) = self.poll_waiting(cx) {
-            return Some(finished);
-        }
-        self.poll_woken(cx, yielded, yield_after)
     }
 
     /// The next child the `FuturesUnordered` has finished.
