@@ -87,9 +87,9 @@
 //!   less than its deadline from its admission, and more only by the time
 //!   the rest of that pass took), not when the batch is built;
 //!   `.bounded(n).with_deadline(d)` and `.with_deadline(d).bounded(n)` are
-//!   the same thing. A late child is
-//!   dropped at once and its slot goes to the next input. If a child's output
-//!   and its deadline are ready at the same poll, the output wins.
+//!   the same thing. A late child is dropped at once and its slot goes to
+//!   the next input. If a child's output and its deadline are ready at the
+//!   same poll, the output wins.
 //! - **Refill at once.** A finished child's slot is refilled before its
 //!   output is handed on.
 //! - **Drop cancels.** Dropping the chain drops every live child and returns
