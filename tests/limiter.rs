@@ -97,24 +97,49 @@ fn a_limiter_of_zero_panics() {
     let _ = Limiter::new(0);
 }
 
+/// A batch holding the only permit of a `Limiter::new(1)` until released:
+/// the tests polled by hand line other batches up behind it.
+struct Holder {
+    release: futures::channel::oneshot::Sender<()>,
+    batch: futures::future::LocalBoxFuture<
+        'static,
+        Vec<Result<(), futures::channel::oneshot::Canceled>>,
+    >,
+}
+
+impl Holder {
+    /// Takes the permit: the holder's first poll.
+    fn take(limiter: &Limiter) -> Self {
+        let (release, released) = futures::channel::oneshot::channel();
+        let mut batch = [released].bounded_by(limiter).gather().boxed_local();
+        let mut quiet = Context::from_waker(futures::task::noop_waker_ref());
+        assert!(batch.poll_unpin(&mut quiet).is_pending());
+        Holder { release, batch }
+    }
+
+    /// Frees the permit: the holder's child finishes, and so does the holder.
+    fn release(mut self) {
+        self.release.send(()).unwrap();
+        let mut quiet = Context::from_waker(futures::task::noop_waker_ref());
+        assert!(self.batch.poll_unpin(&mut quiet).is_ready());
+    }
+}
+
 #[test]
 fn a_batch_dropped_while_queued_passes_its_permit_on() {
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     let limiter = Limiter::new(1);
-    let (release, released) = futures::channel::oneshot::channel::<()>();
     // `holder` takes the only permit; `dropped` and `next` queue behind it.
-    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let holder = Holder::take(&limiter);
     let mut dropped = Box::pin([async { "dropped" }].bounded_by(&limiter).gather());
     let mut next = Box::pin([async { "next" }].bounded_by(&limiter).gather());
-    assert!(holder.as_mut().poll(&mut cx).is_pending());
     assert!(dropped.as_mut().poll(&mut cx).is_pending());
     assert!(next.as_mut().poll(&mut cx).is_pending());
     assert_eq!(limiter.available(), 0);
     // The holder finishes: its permit is handed to `dropped`, first in line,
     // which is dropped before it is polled again. The permit must move on.
-    release.send(()).unwrap();
-    assert!(holder.as_mut().poll(&mut cx).is_ready());
+    holder.release();
     drop(dropped);
     assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready(vec!["next"]));
     assert_eq!(limiter.available(), 1);
@@ -125,14 +150,11 @@ fn a_batch_dropped_while_queued_leaves_the_queue() {
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     let limiter = Limiter::new(1);
-    let (release, released) = futures::channel::oneshot::channel::<()>();
-    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let holder = Holder::take(&limiter);
     let mut queued = Box::pin([async { 1 }].bounded_by(&limiter).gather());
-    assert!(holder.as_mut().poll(&mut cx).is_pending());
     assert!(queued.as_mut().poll(&mut cx).is_pending());
     drop(queued);
-    release.send(()).unwrap();
-    assert!(holder.as_mut().poll(&mut cx).is_ready());
+    holder.release();
     // Nobody waits any more, so the permit went back to the limiter.
     assert_eq!(limiter.available(), 1);
 }
@@ -142,8 +164,7 @@ fn a_batch_with_no_input_left_finishes_without_queueing() {
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     let limiter = Limiter::new(1);
-    let (release, released) = futures::channel::oneshot::channel::<()>();
-    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let holder = Holder::take(&limiter);
     let mut short = Box::pin([yield_once("short")].bounded_by(&limiter).gather());
     let mut long = Box::pin(
         (0..3)
@@ -151,12 +172,10 @@ fn a_batch_with_no_input_left_finishes_without_queueing() {
             .bounded_by(&limiter)
             .gather(),
     );
-    // `holder` takes the only permit; `short`, then `long`, queue for it.
-    assert!(holder.as_mut().poll(&mut cx).is_pending());
+    // `holder` has the only permit; `short`, then `long`, queue for it.
     assert!(short.as_mut().poll(&mut cx).is_pending());
     assert!(long.as_mut().poll(&mut cx).is_pending());
-    release.send(()).unwrap();
-    assert!(holder.as_mut().poll(&mut cx).is_ready());
+    holder.release();
     // `short` admits its only child with the handed permit.
     assert!(short.as_mut().poll(&mut cx).is_pending());
     // Its child finishes and the permit goes to `long`, next in line.
@@ -173,10 +192,8 @@ fn a_queued_batch_polled_with_a_new_waker_is_woken_on_the_new_one() {
     let noop = futures::task::noop_waker();
     let mut quiet = Context::from_waker(&noop);
     let limiter = Limiter::new(1);
-    let (release, released) = futures::channel::oneshot::channel::<()>();
-    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let holder = Holder::take(&limiter);
     let mut queued = Box::pin([async { 1 }].bounded_by(&limiter).gather());
-    assert!(holder.as_mut().poll(&mut quiet).is_pending());
     // `queued` waits for the permit, polled first from one task, then moved
     // to another, as a batch under `select` or handed between tasks is.
     let (first, first_waker) = CountedWake::new();
@@ -185,8 +202,7 @@ fn a_queued_batch_polled_with_a_new_waker_is_woken_on_the_new_one() {
         let mut cx = Context::from_waker(&waker);
         assert!(queued.as_mut().poll(&mut cx).is_pending());
     }
-    release.send(()).unwrap();
-    assert!(holder.as_mut().poll(&mut quiet).is_ready());
+    holder.release();
     // The freed permit is handed to `queued`: the task that polled it last
     // must hear of it, or it waits for ever.
     assert_eq!(second.count(), 1, "the newest waker was not woken");
@@ -203,8 +219,7 @@ fn a_permit_handed_on_unused_costs_its_batch_no_turn() {
     let noop = futures::task::noop_waker();
     let mut quiet = Context::from_waker(&noop);
     let limiter = Limiter::new(1);
-    let (release, released) = futures::channel::oneshot::channel::<()>();
-    let mut holder = Box::pin([released].bounded_by(&limiter).gather());
+    let holder = Holder::take(&limiter);
     let (jobs, job_rx) = futures::channel::mpsc::unbounded::<u8>();
     let mut streamed = job_rx
         .map(|job| async move { job })
@@ -214,13 +229,11 @@ fn a_permit_handed_on_unused_costs_its_batch_no_turn() {
     let (wake, waker) = CountedWake::new();
     let mut cx = Context::from_waker(&waker);
     // `streamed` queues first, then `other`, behind `holder`.
-    assert!(holder.as_mut().poll(&mut quiet).is_pending());
     assert!(streamed.poll_next_unpin(&mut cx).is_pending());
     assert!(other.as_mut().poll(&mut quiet).is_pending());
     // The permit goes to `streamed`, whose stream is empty: it is handed
     // on to `other` unused.
-    release.send(()).unwrap();
-    assert!(holder.as_mut().poll(&mut quiet).is_ready());
+    holder.release();
     assert!(streamed.poll_next_unpin(&mut cx).is_pending());
     assert!(
         other.as_mut().poll(&mut quiet).is_pending(),
