@@ -3,7 +3,7 @@
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering, fence};
 use core::task::{Context, Poll, Waker};
 use futures::task::AtomicWaker;
 use pin_project_lite::pin_project;
@@ -33,14 +33,23 @@ pin_project! {
 /// `FuturesUnordered`. A child is dropped in place, so the emptied home can
 /// take the next one.
 ///
-/// The first poll uses the home's own waker, not the task's: the
-/// `FuturesUnordered` polls every newly pushed future, and for a child that
-/// waits (I/O) that second poll would be wasted. The home's waker records
-/// whether the child was woken and forwards the wake-up: to the task while
-/// the child waits to be taken into the `FuturesUnordered`
-/// ([`wake_task_meanwhile`](Home::wake_task_meanwhile)), then to its slot
-/// there ([`hand_over_wake_up`](Home::hand_over_wake_up)), which polls the
-/// child only if it was woken.
+/// Every poll of the child uses the home's own waker, never the task's or
+/// a `FuturesUnordered` node's: the home's waker records whether the child
+/// was woken, so the child is polled again only after a wake-up of its own,
+/// always with the waker it was first given (rule 13 of the design: a child
+/// that registers its waker once, on its first poll, must work). The
+/// wake-up is forwarded: to the task while the child waits to be taken into
+/// the `FuturesUnordered` ([`wake_task_meanwhile`](Home::wake_task_meanwhile)),
+/// then to its slot's node there ([`route_wakes_to`](Home::route_wakes_to)),
+/// whose poll polls the child only if it was woken
+/// ([`poll_if_woken`](Home::poll_if_woken)).
+///
+/// A home is reused by the next child, and its waker with it, unless a
+/// clone of that waker is still out there
+/// ([`spare_home`](crate::engine::running::Running::spare_home)): a child
+/// may finish before its own wake-up has landed (its reactor marked it
+/// done, then was slow to wake it), and that late wake-up must not be taken
+/// for the next child's. Such a home gets a waker of its own first.
 pub(crate) struct Home<F> {
     /// One pointer: a home is moved with its child's slot into and out of
     /// the `FuturesUnordered`, and a narrow one moves in a register.
@@ -78,6 +87,12 @@ struct FirstWake {
 /// `Homes::tagged` for a home where no child has a live deadline.
 const NO_CHILD: usize = usize::MAX;
 
+/// The references to a home's [`FirstWake`] that the batch itself holds:
+/// its entry in [`Homes`], the home's own handle, and the home's `Waker`.
+/// Any more is a clone of the waker that a child gave away (to a reactor, a
+/// timer, another thread) and that may still fire.
+const OWN_REFERENCES: usize = 3;
+
 impl Default for FirstWake {
     fn default() -> Self {
         FirstWake {
@@ -109,30 +124,85 @@ impl Wake for FirstWake {
 /// as long as the batch.
 #[derive(Default)]
 pub(crate) struct Homes {
-    first_wakes: Vec<Arc<FirstWake>>,
+    /// By home number; `None` for a number whose home was freed (see
+    /// [`free`](Homes::free)), until a new home takes it.
+    first_wakes: Vec<Option<Arc<FirstWake>>>,
     /// By home number: the input index of the child whose deadline the
     /// engine tracks there, or [`NO_CHILD`] once that child has left
     /// (finished or dropped), so a tag for an earlier occupant never
     /// touches the next one. Kept here, side by side, rather than in each
     /// home: the engine looks at many at once when it stamps a pass.
     tagged: Vec<usize>,
+    /// Numbers of freed homes, for the next homes made.
+    free_numbers: Vec<usize>,
 }
 
 impl Homes {
     /// A new, empty home, numbered.
     pub(crate) fn make<F>(&mut self) -> Home<F> {
         let first_wake = Arc::new(FirstWake::default());
-        self.first_wakes.push(Arc::clone(&first_wake));
-        self.tagged.push(NO_CHILD);
+        let number = match self.free_numbers.pop() {
+            Some(number) => {
+                self.first_wakes[number] = Some(Arc::clone(&first_wake));
+                number
+            }
+            None => {
+                self.first_wakes.push(Some(Arc::clone(&first_wake)));
+                self.tagged.push(NO_CHILD);
+                self.first_wakes.len() - 1
+            }
+        };
         Home {
             place: Box::pin(Place {
-                number: self.first_wakes.len() - 1,
+                number,
                 waker: Waker::from(Arc::clone(&first_wake)),
                 first_wake,
                 forwarding: false,
                 occupant: Occupant::Empty,
             }),
         }
+    }
+
+    /// Frees an empty home the batch no longer needs; its number goes to
+    /// the next home made. A tag still held for its last child is stale
+    /// already (the home was untagged when that child left).
+    pub(crate) fn free<F>(&mut self, home: Home<F>) {
+        let number = home.place.number;
+        debug_assert_eq!(self.tagged[number], NO_CHILD, "a tagged home was freed");
+        self.first_wakes[number] = None;
+        self.free_numbers.push(number);
+    }
+
+    /// Gives `spares`, every home there is (no child is running), the
+    /// numbers from 0 on, and forgets the rest: the numbers are as many as
+    /// the homes again, however many there once were.
+    ///
+    /// A deadline tag still held for an earlier child stays stale: its
+    /// number now leads to no home or to a home tagged for no child.
+    pub(crate) fn renumber<F>(&mut self, spares: &mut [Home<F>]) {
+        self.first_wakes.clear();
+        for (number, home) in spares.iter_mut().enumerate() {
+            let place = home.place.as_mut().project();
+            *place.number = number;
+            self.first_wakes.push(Some(Arc::clone(place.first_wake)));
+        }
+        self.first_wakes.shrink_to_fit();
+        self.tagged.clear();
+        self.tagged.resize(spares.len(), NO_CHILD);
+        self.tagged.shrink_to_fit();
+        self.free_numbers = Vec::new();
+    }
+
+    /// How many homes exist now (spare or holding a child).
+    #[cfg(test)]
+    pub(crate) fn count(&self) -> usize {
+        self.first_wakes.len() - self.free_numbers.len()
+    }
+
+    /// How many numbers have been given out, freed or not.
+    #[cfg(test)]
+    pub(crate) fn numbers(&self) -> usize {
+        self.first_wakes.len()
     }
 
     /// A handle through which the engine can mark the child now living
@@ -156,8 +226,13 @@ impl Homes {
         self.tagged.fill(NO_CHILD);
     }
 
+    /// The waker state of a live tag's home. (A freed home has no live
+    /// tag: it was untagged when its last child left.)
     fn first_wake(&self, tag: &DeadlineTag) -> &FirstWake {
-        &self.first_wakes[tag.home]
+        let Some(first_wake) = self.first_wakes[tag.home].as_deref() else {
+            unreachable!("fanout: a live deadline tag led to a freed home")
+        };
+        first_wake
     }
 }
 
@@ -174,11 +249,15 @@ impl<F: Future> Home<F> {
     }
 
     /// The child's first poll, with the home's waker (see [`Home`]).
+    ///
+    /// The home comes from
+    /// [`spare_home`](crate::engine::running::Running::spare_home), which
+    /// gave it a waker of its own if its last child's could still fire, so
+    /// any wake-up from now on is this child's.
     pub(crate) fn poll_first(&mut self) -> Poll<Result<F::Output, Panicked>> {
         let place = self.place.as_mut().project();
         if *place.forwarding {
-            // A waker of the previous child may still fire: it reaches this
-            // child's slot at worst, as one spurious poll.
+            // Where the last child's wake-ups went: not this child's.
             drop(place.first_wake.forward.take());
             *place.forwarding = false;
         }
@@ -187,18 +266,22 @@ impl<F: Future> Home<F> {
         poll_in_place(place.occupant, &mut Context::from_waker(place.waker))
     }
 
-    /// Polls again, with the home's waker, a child that woke itself during
-    /// its last poll here and has not been polled since (see
-    /// [`Running`](crate::engine::running::Running)). As after its first
+    /// Polls the child again, with the home's waker, if it has been woken
+    /// since its last poll; otherwise leaves it alone (`Pending`): a child
+    /// is polled again only after a wake-up of its own (see [`Home`]).
+    ///
+    /// Used for a child that woke itself during its last poll (see
+    /// [`Running`](crate::engine::running::Running)): as after its first
     /// poll, [`wake_task_meanwhile`](Home::wake_task_meanwhile) then says
-    /// whether it woke itself again.
+    /// whether it woke itself again. And by its slot in the
+    /// `FuturesUnordered`, whose node its wake-ups are routed to.
     #[inline]
-    pub(crate) fn poll_again(&mut self) -> Poll<Result<F::Output, Panicked>> {
+    pub(crate) fn poll_if_woken(&mut self) -> Poll<Result<F::Output, Panicked>> {
         let place = self.place.as_mut().project();
-        // Nothing forwards: the child woke itself, so its wake-ups were
-        // never routed anywhere (see `wake_task_meanwhile`). Its deadline
-        // mark stays: a child out of time is not given more.
-        place.first_wake.woken.store(false, Ordering::Relaxed);
+        // Its deadline mark stays: a child out of time is not given more.
+        if !place.first_wake.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
         poll_in_place(place.occupant, &mut Context::from_waker(place.waker))
     }
 
@@ -211,7 +294,7 @@ impl<F: Future> Home<F> {
     pub(crate) fn wake_task_meanwhile(&mut self, cx: &Context<'_>) -> bool {
         let place = self.place.as_mut().project();
         if place.first_wake.woken.load(Ordering::Acquire) {
-            // Nothing to route: the slot will find the child woken.
+            // Nothing to route: it is polled again at home, woken.
             return true;
         }
         place.first_wake.forward.register(cx.waker());
@@ -221,30 +304,6 @@ impl<F: Future> Home<F> {
             cx.waker().wake_by_ref();
         }
         false
-    }
-
-    /// Routes the child's wake-ups since its first poll to `cx`'s waker,
-    /// and returns whether it has been woken since that poll (then it needs
-    /// polling now).
-    pub(crate) fn hand_over_wake_up(&mut self, cx: &Context<'_>) -> bool {
-        let place = self.place.as_mut().project();
-        if place.first_wake.woken.swap(false, Ordering::AcqRel) {
-            // The child is polled now, and learns `cx`'s waker from that.
-            return true;
-        }
-        place.first_wake.forward.register(cx.waker());
-        *place.forwarding = true;
-        // After registering: a wake-up that came first is seen here, one
-        // that comes later reaches `cx`'s waker.
-        place.first_wake.woken.swap(false, Ordering::AcqRel)
-    }
-
-    /// Polls the child, catching a panic. Once the child has an outcome its
-    /// future is dropped in place, so the home is empty again: a panic in
-    /// that destructor is the child's outcome unless its poll panicked
-    /// first (the first panic is the one to report).
-    pub(crate) fn poll_child(&mut self, cx: &mut Context<'_>) -> Poll<Result<F::Output, Panicked>> {
-        poll_in_place(self.place.as_mut().project().occupant, cx)
     }
 }
 
@@ -261,14 +320,49 @@ impl<F> Home<F> {
         self.place.first_wake.expired.load(Ordering::Acquire)
     }
 
-    /// Has the engine's expiry (and any wake-up through the home's own
-    /// waker) reach `cx`'s waker: for a child with a deadline, polled by the
-    /// `FuturesUnordered` with a waker the home's forwarding may not hold
-    /// any more (a forwarded wake-up uses it up).
+    /// Routes the child's wake-ups, and the engine's expiry mark, to
+    /// `cx`'s waker: its slot's node in the `FuturesUnordered`, after a
+    /// poll of the slot that left it pending. Done after every such poll:
+    /// a forwarded wake-up uses the registration up.
+    ///
+    /// A wake-up or an expiry that came before this registration may have
+    /// used up an earlier one: then `cx` is woken here, so the slot is
+    /// polled again and finds it.
     pub(crate) fn route_wakes_to(&mut self, cx: &Context<'_>) {
         let place = self.place.as_mut().project();
         place.first_wake.forward.register(cx.waker());
         *place.forwarding = true;
+        if place.first_wake.woken.load(Ordering::Acquire)
+            || place.first_wake.expired.load(Ordering::Acquire)
+        {
+            cx.waker().wake_by_ref();
+        }
+    }
+
+    /// Whether a clone of this home's waker may still be out there (given
+    /// away by an earlier child, to a reactor or another thread), so that a
+    /// wake-up meant for that child could still arrive here.
+    #[inline]
+    pub(crate) fn waker_given_away(&self) -> bool {
+        if Arc::strong_count(&self.place.first_wake) > OWN_REFERENCES {
+            return true;
+        }
+        // Every clone has been dropped; their last wake-ups, made before
+        // each drop (a release), are seen by the flags' resets that follow.
+        fence(Ordering::Acquire);
+        false
+    }
+
+    /// Gives this empty home a waker of its own, forgetting the last one:
+    /// the wake-ups of an earlier child, late or not, reach only that old
+    /// waker from now on, and no one waits on it.
+    pub(crate) fn renew_waker(&mut self, homes: &mut Homes) {
+        let first_wake = Arc::new(FirstWake::default());
+        let place = self.place.as_mut().project();
+        homes.first_wakes[*place.number] = Some(Arc::clone(&first_wake));
+        *place.waker = Waker::from(Arc::clone(&first_wake));
+        *place.first_wake = first_wake;
+        *place.forwarding = false;
     }
 }
 
@@ -290,7 +384,8 @@ impl DeadlineTag {
     /// Whether the child is still waiting in its home.
     #[inline]
     pub(crate) fn is_live(&self, homes: &Homes) -> bool {
-        homes.tagged[self.home] == self.index
+        // A number beyond the list is one given up (see `Homes::renumber`).
+        homes.tagged.get(self.home) == Some(&self.index)
     }
 
     /// Marks the child as out of time and wakes its slot, which then

@@ -10,6 +10,10 @@ use core::task::{Context, Poll};
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::collections::VecDeque;
 
+/// How many spare homes a batch keeps beyond its children waiting now
+/// (see [`Running::home_back`]).
+const SPARE_HOMES_BEYOND_LOAD: usize = 32;
+
 /// The running set of one batch.
 ///
 /// Its per-child methods are `#[inline]`: the engine is generic, so it is
@@ -90,6 +94,9 @@ impl<F> Running<F> {
     }
 
     /// The spare home the next child moves into, made if there is none.
+    ///
+    /// If the last child there gave its waker away (see [`Home`]), the home
+    /// gets a new one first: a wake-up meant for that child may still come.
     #[inline]
     pub(crate) fn spare_home(&mut self) -> &mut Home<F> {
         if self.spare.is_empty() {
@@ -99,6 +106,9 @@ impl<F> Running<F> {
         let Some(home) = self.spare.last_mut() else {
             unreachable!("a spare home was just made sure of")
         };
+        if home.waker_given_away() {
+            home.renew_waker(&mut self.homes);
+        }
         home
     }
 
@@ -130,6 +140,45 @@ impl<F> Running<F> {
     pub(crate) fn indices(&self) -> Vec<usize> {
         let woken = self.woken.iter().map(Slot::index);
         self.waiting.iter().map(Slot::index).chain(woken).collect()
+    }
+
+    /// A home whose child has left: kept as a spare while the batch may
+    /// need it soon, freed otherwise.
+    ///
+    /// The rule: at most as many spares as children waiting now, plus
+    /// [`SPARE_HOMES_BEYOND_LOAD`]. A batch at its limit keeps a spare or
+    /// two and never frees one; after a burst, memory follows the load as
+    /// it falls, instead of the largest burst the batch ever ran (a home
+    /// holds a whole child, often kilobytes). The next burst makes its
+    /// homes again, as any batch does its first.
+    #[inline]
+    fn home_back(&mut self, home: Home<F>) {
+        self.homes.untag(&home);
+        self.spare.push(home);
+        if self.spare.len() > self.len() + SPARE_HOMES_BEYOND_LOAD {
+            self.shed_spares();
+        }
+    }
+
+    /// Frees the spare homes beyond the rule of
+    /// [`home_back`](Running::home_back): one or two each time a child
+    /// leaves while the load falls, as the rule moves by one.
+    #[cold]
+    fn shed_spares(&mut self) {
+        while self.spare.len() > self.len() + SPARE_HOMES_BEYOND_LOAD {
+            let Some(home) = self.spare.pop() else { break };
+            self.homes.free(home);
+        }
+        if self.woken.is_empty() && self.woken.capacity() > SPARE_HOMES_BEYOND_LOAD {
+            // The queue of woken children held as many at its peak.
+            self.woken.shrink_to(SPARE_HOMES_BEYOND_LOAD);
+        }
+        if self.is_empty() {
+            // Idle: every home is a spare, so the bookkeeping sized for the
+            // peak (a number per home ever needed at once) can shrink too.
+            self.spare.shrink_to(2 * SPARE_HOMES_BEYOND_LOAD);
+            self.homes.renumber(&mut self.spare);
+        }
     }
 
     /// Drops every waiting child, each dropped once even if a destructor
@@ -188,8 +237,7 @@ impl<F: Future> Running<F> {
         let Poll::Ready(Some((finished, home))) = self.waiting.poll_next_unpin(cx) else {
             return None;
         };
-        self.homes.untag(&home);
-        self.spare.push(home);
+        self.home_back(home);
         Some(finished)
     }
 
@@ -213,8 +261,7 @@ impl<F: Future> Running<F> {
             };
             match slot.poll_at_home(cx) {
                 AtHome::Finished(finished, home) => {
-                    self.homes.untag(&home);
-                    self.spare.push(home);
+                    self.home_back(home);
                     return Some(finished);
                 }
                 AtHome::WokeItself => {
@@ -230,7 +277,7 @@ impl<F: Future> Running<F> {
 
 #[cfg(test)]
 mod tests {
-    use super::Running;
+    use super::{Running, SPARE_HOMES_BEYOND_LOAD};
     use crate::engine::home::Home;
     use crate::engine::slot::Slot;
     use core::future::Future;
@@ -322,6 +369,95 @@ mod tests {
         assert_eq!(yielded, 0);
         assert!(!running.has_woken());
         assert_eq!((running.waiting.len(), running.len()), (1, 1));
+    }
+
+    #[test]
+    fn spare_homes_follow_the_load_down_after_a_burst() {
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut running = Running::default();
+        let burst = 3 * SPARE_HOMES_BEYOND_LOAD;
+        for index in 0..burst {
+            let home = after_a_pending_first_poll(&mut running, Yields(1));
+            running.push(Slot::new(home, index, false, None));
+        }
+        assert_eq!(running.homes.count(), burst);
+        let mut yielded = 0;
+        let mut finished = 0;
+        while let Some((_, Ok(9))) = running.poll_finished(&mut cx, &mut yielded, 2) {
+            finished += 1;
+            assert!(running.spare.len() <= running.len() + SPARE_HOMES_BEYOND_LOAD);
+        }
+        assert_eq!((finished, running.len()), (burst, 0));
+        assert_eq!(running.spare.len(), SPARE_HOMES_BEYOND_LOAD);
+        assert_eq!(
+            running.homes.count(),
+            SPARE_HOMES_BEYOND_LOAD,
+            "the rest were freed"
+        );
+        assert_eq!(
+            running.homes.numbers(),
+            SPARE_HOMES_BEYOND_LOAD,
+            "idle: numbered again from 0"
+        );
+        // The spares are used again, then one new home is made.
+        for index in 0..=SPARE_HOMES_BEYOND_LOAD {
+            let home = after_a_pending_first_poll(&mut running, Yields(1));
+            running.push(Slot::new(home, index, false, None));
+        }
+        assert_eq!(running.homes.numbers(), SPARE_HOMES_BEYOND_LOAD + 1);
+        assert_eq!(running.homes.count(), SPARE_HOMES_BEYOND_LOAD + 1);
+    }
+
+    #[test]
+    fn a_late_wake_up_for_a_homes_last_child_never_polls_the_next() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut running = Running::default();
+        // The last child gives its waker away and finishes at once, before
+        // anyone wakes it.
+        let given_away = Arc::new(Mutex::new(None));
+        let keep = given_away.clone();
+        let home = running.spare_home();
+        home.move_in(futures::future::Either::Left(futures::future::poll_fn(
+            move |cx: &mut Context<'_>| {
+                *keep.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Ready(1)
+            },
+        )));
+        assert!(matches!(home.poll_first(), Poll::Ready(Ok(1))));
+        // The next child in the same home waits, counting its polls.
+        let polls = Arc::new(AtomicUsize::new(0));
+        let counter = polls.clone();
+        let home = running.spare_home();
+        home.move_in(futures::future::Either::Right(futures::future::poll_fn(
+            move |_: &mut Context<'_>| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Poll::Pending
+            },
+        )));
+        assert!(home.poll_first().is_pending());
+        assert!(!home.wake_task_meanwhile(&cx));
+        let home = running.take_spare();
+        running.push(Slot::new(home, 1, false, None));
+        // The late wake-up lands now.
+        let late = given_away
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the waker was given away");
+        late.wake();
+        let mut yielded = 0;
+        for _ in 0..3 {
+            assert!(running.poll_finished(&mut cx, &mut yielded, 2).is_none());
+        }
+        assert_eq!(
+            polls.load(Ordering::SeqCst),
+            1,
+            "polled for another child's wake-up"
+        );
     }
 
     #[test]

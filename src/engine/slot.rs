@@ -30,10 +30,6 @@ pub(crate) struct Slot<F> {
     index: usize,
     /// Whether the child has a deadline the engine may mark.
     timed: bool,
-    /// Whether `FuturesUnordered` has polled the slot yet. Until it has,
-    /// the child's wake-ups go to the task, as they did after its first
-    /// poll at admission (see [`Home`]).
-    taken_in: bool,
     /// Held, never read: dropping the slot returns it to the limit.
     _permit: Option<Permit>,
 }
@@ -47,7 +43,6 @@ impl<F> Slot<F> {
             home: Some(home),
             index,
             timed,
-            taken_in: false,
             _permit: permit,
         }
     }
@@ -83,7 +78,7 @@ impl<F: Future> Slot<F> {
     /// at as in [`poll`](Slot::poll): the output wins when both are ready.
     #[inline]
     pub(crate) fn poll_at_home(&mut self, cx: &Context<'_>) -> AtHome<F> {
-        let polled = self.home().poll_again();
+        let polled = self.home().poll_if_woken();
         match self.settle(polled) {
             Some(outcome) => {
                 let (finished, home) = self.resolve(outcome);
@@ -138,21 +133,14 @@ impl<F: Future> Future for Slot<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        // The first poll here comes from `FuturesUnordered` taking the slot
-        // in: the child needs polling only if it was woken since admission.
-        let taken_in = std::mem::replace(&mut this.taken_in, true);
-        let home = this.home();
-        let polled = if taken_in || home.hand_over_wake_up(cx) {
-            home.poll_child(cx)
-        } else {
-            Poll::Pending
-        };
+        // The node is woken by the child's wake-ups, by the engine's expiry
+        // mark, and once when the `FuturesUnordered` takes the slot in: the
+        // child is polled only for the first (see `Home`).
+        let polled = this.home().poll_if_woken();
         match this.settle(polled) {
             Some(outcome) => Poll::Ready(this.resolve(outcome)),
             None => {
-                if this.timed {
-                    this.home().route_wakes_to(cx);
-                }
+                this.home().route_wakes_to(cx);
                 Poll::Pending
             }
         }

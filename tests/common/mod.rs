@@ -8,6 +8,7 @@ pub mod executors;
 pub mod ledger;
 pub mod scripted;
 pub mod source;
+pub mod strict;
 pub mod tracker;
 
 pub use tracker::Tracker;
