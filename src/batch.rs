@@ -513,7 +513,10 @@ where
         D: Deadlines,
         P: Panics,
     {
-        let window = self
+        let mut batch = self;
+        // `InOrder` takes several outputs in one poll of its own.
+        batch.engine.polls_marked_by_end();
+        let window = batch
             .engine
             .config()
             .limit
@@ -521,7 +524,7 @@ where
             .map_or(usize::MAX, |capacity| {
                 capacity.saturating_mul(IN_ORDER_WINDOW_PER_SLOT)
             });
-        InOrder::new(self, window)
+        InOrder::new(batch, window)
     }
 
     /// Runs the batch and sorts every outcome into a
@@ -548,11 +551,16 @@ where
     /// each of its polls ends (see [`Passes`]).
     fn collected(mut self) -> Self {
         self.engine.stamp_at_end_of_poll();
+        self.engine.polls_marked_by_end();
         self
     }
 }
 
 impl<I: Input, D, P> Passes for Batch<I, D, P> {
+    fn begin_poll(self: Pin<&mut Self>) {
+        self.get_mut().engine.begin_poll_of_chain();
+    }
+
     fn end_pass(self: Pin<&mut Self>) {
         self.get_mut().engine.end_pass();
     }
@@ -582,6 +590,11 @@ where
     D: Deadlines,
     P: Panics,
 {
+    /// A poll of [`InOrder`] begins (see [`Passes::begin_poll`]).
+    pub(crate) fn begin_poll(&mut self) {
+        self.engine.begin_poll_of_chain();
+    }
+
     pub(crate) fn poll_finished_below(
         &mut self,
         cx: &mut Context<'_>,

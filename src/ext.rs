@@ -686,7 +686,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// # Cancel safety
     ///
     /// As for [`bounded`](FanoutExt::bounded). A child dropped with the
-    /// batch never finished, so the hook does not hear of it.
+    /// batch never finished, so the hook does not hear of it; a child that
+    /// finished does, even if its output is never taken (a stream dropped
+    /// after an earlier item: the child that refilled its slot may have
+    /// finished on its first poll, its output held for the next item).
     ///
     /// # Panics
     ///

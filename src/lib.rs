@@ -144,13 +144,23 @@
 //!   starts, and the batch remembers only the last `per` of starts (merged
 //!   to at most about 1,024 entries), whatever `max` is.
 //! - **Fair to the executor.** `gather` yields after 256 outputs in one poll,
-//!   and a batch starts at most 1,024 children per poll: an unbounded batch
-//!   over an endless input lets other futures run, and its `within` cuts it.
+//!   and one poll of a chain starts at most 1,024 children, whatever its end
+//!   and however many outputs it takes: an unbounded batch over an endless
+//!   input lets other futures run, and its `within` cuts it (the batch
+//!   deadline is looked at before every pull, so an input slow to pull is
+//!   not pulled past it).
 //!   Children that wake themselves (`yield_now`, tokio's coop budget) make
 //!   the batch yield as soon as two do so with no child finishing between;
 //!   while they keep finishing, the batch goes on (as `FuturesUnordered`
 //!   does). They and the children woken by others take turns: neither
 //!   kind can keep the other waiting, nor past its deadline.
+//! - **Strict children work.** A waiting child is polled again only after a
+//!   wake-up of its own, and always with the waker it was first given, as
+//!   every peer does: a hand-written future that registers its waker once,
+//!   on its first poll, never hangs its batch.
+//! - **Memory follows the load.** A batch keeps spare room for at most 32
+//!   children beyond those running now: after a burst of 50,000 children
+//!   of 1 KiB an idle batch holds about 40 KB, not the burst's 60 MB.
 //!
 //! A child must never wait on a [`Limiter`] that its own batch is bounded
 //! by: it would hold a permit while waiting for another, and once every

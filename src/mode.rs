@@ -207,10 +207,16 @@ pub trait FailFast<T, E>: Passes {
     ) -> Poll<Option<(usize, Result<T, E>)>>;
 }
 
-/// A batch told when the poll of the end collecting it returns: the
-/// deadlines of the children admitted during that poll start then (see
+/// A batch told when a poll of the end collecting it begins (its budget of
+/// children started per poll is per poll of the end, not per output) and
+/// when it returns: the deadlines of the children admitted during that
+/// poll start then (see
 /// [`FanoutExt::with_deadline`](crate::FanoutExt::with_deadline)).
 pub trait Passes {
+    /// A poll of the collecting end begins: the batch's budget of children
+    /// started per poll starts again.
+    fn begin_poll(self: Pin<&mut Self>);
+
     /// The poll of the collecting end is about to return.
     fn end_pass(self: Pin<&mut Self>);
 }

@@ -248,3 +248,67 @@ fn a_permit_handed_on_unused_costs_its_batch_no_turn() {
     assert_eq!(other.as_mut().poll(&mut quiet), Poll::Ready(vec![7]));
     assert_eq!(streamed.poll_next_unpin(&mut cx), Poll::Ready(Some((0, 1))));
 }
+
+/// A stream (or iterator) whose size hint says it is empty while it still
+/// has items: a hint is no promise.
+struct SaysEmpty<T>(T);
+
+impl<S: futures::Stream + Unpin> futures::Stream for SaysEmpty<S> {
+    type Item = S::Item;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<S::Item>> {
+        std::pin::Pin::new(&mut self.0).poll_next(cx)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(0))
+    }
+}
+
+impl<I: Iterator> Iterator for SaysEmpty<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(0))
+    }
+}
+
+on_every_executor! {
+    /// Regression: under a shared `Limiter`, a batch whose input's size
+    /// hint said `(0, Some(0))` ended without pulling it, to stay out of
+    /// the limiter's queue: four items came out of `bounded(2)`, none out
+    /// of `bounded_by(&Limiter::new(2))`. Now such an input is asked first.
+    async fn an_input_whose_hint_says_empty_loses_no_item_under_a_limiter() {
+        let limiter = Limiter::new(2);
+        let stream = SaysEmpty(futures::stream::iter((0..4).map(yield_once)));
+        let out = stream.bounded_by(&limiter).gather().await;
+        assert_eq!(out, [0, 1, 2, 3]);
+        let iter = SaysEmpty((0..4).map(yield_once));
+        let out = iter.bounded_by(&limiter).gather().await;
+        assert_eq!(out, [0, 1, 2, 3]);
+        assert_eq!(limiter.available(), 2, "every permit back");
+        // The same input ending at once still ends at once.
+        let empty = SaysEmpty(std::iter::empty::<std::future::Ready<u8>>());
+        assert_eq!(empty.bounded_by(&limiter).gather().await, []);
+    }
+
+    /// The child pulled before its permit (the hint said empty) is reported
+    /// with the rest when the batch deadline cuts the batch, and dropped.
+    async fn a_child_pulled_ahead_of_its_permit_is_cut_with_the_rest() {
+        let limiter = Limiter::new(1);
+        let holder = Holder::take(&limiter);
+        let tracker = Tracker::new();
+        let iter = SaysEmpty((0..3).map(|i| tracker.track(i, yield_once(i))));
+        let out = iter
+            .bounded_by(&limiter)
+            .within(Duration::from_millis(30))
+            .gather()
+            .await;
+        assert_eq!(out, [Err(fanout::Elapsed::Batch)]);
+        assert_eq!((tracker.created(), tracker.alive()), (1, 0));
+        holder.release();
+    }
+}

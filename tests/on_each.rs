@@ -141,3 +141,32 @@ on_every_executor! {
         assert_eq!(last.lock().unwrap().len(), 4);
     }
 }
+
+on_every_executor! {
+    /// Regression: the slot freed by an output is refilled before that
+    /// output is handed on, and a child that finishes on its first poll
+    /// there is held for the next item. A consumer that took one item and
+    /// dropped the stream dropped that held output, and the hook never
+    /// heard of a child that had run to its end (`bounded(1)`, one item
+    /// taken: two children ran, the hook heard one). Now it hears of every
+    /// child that finished, when it finishes.
+    async fn the_hook_hears_of_a_child_that_finished_while_its_output_was_held() {
+        for in_order in [false, true] {
+            let heard = Arc::new(Mutex::new(Vec::new()));
+            let tracker = Tracker::new();
+            let log = heard.clone();
+            let batch = (0..5)
+                .map(|i| tracker.track(i, async move { i }))
+                .bounded(1)
+                .on_each(move |index, _| log.lock().unwrap().push(index));
+            let first = if in_order {
+                batch.in_order().next().await
+            } else {
+                batch.as_completed().next().await.map(|(_, output)| output)
+            };
+            assert_eq!(first, Some(0));
+            assert_eq!(tracker.finished(), 2, "the refill ran input 1 to its end");
+            assert_eq!(*heard.lock().unwrap(), [0, 1], "in_order: {in_order}");
+        }
+    }
+}

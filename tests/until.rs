@@ -277,3 +277,29 @@ fn until_after_the_first_poll_panics() {
     assert!(first.is_some());
     let _ = batch.until(async {});
 }
+
+on_every_executor! {
+    /// Regression: the stop signal was looked at only once the `in_order`
+    /// window had room, so behind a stuck first child and a full window a
+    /// signal that had resolved never dropped the input (a channel's
+    /// senders never learned nobody listens). The same batch ending in
+    /// `as_completed` with every slot taken dropped it at once.
+    async fn a_signal_drops_the_input_behind_a_full_in_order_window() {
+        let tracker = Tracker::new();
+        let source = common::source::endless_behind_a_stuck_head(&tracker);
+        let probe = source.probe();
+        let (sender, fired) = signal();
+        let mut outputs = source.bounded(2).until(fired).in_order();
+        // The first child is stuck; the window (twice the limit) fills
+        // with outputs that wait for it.
+        assert!(futures::poll!(outputs.next()).is_pending());
+        let pulled = probe.pulled();
+        assert_eq!(pulled, 4, "the window holds the stuck child and three after it");
+        assert!(!probe.dropped());
+        fire(&sender);
+        assert!(futures::poll!(outputs.next()).is_pending(), "the stuck child runs on");
+        assert!(probe.dropped(), "the input is dropped once stopped, full window or not");
+        assert_eq!(probe.pulled(), pulled, "nothing pulled after the signal");
+        assert_eq!(tracker.alive(), 1, "the stuck child still runs");
+    }
+}

@@ -140,3 +140,31 @@ fn a_batch_cut_off_by_its_deadline_leaves_no_timer_to_wake_its_task() {
         "a timer of the ended batch woke the task"
     );
 }
+
+on_every_executor! {
+    /// Regression: the batch deadline was looked at between passes only,
+    /// and one pass may start up to 1,024 children. An input that took 2 ms
+    /// to pull each child (a parse, a synchronous cursor) was pulled 1,024
+    /// times, and a 20 ms batch ended after about 2.5 s. Now the deadline is
+    /// looked at before every pull.
+    async fn an_input_slow_to_pull_is_not_pulled_past_the_batch_deadline() {
+        let tracker = Tracker::new();
+        let children = (0..).map(|i| {
+            let busy = Instant::now();
+            while busy.elapsed() < Duration::from_millis(2) {
+                std::hint::spin_loop();
+            }
+            tracker.track(i, futures::future::pending::<u8>())
+        });
+        let started = Instant::now();
+        let out = children.within(Duration::from_millis(20)).gather().await;
+        let took = started.elapsed();
+        // About 10 pulls fit in 20 ms; the timer thread may be late on a
+        // busy machine, so allow far more, but well under one pass.
+        assert!(tracker.created() < 300, "{} inputs pulled", tracker.created());
+        assert_eq!(out.len(), tracker.created(), "every child pulled reports");
+        assert!(out.iter().all(|output| *output == Err(Elapsed::Batch)));
+        assert!(took < at_most_ms(1_000), "took {took:?}");
+        assert_eq!(tracker.alive(), 0);
+    }
+}

@@ -133,3 +133,69 @@ fn children_that_keep_waking_themselves_without_finishing_make_the_batch_yield_e
         );
     }
 }
+
+/// Regression: the budget of 1,024 children started per poll was renewed
+/// on every entry into the admission loop, and one poll enters it twice
+/// per output (to find one, then to refill its slot), for up to 256
+/// outputs under a collecting end. An unbounded batch over an endless
+/// input of children that wait except one time in 1,024 (a cache hit)
+/// started 263,168 children in one poll of `gather`, and 2,048 in one of
+/// `as_completed`. The budget is per poll of the chain, whatever its end.
+#[test]
+fn one_poll_of_any_end_starts_at_most_1024_children() {
+    use futures::Stream;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    const BUDGET: usize = 1024;
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let started = Arc::new(AtomicUsize::new(0));
+    // Input i is ready at once one time in 1,024, else waits for good.
+    let children = || {
+        let started = started.clone();
+        (0..).map(move |i: usize| {
+            started.fetch_add(1, SeqCst);
+            async move {
+                if i % BUDGET != BUDGET - 1 {
+                    futures::future::pending::<()>().await;
+                }
+                Ok::<usize, ()>(i)
+            }
+        })
+    };
+    let mut starts_in_one_poll = |end: &str, poll: &mut dyn FnMut(&mut Context<'_>) -> bool| {
+        for round in 0..3 {
+            started.store(0, SeqCst);
+            let ready = poll(&mut cx);
+            let count = started.load(SeqCst);
+            assert!(
+                count <= BUDGET,
+                "{end}, poll {round}: {count} children started in one poll"
+            );
+            if !ready {
+                assert_eq!(
+                    count, BUDGET,
+                    "{end}: a poll with room and input starts a full budget"
+                );
+            }
+        }
+    };
+
+    let mut gather = Box::pin(children().gather());
+    starts_in_one_poll("gather", &mut |cx| gather.as_mut().poll(cx).is_ready());
+    let mut try_gather = Box::pin(children().try_gather());
+    starts_in_one_poll("try_gather", &mut |cx| {
+        try_gather.as_mut().poll(cx).is_ready()
+    });
+    let mut report = Box::pin(children().report());
+    starts_in_one_poll("report", &mut |cx| report.as_mut().poll(cx).is_ready());
+    let mut as_completed = Box::pin(children().as_completed());
+    starts_in_one_poll("as_completed", &mut |cx| {
+        as_completed.as_mut().poll_next(cx).is_ready()
+    });
+    let mut in_order = Box::pin(children().in_order());
+    starts_in_one_poll("in_order", &mut |cx| {
+        in_order.as_mut().poll_next(cx).is_ready()
+    });
+}

@@ -32,7 +32,8 @@ pub(crate) fn poll_budgeted<R>(
 }
 
 /// [`poll_budgeted`] over a whole batch, as the collecting ends take it:
-/// `take` gets the batch for each output, and when the poll returns
+/// the batch is told the poll begins (see [`Passes`]), `take` gets the
+/// batch for each output, and when the poll returns
 /// `Pending` the batch is told its pass has ended (see [`Passes`]), so the
 /// deadlines of the children admitted in it start before the task lets go.
 #[inline(always)]
@@ -41,6 +42,7 @@ pub(crate) fn poll_collecting<S: Passes + ?Sized, R>(
     cx: &mut Context<'_>,
     mut take: impl FnMut(Pin<&mut S>, &mut Context<'_>) -> Poll<ControlFlow<R>>,
 ) -> Poll<R> {
+    batch.as_mut().begin_poll();
     let polled = poll_budgeted(cx, |cx| take(batch.as_mut(), cx));
     if polled.is_pending() {
         batch.end_pass();

@@ -99,6 +99,7 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        this.batch.begin_poll();
         if let Some(output) = this.early.pop_next() {
             // The window moved on by one: its new place is filled at once.
             let ceiling = this.ceiling();

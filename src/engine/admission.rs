@@ -11,12 +11,14 @@ use core::ops::Range;
 use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// How many children one call of the admission loop starts before it lets
-/// the executor in. A batch with room for many (unbounded, or a large
-/// bound) would otherwise create and poll its whole input in one poll, and
-/// over an endless input never return: not even a batch deadline could cut
-/// it.
-pub(crate) const ADMISSIONS_PER_CALL: usize = 1024;
+/// How many children one poll of the chain starts before it lets the
+/// executor in, whatever its end and however often that poll enters the
+/// admission loop (twice per output, once to find one and once to refill
+/// its slot; a collecting end takes up to 256 outputs per poll). A batch
+/// with room for many (unbounded, or a large bound) would otherwise create
+/// and poll its whole input in one poll, and over an endless input never
+/// return: not even a batch deadline could cut it.
+pub(crate) const ADMISSIONS_PER_POLL: usize = 1024;
 
 /// A child just pulled from the input, to be started.
 pub(crate) struct Admitted<C> {
@@ -29,16 +31,29 @@ pub(crate) struct Admitted<C> {
 
 /// The input side of a batch.
 ///
-/// The gates come in this order, cheapest and least committal first: the
-/// per-call budget, the `in_order` window and the first pass of a zero
-/// batch deadline, the input's stop signal, the rate, and only then the
-/// permit; the input is pulled last, once the child could start. So an
-/// input is created only once it can start, and a batch held back by its
-/// rate or stopped by its signal never sits on a permit others could use.
-pub(crate) struct Admission<I> {
+/// The gates come in this order: the input's stop signal first (it ends
+/// the input, so it is looked at even when nothing could be admitted: a
+/// stopped batch drops its input at once, full window or not), then the
+/// cheapest and least committal: the per-poll budget, the `in_order`
+/// window and the first pass of a zero batch deadline, the rate, and only
+/// then the permit; the input is pulled last, once the child could start.
+/// So an input is created only once it can start, and a batch held back by
+/// its rate or stopped by its signal never sits on a permit others could
+/// use.
+///
+/// One exception, under a shared limit only: an input whose size hint says
+/// it is empty is pulled before its permit (see `pulled_ahead`).
+pub(crate) struct Admission<I: Input> {
     /// `None` once the input has ended, been stopped or been cut off, so
     /// its captures are freed early and nothing more is pulled.
     source: Option<I>,
+    /// A child pulled before its permit. Under a shared limit a batch whose
+    /// input says it is empty (`size_hint() == (0, Some(0))`) must not
+    /// queue for a permit it may not use, and other batches wait behind it;
+    /// but a hint is no promise, so the input is asked first. If it had a
+    /// child after all, the child waits here for its permit: at most one
+    /// per batch, and only for an input whose hint was wrong.
+    pulled_ahead: Option<I::Child>,
     /// Children pulled so far: the next one's input index.
     admitted: usize,
     /// This batch's place with a shared limiter.
@@ -49,10 +64,11 @@ pub(crate) struct Admission<I> {
     /// Inputs from this index on wait: the window of
     /// [`InOrder`](crate::InOrder).
     ceiling: usize,
-    /// Children started in the current call of the admission loop.
-    started_this_call: usize,
-    /// The current call stopped at [`ADMISSIONS_PER_CALL`] with room and
-    /// input left: the task must wake itself to go on.
+    /// Children started in the current poll of the chain.
+    started_this_poll: usize,
+    /// The last call of the admission loop stopped at
+    /// [`ADMISSIONS_PER_POLL`] with room and input left: the task must wake
+    /// itself to go on.
     paused: bool,
 }
 
@@ -60,11 +76,12 @@ impl<I: Input> Admission<I> {
     pub(crate) fn new(source: I) -> Self {
         Admission {
             source: Some(source),
+            pulled_ahead: None,
             admitted: 0,
             ticket: Ticket::default(),
             first_pass_left: None,
             ceiling: usize::MAX,
-            started_this_call: 0,
+            started_this_poll: 0,
             paused: false,
         }
     }
@@ -85,7 +102,12 @@ impl<I: Input> Admission<I> {
 
     /// What the input promises, as [`Iterator::size_hint`].
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
-        self.source.as_ref().map_or((0, Some(0)), I::size_hint)
+        let (low, high) = self.source.as_ref().map_or((0, Some(0)), I::size_hint);
+        let ahead = usize::from(self.pulled_ahead.is_some());
+        (
+            low.saturating_add(ahead),
+            high.and_then(|high| high.checked_add(ahead)),
+        )
     }
 
     /// Whether a permit this batch freed went to another batch since the
@@ -107,10 +129,15 @@ impl<I: Input> Admission<I> {
         self.ceiling = ceiling;
     }
 
+    /// A poll of the chain begins: its budget of starts is whole again.
+    #[inline]
+    pub(crate) fn begin_poll(&mut self) {
+        self.started_this_poll = 0;
+    }
+
     /// Starts a call of the admission loop.
     #[inline]
     pub(crate) fn begin_call(&mut self) {
-        self.started_this_call = 0;
         self.paused = false;
     }
 
@@ -134,30 +161,38 @@ impl<I: Input> Admission<I> {
         let Some(source) = self.source.as_mut() else {
             return Ok(None);
         };
-        if self.started_this_call == ADMISSIONS_PER_CALL {
+        match catch_unwind(AssertUnwindSafe(|| source.poll_stopped(cx))) {
+            Ok(false) => {}
+            Ok(true) => return self.end_input().map(|()| None),
+            Err(payload) => return Err(payload),
+        }
+        if self.started_this_poll >= ADMISSIONS_PER_POLL {
             self.paused = true;
             return Ok(None);
         }
         if self.admitted >= self.ceiling || self.first_pass_left == Some(0) {
             return Ok(None);
         }
-        match catch_unwind(AssertUnwindSafe(|| source.poll_stopped(cx))) {
-            Ok(false) => {}
-            Ok(true) => return self.end_input().map(|()| None),
-            Err(payload) => return Err(payload),
-        }
-        if limit.queues() && source.size_hint() == (0, Some(0)) {
-            return self.end_input().map(|()| None);
-        }
         if let Some(rate) = rate.as_deref_mut() {
             if !rate.allows(Instant::now()) {
                 return Ok(None);
             }
         }
+        if limit.queues() && self.pulled_ahead.is_none() && source.size_hint() == (0, Some(0)) {
+            match catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx))) {
+                Ok(Poll::Ready(Some(child))) => self.pulled_ahead = Some(child),
+                Ok(Poll::Ready(None)) => return self.end_input().map(|()| None),
+                Ok(Poll::Pending) => return Ok(None),
+                Err(payload) => return Err(payload),
+            }
+        }
         let Poll::Ready(permit) = limit.poll_admit(&mut self.ticket, cx) else {
             return Ok(None);
         };
-        let pulled = catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx)));
+        let pulled = match self.pulled_ahead.take() {
+            Some(child) => Ok(Poll::Ready(Some(child))),
+            None => catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx))),
+        };
         let Ok(Poll::Ready(Some(child))) = pulled else {
             // The permit goes on unused: to the next batch waiting, or
             // back to this batch's spares. A pending stream holds none
@@ -171,7 +206,7 @@ impl<I: Input> Admission<I> {
         };
         let index = self.admitted;
         self.admitted += 1;
-        self.started_this_call += 1;
+        self.started_this_poll += 1;
         if let Some(left) = self.first_pass_left.as_mut() {
             *left -= 1;
         }
@@ -193,8 +228,13 @@ impl<I: Input> Admission<I> {
     /// handed to it goes on as the ticket is dropped).
     fn end_input(&mut self) -> Result<(), Payload> {
         self.ticket = Ticket::default();
+        let pulled_ahead = self.pulled_ahead.take();
         let source = self.source.take();
-        catch_unwind(AssertUnwindSafe(|| drop(source)))
+        let dropped_child = catch_unwind(AssertUnwindSafe(|| drop(pulled_ahead)));
+        let dropped_source = catch_unwind(AssertUnwindSafe(|| drop(source)));
+        // A panic in the child's destructor comes first; the input is
+        // dropped either way.
+        dropped_child.and(dropped_source)
     }
 
     /// The batch deadline passed: the inputs never admitted that the input
@@ -204,7 +244,8 @@ impl<I: Input> Admission<I> {
     pub(crate) fn cut_off(&mut self) -> Range<usize> {
         let unstarted = match self.size_hint() {
             (low, Some(high)) if low == high => low,
-            _ => 0,
+            // A child pulled ahead is known to exist, whatever the hint.
+            _ => usize::from(self.pulled_ahead.is_some()),
         };
         let start = self.admitted;
         self.admitted = start.saturating_add(unstarted);

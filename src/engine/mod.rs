@@ -48,8 +48,8 @@ pub(crate) type ChildOutput<I> = <<I as Input>::Child as Future>::Output;
 /// through its ready queue), no clock read and no timer: it is polled in a
 /// [`Home`] reused from an earlier child and its output is handed on at
 /// once. A child still pending moves into the `FuturesUnordered`, which
-/// owns its wake-ups from then on, without being polled again unless it
-/// was woken meanwhile (see [`Home`]); one that woke itself during that
+/// routes its wake-ups from then on; it is polled again only when woken,
+/// and always with its home's waker (see [`Home`]); one that woke itself during that
 /// poll is polled again at home in a later pass instead, and takes a node
 /// only if it then waits on something else (see [`Running`]).
 ///
@@ -119,6 +119,12 @@ pub(crate) struct Engine<I: Input> {
     /// the engine returns), not as each admission call ends: set by the
     /// ends that collect the whole batch within one poll of their own.
     stamps_at_end_of_poll: bool,
+    /// The batch's end says where each of its polls begins
+    /// ([`begin_poll_of_chain`](Engine::begin_poll_of_chain)), because it
+    /// takes several outputs in one; otherwise each call of
+    /// [`poll_finished`](Engine::poll_finished) begins one. The budget of
+    /// children started per poll is per poll of the chain.
+    polls_marked_by_end: bool,
     /// Inputs that the batch deadline cut off, to report.
     cut: Cut,
 }
@@ -137,6 +143,7 @@ impl<I: Input> Engine<I> {
             cut_when_idle: false,
             started: false,
             stamps_at_end_of_poll: false,
+            polls_marked_by_end: false,
             cut: Cut::default(),
         }
     }
@@ -184,9 +191,19 @@ impl<I: Input> Engine<I> {
         Engine::new(wrap(source), config)
     }
 
-    /// Tells the `on_each` hook, if there is one, how a child finished. A
-    /// panic in the hook is caught and returned, for the engine to resume
-    /// once the children are dropped.
+    /// A child has an outcome: the `on_each` hook hears of it now, as it
+    /// leaves the running set, even if its output is then held and never
+    /// handed on (the consumer drops the stream after an earlier item). Not
+    /// of a panic that ends the batch. A panic in the hook is caught and
+    /// returned, for the engine to resume once the children are dropped.
+    fn tell_finished(&mut self, finished: &Finished<ChildOutput<I>>) -> Result<(), Payload> {
+        if matches!(finished.1, Err(Lost::Panicked(_))) && !self.config.catch_panics {
+            return Ok(());
+        }
+        self.tell_on_each(finished)
+    }
+
+    /// Tells the `on_each` hook, if there is one, how a child finished.
     fn tell_on_each(&mut self, (index, result): &Finished<ChildOutput<I>>) -> Result<(), Payload> {
         let Some(hook) = self.config.on_each.as_mut() else {
             return Ok(());
@@ -348,10 +365,14 @@ impl<I: Input> Engine<I> {
         }
     }
 
-    /// What every poll does first: start the clocks on the first one, and
-    /// resume a panic kept from the last one.
+    /// What every poll does first: start the clocks on the first one,
+    /// renew the budget of starts if this call begins a poll of the chain,
+    /// and resume a panic kept from the last one.
     #[inline]
     fn begin_poll(&mut self) {
+        if !self.polls_marked_by_end {
+            self.admission.begin_poll();
+        }
         if !self.started {
             self.start_clocks();
         }
@@ -389,6 +410,9 @@ impl<I: Input> Engine<I> {
                     .poll_finished(cx, &mut self.yielded, YIELD_AFTER_SELF_WAKES)
             {
                 self.config.limit.child_finished();
+                if let Err(payload) = self.tell_finished(&finished) {
+                    self.fail(payload);
+                }
                 if let Some(held) = self.held.as_mut() {
                     // The held child finished first: it leaves first.
                     std::mem::swap(held, &mut finished);
@@ -400,7 +424,11 @@ impl<I: Input> Engine<I> {
             return Some(finished);
         }
         let index = self.cut.next()?;
-        Some((index, Err(Lost::Elapsed(Elapsed::Batch))))
+        let finished = (index, Err(Lost::Elapsed(Elapsed::Batch)));
+        if let Err(payload) = self.tell_finished(&finished) {
+            self.fail(payload);
+        }
+        Some(finished)
     }
 
     /// The batch's first poll: its own deadline starts counting now.
@@ -418,7 +446,8 @@ impl<I: Input> Engine<I> {
         }
     }
 
-    /// Passes a finished child on: to the `on_each` hook, then to the caller.
+    /// Passes a finished child on to the caller (the `on_each` hook heard
+    /// of it when it finished: see [`tell_finished`](Engine::tell_finished)).
     ///
     /// A child's panic is resumed here instead, after every sibling has
     /// been dropped, unless panics are caught: the child's own panic is the
@@ -436,10 +465,7 @@ impl<I: Input> Engine<I> {
             (_, Err(Lost::Panicked(panicked))) if !self.config.catch_panics => {
                 self.fail(panicked.into_payload())
             }
-            finished => match self.tell_on_each(&finished) {
-                Ok(()) => finished,
-                Err(payload) => self.fail(payload),
-            },
+            finished => finished,
         }
     }
 
@@ -481,12 +507,20 @@ impl<I: Input> Engine<I> {
     #[inline]
     fn admit(&mut self, cx: &mut Context<'_>) -> Result<Option<Finished<ChildOutput<I>>>, Payload> {
         self.admission.begin_call();
-        while let Some(admitted) =
-            self.admission
-                .next(&mut self.config.limit, self.config.rate.as_mut(), cx)?
-        {
+        // The batch deadline is looked at before every pull, not only
+        // between passes: an input slow to pull (a parse, a synchronous
+        // cursor) must not go on being pulled after it passed. The cut
+        // itself comes with the next look at the timers.
+        while !self.timers.batch_passed(cx) {
+            let Some(admitted) =
+                self.admission
+                    .next(&mut self.config.limit, self.config.rate.as_mut(), cx)?
+            else {
+                break;
+            };
             if let Some(finished) = self.start(admitted, cx) {
                 self.stamp_deadlines_after_admission();
+                self.tell_finished(&finished)?;
                 return Ok(Some(finished));
             }
         }
@@ -502,6 +536,20 @@ impl<I: Input> Engine<I> {
         if !self.stamps_at_end_of_poll {
             self.end_pass();
         }
+    }
+
+    /// For the ends that take several outputs in one poll of their own
+    /// (`gather`, `try_gather`, `report`, `in_order`): they call
+    /// [`begin_poll_of_chain`](Engine::begin_poll_of_chain) as each of
+    /// their polls begins.
+    pub(crate) fn polls_marked_by_end(&mut self) {
+        self.polls_marked_by_end = true;
+    }
+
+    /// A poll of the chain begins (see `polls_marked_by_end`).
+    #[inline]
+    pub(crate) fn begin_poll_of_chain(&mut self) {
+        self.admission.begin_poll();
     }
 
     /// For the ends that collect a whole batch (`gather`, `try_gather`,

@@ -263,7 +263,11 @@ impl<I: Iterator + Unpin> futures::Stream for ScriptedStream<I> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<I::Item>> {
         let this = &mut *self;
         let full = |(tracker, limit): &(super::Tracker, usize)| tracker.running() >= *limit;
-        if this.gate_check.as_ref().is_some_and(full) {
+        // A stream whose hint says it is empty is asked before its batch
+        // queues at a shared limiter for a permit (a hint is no promise):
+        // the one poll the design allows while every slot is taken.
+        let says_empty = this.children.size_hint() == (0, Some(0));
+        if !says_empty && this.gate_check.as_ref().is_some_and(full) {
             this.polls_while_full.fetch_add(1, SeqCst);
         }
         if let Some(Some(script)) = this.gaps.get(this.next) {
