@@ -1,9 +1,9 @@
 //! Regression: `gather` and `try_gather` over an endless input panicked with
 //! "capacity overflow" before running anything. They reserved room for the
 //! input's `size_hint().0` outputs, and that is `usize::MAX` for `0..`,
-//! `repeat_with` and `cycle`. A size hint is never trusted for an
-//! allocation now; a batch deadline ends such a batch at its last admitted
-//! input.
+//! `repeat_with` and `cycle`. A size hint is trusted for an allocation
+//! only when exact, and then only up to a cap (see `gather_capacity.rs`);
+//! a batch deadline ends such a batch at its last admitted input.
 
 mod common;
 use common::*;
