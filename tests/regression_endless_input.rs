@@ -113,6 +113,7 @@ fn a_batch_paused_by_its_admission_budget_wakes_its_task() {
     use futures::stream::Stream;
     use std::pin::Pin;
     use std::task::Context;
+    let _watchdog = common::watchdog::Watchdog::start();
     let (waker, wakes) = futures_test::task::new_count_waker();
     let mut cx = Context::from_waker(&waker);
     let tracker = Tracker::new();
