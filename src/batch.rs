@@ -451,7 +451,8 @@ where
         D: Deadlines,
         P: Panics,
     {
-        Gather::new(self.collected())
+        let size_hint = self.engine.size_hint();
+        Gather::new(self.collected(), size_hint)
     }
 
     /// Every success in input order, or the first failure; see
@@ -470,7 +471,8 @@ where
         ChildOutput<I>: Fallible<Ok = T, Err = E>,
         Self: FailFast<T, E>,
     {
-        TryGather::new(self.collected())
+        let size_hint = self.engine.size_hint();
+        TryGather::new(self.collected(), size_hint)
     }
 
     /// Outputs as they finish, with their input index; see

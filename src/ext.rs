@@ -550,6 +550,14 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// The rate is the batch's own. Waiting for it arranges a timer wake-up
     /// and holds no permit of a shared [`Limiter`].
     ///
+    /// A `per` the call accepts, but only just (see below), can make a
+    /// window that opens later end past the last instant the clock can
+    /// represent. Such a window never ends: it is no error, and it lets no
+    /// start in early. So at most `max` children start under such a `per`,
+    /// ever; the next waits, with no timer armed, until
+    /// [`within`](FanoutExt::within) or [`until`](FanoutExt::until) ends
+    /// the batch, or for good without them.
+    ///
     /// # Examples
     ///
     /// ```

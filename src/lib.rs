@@ -133,8 +133,10 @@
 //!   gives each child one poll; a zero batch deadline also admits nothing
 //!   after the first pass (at most n inputs created under `.bounded(n)`,
 //!   even from an endless input). Empty input resolves at once to an empty
-//!   `Vec`. Size hints are never trusted for an allocation: `gather` over
-//!   `0..` with `.within(t)` ends at the cut.
+//!   `Vec`. Size hints are trusted for an allocation only when exact, and
+//!   then for at most 64 KiB of outputs (`gather` over a `Vec` allocates
+//!   its result once): `gather` over `0..` with `.within(t)` ends at the
+//!   cut, and an input that claims more items than it has costs no more.
 //! - **Cheap deadlines.** One timer serves a whole batch: deadlines fall due
 //!   in admission order, so the batch keeps them in a queue in that order
 //!   and a single timer armed for the earliest; an expiry looks only at the

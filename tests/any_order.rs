@@ -98,6 +98,7 @@ macro_rules! pairs {
             $(
                 #[test]
                 fn $rest() {
+                    let _watchdog = crate::common::watchdog::Watchdog::start();
                     let forward = chain!($first, $rest);
                     let backward = chain!($rest, $first);
                     assert_eq!(forward, backward);
@@ -126,6 +127,7 @@ pairs!(
 
 #[test]
 fn every_setting_in_several_orders() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let orders = [
         chain!(
             bounded,
@@ -195,6 +197,7 @@ fn every_setting_in_several_orders() {
 
 #[test]
 fn every_setting_and_every_end_over_a_stream_input() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let forward = every_end_over_a_stream!(
         bounded,
         bounded_by,
@@ -246,6 +249,7 @@ fn every_setting_and_every_end_over_a_stream_input() {
 
 #[test]
 fn catch_panics_anywhere_catches() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let cursed = || {
         (0..4u32).map(|i| async move {
             assert!(i != 2, "input {i} is cursed");
@@ -287,6 +291,7 @@ fn catch_panics_anywhere_catches() {
 
 #[test]
 fn a_limit_given_twice_keeps_the_last() {
+    let _watchdog = common::watchdog::Watchdog::start();
     for (first, last) in [(2, 3), (3, 2)] {
         let tracker = Tracker::new();
         let children = (0..12).map(|i| tracker.track(i, yield_once(i)));
@@ -311,6 +316,7 @@ fn a_limit_given_twice_keeps_the_last() {
 
 #[test]
 fn a_deadline_given_twice_keeps_the_last() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let never = || [futures::future::pending::<u8>()];
     let out = block_on(
         never()
@@ -330,6 +336,7 @@ fn a_deadline_given_twice_keeps_the_last() {
 
 #[test]
 fn hooks_given_twice_keep_the_last() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let heard = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
     let (first, last) = (heard.clone(), heard.clone());
     let slow = (0..3).map(|i| async move {
@@ -379,6 +386,7 @@ fn hooks_given_twice_keep_the_last() {
 fn configuring_after_the_first_poll_points_at_the_call() {
     use futures::StreamExt;
     use std::sync::Mutex;
+    let _watchdog = common::watchdog::Watchdog::start();
     let mut batch = children().with_deadline(Duration::from_secs(60));
     assert!(block_on(batch.next()).is_some());
     // Other tests' panics pass through this hook too; it keeps only ours.

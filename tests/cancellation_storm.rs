@@ -28,6 +28,7 @@ type Running<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 #[test]
 fn a_storm_of_dropped_batches_leaks_neither_children_nor_permits() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let rounds = if cfg!(miri) { 200 } else { 100_000 };
     let mut rng = XorShift(0x5eed_f00d);
     let tracker = Tracker::new();

@@ -164,6 +164,7 @@ impl Gate {
 
 #[test]
 fn a_timed_out_child_is_dropped_while_its_siblings_keep_finishing_at_once() {
+    let _watchdog = common::watchdog::Watchdog::start();
     // Input 0 never finishes; every other input is ready on its first poll,
     // so the children are never all pending at once. The deadline must
     // still drop input 0 on time, not after the last sibling.

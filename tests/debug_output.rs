@@ -110,6 +110,7 @@ on_every_executor! {
 
 #[test]
 fn a_caught_panic_shows_its_message() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let out =
         futures::executor::block_on([async { panic!("out of cheese") }].catch_panics().gather());
     let panicked = out

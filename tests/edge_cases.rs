@@ -32,6 +32,7 @@ on_every_executor! {
 #[test]
 fn gather_is_fused() {
     use futures::future::FusedFuture;
+    let _watchdog = common::watchdog::Watchdog::start();
     let mut gather = std::pin::pin!([async { 7 }].gather());
     assert!(!gather.is_terminated());
     let out = futures::executor::block_on(gather.as_mut());
@@ -42,6 +43,7 @@ fn gather_is_fused() {
 #[test]
 #[should_panic(expected = "`Gather` polled after it completed")]
 fn polling_gather_after_completion_panics_with_a_message() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let mut gather = std::pin::pin!([async { 7 }].gather());
     futures::executor::block_on(gather.as_mut());
     let waker = futures::task::noop_waker();
@@ -53,6 +55,7 @@ fn polling_gather_after_completion_panics_with_a_message() {
 #[test]
 fn a_batch_reports_how_many_outputs_remain_and_when_it_is_done() {
     use futures::stream::{FusedStream, Stream, StreamExt};
+    let _watchdog = common::watchdog::Watchdog::start();
     let mut batch = (0..10).map(|i| async move { i }).bounded(3);
     assert_eq!(batch.size_hint(), (10, Some(10)));
     assert!(!batch.is_terminated());
@@ -78,6 +81,7 @@ fn a_batch_reports_how_many_outputs_remain_and_when_it_is_done() {
 )]
 fn changing_the_limit_after_the_batch_started_panics() {
     use futures::StreamExt;
+    let _watchdog = common::watchdog::Watchdog::start();
     let mut batch = (0..10)
         .map(|i| async move { i })
         .with_deadline(std::time::Duration::from_secs(10))

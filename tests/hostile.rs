@@ -68,6 +68,7 @@ on_every_executor! {
 
 #[test]
 fn the_batch_re_polls_only_children_that_were_woken() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let (waker, wakes) = new_count_waker();
     let mut cx = Context::from_waker(&waker);
     let tracker = Tracker::new();
@@ -125,6 +126,7 @@ fn the_batch_re_polls_only_children_that_were_woken() {
 
 #[test]
 fn pending_comes_with_a_wake_up_from_the_deadline_timer() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let (waker, wakes) = new_count_waker();
     let mut cx = Context::from_waker(&waker);
     let mut batch = std::pin::pin!(
@@ -151,6 +153,7 @@ fn pending_comes_with_a_wake_up_from_the_deadline_timer() {
 
 #[test]
 fn pending_comes_with_a_wake_up_from_a_shared_limiter() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let (waker, wakes) = new_count_waker();
     let mut cx = Context::from_waker(&waker);
     let limiter = Limiter::new(1);

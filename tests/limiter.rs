@@ -127,6 +127,7 @@ impl Holder {
 
 #[test]
 fn a_batch_dropped_while_queued_passes_its_permit_on() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     let limiter = Limiter::new(1);
@@ -147,6 +148,7 @@ fn a_batch_dropped_while_queued_passes_its_permit_on() {
 
 #[test]
 fn a_batch_dropped_while_queued_leaves_the_queue() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     let limiter = Limiter::new(1);
@@ -161,6 +163,7 @@ fn a_batch_dropped_while_queued_leaves_the_queue() {
 
 #[test]
 fn a_batch_with_no_input_left_finishes_without_queueing() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     let limiter = Limiter::new(1);
@@ -189,6 +192,7 @@ fn a_batch_with_no_input_left_finishes_without_queueing() {
 
 #[test]
 fn a_queued_batch_polled_with_a_new_waker_is_woken_on_the_new_one() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let noop = futures::task::noop_waker();
     let mut quiet = Context::from_waker(&noop);
     let limiter = Limiter::new(1);
@@ -216,6 +220,7 @@ fn a_queued_batch_polled_with_a_new_waker_is_woken_on_the_new_one() {
 #[test]
 fn a_permit_handed_on_unused_costs_its_batch_no_turn() {
     use futures::StreamExt;
+    let _watchdog = common::watchdog::Watchdog::start();
     let noop = futures::task::noop_waker();
     let mut quiet = Context::from_waker(&noop);
     let limiter = Limiter::new(1);

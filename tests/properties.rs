@@ -883,30 +883,35 @@ proptest! {
     #[test]
     #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn gather(case in case()) {
+        let _watchdog = crate::common::watchdog::Watchdog::start();
         gather_keeps_its_promises(&case)?;
     }
 
     #[test]
     #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn try_gather(case in case()) {
+        let _watchdog = crate::common::watchdog::Watchdog::start();
         try_gather_keeps_its_promises(&case)?;
     }
 
     #[test]
     #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn as_completed(case in case()) {
+        let _watchdog = crate::common::watchdog::Watchdog::start();
         as_completed_keeps_its_promises(&case)?;
     }
 
     #[test]
     #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn in_order(case in case()) {
+        let _watchdog = crate::common::watchdog::Watchdog::start();
         in_order_keeps_its_promises(&case)?;
     }
 
     #[test]
     #[cfg_attr(miri, ignore)] // thousands of cases: far too slow under Miri
     fn report(case in case()) {
+        let _watchdog = crate::common::watchdog::Watchdog::start();
         report_keeps_its_promises(&case)?;
     }
 }

@@ -72,6 +72,25 @@ fn assert_no_window_holds_more_than(starts: &[Instant], max: usize, per: Duratio
     }
 }
 
+/// An interval `margin` short of the longest that can still be added to the
+/// clock's current reading: `rate` accepts it, but once the clock has moved
+/// on by more than `margin`, a window of it that starts then ends past the
+/// last instant the clock can represent.
+fn barely_representable(margin: Duration) -> Duration {
+    let nanos = |n: u128| Duration::new((n / 1_000_000_000) as u64, (n % 1_000_000_000) as u32);
+    let now = Instant::now();
+    // The longest addable interval, by bisection over nanoseconds.
+    let (mut fits, mut overflows) = (0, Duration::MAX.as_nanos() + 1);
+    while overflows - fits > 1 {
+        let mid = fits + (overflows - fits) / 2;
+        match now.checked_add(nanos(mid)) {
+            Some(_) => fits = mid,
+            None => overflows = mid,
+        }
+    }
+    nanos(fits) - margin
+}
+
 on_every_executor! {
     async fn fifty_inputs_at_a_hundred_per_second_take_about_half_a_second() {
         let starts = Arc::new(Mutex::new(Vec::new()));
@@ -223,6 +242,24 @@ on_every_executor! {
         let (first, busy) = futures::join!(slow.next(), busy);
         assert_eq!(first, Some((0, 0)));
         assert_eq!(busy.len(), 20);
+    }
+
+    async fn a_window_that_ends_past_the_clocks_range_never_frees() {
+        // Regression: the window's end was computed unchecked at each later
+        // admission, so the second start panicked "overflow when adding
+        // duration to instant" in the middle of the batch. Such a window
+        // never frees: two children start, the third waits until `within`
+        // ends the batch.
+        let tracker = Tracker::new();
+        let children = (0..3).map(|i| tracker.track(i, async move { i }));
+        let batch = children
+            .rate(2, barely_representable(Duration::from_millis(500)))
+            .within(Duration::from_millis(100));
+        // Built, not yet polled: the first start comes after the margin.
+        sleep_ms(1_200).await;
+        let out = batch.gather().await;
+        assert_eq!(out, [Ok(0), Ok(1), Err(fanout::Elapsed::Batch)]);
+        assert_eq!(tracker.created(), 2, "the third input was created");
     }
 }
 

@@ -1,9 +1,9 @@
 //! Regression: `gather` and `try_gather` over an endless input panicked with
 //! "capacity overflow" before running anything. They reserved room for the
 //! input's `size_hint().0` outputs, and that is `usize::MAX` for `0..`,
-//! `repeat_with` and `cycle`. A size hint is never trusted for an
-//! allocation now; a batch deadline ends such a batch at its last admitted
-//! input.
+//! `repeat_with` and `cycle`. A size hint is trusted for an allocation
+//! only when exact, and then only up to a cap (see `gather_capacity.rs`);
+//! a batch deadline ends such a batch at its last admitted input.
 
 mod common;
 use common::*;
@@ -113,6 +113,7 @@ fn a_batch_paused_by_its_admission_budget_wakes_its_task() {
     use futures::stream::Stream;
     use std::pin::Pin;
     use std::task::Context;
+    let _watchdog = common::watchdog::Watchdog::start();
     let (waker, wakes) = futures_test::task::new_count_waker();
     let mut cx = Context::from_waker(&waker);
     let tracker = Tracker::new();

@@ -120,6 +120,7 @@ on_every_executor! {
 /// once (or after the driver's watchdog) instead of hanging.
 #[test]
 fn every_pending_is_followed_by_a_wake_up_on_its_own_waker() {
+    let _watchdog = common::watchdog::Watchdog::start();
     assert_eq!(
         driver::run((0..LEN).map(ready_then_yielding).gather()),
         (0..LEN).collect::<Vec<_>>()
@@ -177,6 +178,7 @@ mod the_driver {
 
     #[test]
     fn reports_a_wake_up_on_an_earlier_poll_s_waker_as_a_stall() {
+        let _watchdog = crate::common::watchdog::Watchdog::start();
         let stall = Driver::new()
             .watchdog(Duration::from_millis(200))
             .drive(wakes_a_stale_waker())
@@ -192,6 +194,7 @@ mod the_driver {
 
     #[test]
     fn accepts_wake_ups_from_other_threads_and_timers() {
+        let _watchdog = crate::common::watchdog::Watchdog::start();
         let out = driver::run(async {
             yield_once(()).await;
             sleep_ms(5).await;
@@ -208,6 +211,7 @@ mod the_driver {
     #[test]
     fn with_a_ledger_it_tells_asleep_from_stalled_at_once() {
         use common::ledger::Ledger;
+        let _watchdog = crate::common::watchdog::Watchdog::start();
         let ledger = Ledger::new();
         // Nothing arranged at all: asleep for good when that is allowed...
         let asleep = Driver::new()

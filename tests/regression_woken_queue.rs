@@ -101,6 +101,7 @@ fn until_input_zero<T>(
 
 #[test]
 fn a_child_that_woke_itself_is_not_starved_by_children_woken_by_others() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let relay = SharedRelay::default();
     let input = relay_after(Box::pin(common::yield_once(0usize)), &relay);
     let (output, before) = until_input_zero(
@@ -114,6 +115,7 @@ fn a_child_that_woke_itself_is_not_starved_by_children_woken_by_others() {
 
 #[test]
 fn a_child_that_wakes_itself_for_ever_still_times_out() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let spin = std::future::poll_fn(|cx: &mut Context<'_>| {
         cx.waker().wake_by_ref();
         Poll::<usize>::Pending
@@ -131,6 +133,7 @@ fn a_child_that_wakes_itself_for_ever_still_times_out() {
 
 #[test]
 fn a_child_woken_by_another_is_not_starved_by_children_that_yield_once() {
+    let _watchdog = common::watchdog::Watchdog::start();
     // The other way round: input 0 waits in the `FuturesUnordered` for the
     // relay to start, while every other input yields once and finishes from
     // the queue of woken children, one per call.

@@ -38,6 +38,7 @@ on_every_executor! {
 
 #[test]
 fn one_poll_of_the_batch_polls_each_child_at_most_once() {
+    let _watchdog = common::watchdog::Watchdog::start();
     // The batch's version of futures-rs's `polled_only_once_at_most_per_iteration`.
     let (waker, wakes) = new_count_waker();
     let mut cx = Context::from_waker(&waker);
@@ -63,6 +64,7 @@ fn one_poll_of_the_batch_polls_each_child_at_most_once() {
 #[test]
 #[cfg_attr(miri, ignore)] // tokio's runtime; the block_on tests cover the same code under Miri
 fn a_hundred_thousand_children_under_a_contended_limiter_cost_two_polls_each_on_tokio() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let n = 50_000;
     let tracker = Tracker::new();
     let limiter = Limiter::new(64);

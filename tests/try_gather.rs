@@ -108,6 +108,7 @@ on_every_executor! {
 
 #[test]
 fn a_failure_on_a_first_poll_is_not_overtaken_by_one_found_after_it() {
+    let _watchdog = common::watchdog::Watchdog::start();
     // Input 2 fails on its first poll, in the refill after input 0's
     // success, while input 1's failure is ready but not yet polled: input 2
     // failed first, so its error is the one handed out.

@@ -272,6 +272,7 @@ on_every_executor! {
 #[test]
 #[should_panic(expected = "before polling it")]
 fn until_after_the_first_poll_panics() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let mut batch = (0..10).map(|i| async move { i }).bounded(2);
     let first = futures::executor::block_on(batch.next());
     assert!(first.is_some());

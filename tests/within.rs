@@ -108,6 +108,7 @@ on_every_executor! {
 fn a_batch_cut_off_by_its_deadline_leaves_no_timer_to_wake_its_task() {
     use futures::StreamExt;
     use std::task::{Context, Poll};
+    let _watchdog = common::watchdog::Watchdog::start();
     let (wake, waker) = CountedWake::new();
     let mut cx = Context::from_waker(&waker);
     // When the batch deadline (20 ms) passes, two timers are armed for

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 
 #[test]
 fn a_batch_of_ready_children_yields_between_polls() {
+    let _watchdog = common::watchdog::Watchdog::start();
     let (waker, wakes) = new_count_waker();
     let mut cx = Context::from_waker(&waker);
     let n = if cfg!(miri) { 3_000 } else { 10_000 };
@@ -34,6 +35,7 @@ fn a_sibling_task_runs_while_a_long_batch_is_in_progress() {
     use futures::task::LocalSpawnExt;
     use std::cell::Cell;
     use std::rc::Rc;
+    let _watchdog = common::watchdog::Watchdog::start();
     let mut pool = futures::executor::LocalPool::new();
     let sibling_ran_at = Rc::new(Cell::new(None));
     let batch_done = Rc::new(Cell::new(false));
@@ -89,6 +91,7 @@ fn gather_by_hand<T>(gather: impl Future<Output = T>) -> (T, usize) {
 
 #[test]
 fn children_that_wake_themselves_but_keep_finishing_do_not_make_the_batch_yield_for_each() {
+    let _watchdog = common::watchdog::Watchdog::start();
     // Each child wakes itself once (as `yield_now` does, or a tokio resource
     // once the task's budget is spent), then finishes. The batch yields when
     // two of them wake themselves with no output between (it is making no
@@ -107,6 +110,7 @@ fn children_that_wake_themselves_but_keep_finishing_do_not_make_the_batch_yield_
 
 #[test]
 fn children_that_keep_waking_themselves_without_finishing_make_the_batch_yield_every_poll() {
+    let _watchdog = common::watchdog::Watchdog::start();
     // The other side of the rule: no output between self-wake-ups, so the
     // batch yields at every poll, each child polled at most once per poll.
     let tracker = common::Tracker::new();

@@ -30,12 +30,14 @@ impl<S, T> Gather<S, T>
 where
     S: Stream<Item = (usize, T)>,
 {
-    pub(crate) fn new(batch: S) -> Self {
-        // Not sized from the batch's size hint: an endless input's is
-        // `usize::MAX`, and a hint is no promise anyway.
+    /// `size_hint` is the batch's, before its first poll.
+    pub(crate) fn new(batch: S, size_hint: (usize, Option<usize>)) -> Self {
+        // Sized from the hint only when it is exact, and then no further
+        // than a cap: an endless input's lower bound is `usize::MAX`, and a
+        // hint is no promise anyway.
         Gather {
             batch,
-            outputs: Some(InputOrder::new()),
+            outputs: Some(InputOrder::expecting(size_hint)),
             poison: Poison::default(),
         }
     }

@@ -28,11 +28,12 @@ pin_project! {
 }
 
 impl<S: FailFast<T, E>, T, E> TryGather<S, T, E> {
-    pub(crate) fn new(batch: S) -> Self {
-        // Not sized from the size hint: see `Gather::new`.
+    /// `size_hint` is the batch's, before its first poll.
+    pub(crate) fn new(batch: S, size_hint: (usize, Option<usize>)) -> Self {
+        // Sized as in `Gather::new`.
         TryGather {
             batch: Some(batch),
-            outputs: Some(InputOrder::new()),
+            outputs: Some(InputOrder::expecting(size_hint)),
             poison: Poison::default(),
             _error: core::marker::PhantomData,
         }

@@ -51,6 +51,9 @@ impl Rate {
             !per.is_zero(),
             "fanout: `rate(.., Duration::ZERO)` has no interval to count starts in; give it a positive one"
         );
+        // Loud for the plain misuse (`Duration::MAX`); an interval that
+        // passes but whose later windows end out of the clock's range is
+        // handled in `allows`.
         assert!(
             Instant::now().checked_add(per).is_some(),
             "fanout: the interval given to `rate` is too long to measure; use a shorter one"
@@ -67,10 +70,15 @@ impl Rate {
 
     /// Whether a child may start at `now`. If not, arms the timer for the
     /// moment one may; [`poll_timer`](Rate::poll_timer) reports it.
+    ///
+    /// A window whose end lies past the last instant the clock can represent
+    /// never frees: `new` only checks that `per` can be added to the time of
+    /// the call, and a start made later may be too late for that. Counting
+    /// such a window as endless never lets a start in early, where rounding
+    /// its end down would.
     pub(crate) fn allows(&mut self, now: Instant) -> bool {
-        // Checked in `new`: adding `per` to an instant stays representable.
         while let Some(&(at, count)) = self.starts.front() {
-            if at + self.per > now {
+            if self.window_end(at).is_none_or(|end| end > now) {
                 break;
             }
             self.starts.pop_front();
@@ -79,10 +87,18 @@ impl Rate {
         if self.logged < self.max {
             return true;
         }
-        // The start `max` places back is in the oldest entry.
-        let free_at = self.starts[0].0 + self.per;
-        self.alarm.arm_unless_armed(|| free_at - now);
+        // The start `max` places back is in the oldest entry. A window that
+        // never frees arms no timer: nothing will ever let the next start in.
+        if let Some(free_at) = self.window_end(self.starts[0].0) {
+            self.alarm.arm_unless_armed(|| free_at - now);
+        }
         false
+    }
+
+    /// When the window of `per` that begins at `at` ends; `None` if that is
+    /// past what the clock can represent.
+    fn window_end(&self, at: Instant) -> Option<Instant> {
+        at.checked_add(self.per)
     }
 
     /// Records a start at `now`.

@@ -10,6 +10,7 @@ pub mod scripted;
 pub mod source;
 pub mod strict;
 pub mod tracker;
+pub mod watchdog;
 
 pub use tracker::Tracker;
 
@@ -103,7 +104,9 @@ pub fn at_most_ms(ms: u64) -> Duration {
 ///
 /// yields `keeps_input_order::block_on`, `::smol`, `::async_std`,
 /// `::tokio_current_thread` and `::tokio_multi_thread`. Only the
-/// `block_on` one runs under Miri.
+/// `block_on` one runs under Miri. Each runs under a
+/// [`watchdog`](watchdog::Watchdog), so a hang fails the run within a
+/// minute, naming the test.
 #[macro_export]
 macro_rules! on_every_executor {
     ($($(#[$attr:meta])* async fn $name:ident() $body:block)*) => {$(
@@ -116,27 +119,27 @@ macro_rules! on_every_executor {
 
             #[test]
             fn block_on() {
-                $crate::common::executors::block_on(body())
+                $crate::common::watchdog::watched($crate::common::executors::block_on, body())
             }
             #[test]
             #[cfg_attr(miri, ignore)]
             fn smol() {
-                $crate::common::executors::smol(body())
+                $crate::common::watchdog::watched($crate::common::executors::smol, body())
             }
             #[test]
             #[cfg_attr(miri, ignore)]
             fn async_std() {
-                $crate::common::executors::async_std(body())
+                $crate::common::watchdog::watched($crate::common::executors::async_std, body())
             }
             #[test]
             #[cfg_attr(miri, ignore)]
             fn tokio_current_thread() {
-                $crate::common::executors::tokio_current_thread(body())
+                $crate::common::watchdog::watched($crate::common::executors::tokio_current_thread, body())
             }
             #[test]
             #[cfg_attr(miri, ignore)]
             fn tokio_multi_thread() {
-                $crate::common::executors::tokio_multi_thread(body())
+                $crate::common::watchdog::watched($crate::common::executors::tokio_multi_thread, body())
             }
         }
     )*};
