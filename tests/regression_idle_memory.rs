@@ -12,6 +12,8 @@
 //! Polled by hand with a waker that does nothing: the test is about what
 //! the batch holds, not about who wakes it.
 
+mod common;
+use common::watchdog::Watchdog;
 use fanout::prelude::*;
 use futures::Stream;
 use futures::channel::{mpsc, oneshot};
@@ -54,6 +56,7 @@ async fn job(go: oneshot::Receiver<()>) -> u8 {
 #[test]
 #[cfg_attr(miri, ignore = "50,000 children of 1 KiB: too slow under Miri")]
 fn an_idle_batch_gives_back_the_memory_of_its_last_burst() {
+    let _watchdog = Watchdog::start();
     const BURST: usize = 50_000;
     let waker = noop_waker();
     let mut cx = Context::from_waker(&waker);

@@ -147,6 +147,7 @@ fn children_that_keep_waking_themselves_without_finishing_make_the_batch_yield_e
 /// `as_completed`. The budget is per poll of the chain, whatever its end.
 #[test]
 fn one_poll_of_any_end_starts_at_most_1024_children() {
+    let _watchdog = common::watchdog::Watchdog::start();
     use futures::Stream;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
