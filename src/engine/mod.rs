@@ -127,6 +127,10 @@ pub(crate) struct Engine<I: Input> {
     polls_marked_by_end: bool,
     /// Inputs that the batch deadline cut off, to report.
     cut: Cut,
+    /// Admission saw the batch deadline pass: the next pass cuts the batch
+    /// before anything else, so no child finishing after the deadline is
+    /// handed on in the meantime.
+    cut_due: bool,
 }
 
 impl<I: Input> Engine<I> {
@@ -145,6 +149,7 @@ impl<I: Input> Engine<I> {
             stamps_at_end_of_poll: false,
             polls_marked_by_end: false,
             cut: Cut::default(),
+            cut_due: false,
         }
     }
 
@@ -326,7 +331,7 @@ impl<I: Input> Engine<I> {
             return Poll::Pending;
         }
         loop {
-            if self.timers.check_this_pass() && self.poll_armed_timers(cx) {
+            if (self.cut_due || self.timers.check_this_pass()) && self.poll_armed_timers(cx) {
                 continue;
             }
             if let Some(finished) = self.next_finished(cx) {
@@ -510,8 +515,12 @@ impl<I: Input> Engine<I> {
         // The batch deadline is looked at before every pull, not only
         // between passes: an input slow to pull (a parse, a synchronous
         // cursor) must not go on being pulled after it passed. The cut
-        // itself comes with the next look at the timers.
-        while !self.timers.batch_passed(cx) {
+        // itself comes first thing in the next pass (see `cut_due`).
+        loop {
+            if self.timers.batch_passed(cx) {
+                self.cut_due = true;
+                break;
+            }
             let Some(admitted) =
                 self.admission
                     .next(&mut self.config.limit, self.config.rate.as_mut(), cx)?
@@ -671,6 +680,7 @@ impl<I: Input> Engine<I> {
     /// Inputs never admitted are counted from the input's size hint when it
     /// is exact; they are not created.
     fn cut_off(&mut self) {
+        self.cut_due = false;
         let running = self.running.indices();
         let unstarted = self.admission.cut_off();
         if let Some(payload) = self.abandon() {
