@@ -2,106 +2,56 @@
 
 use crate::done::Done;
 use crate::end::as_completed::AsCompleted;
+use crate::end::drive::Drive;
 use crate::end::gather::Gather;
 use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
 use crate::engine::config::Config;
-use crate::engine::finished::{self, Finished, Lost};
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
 use crate::engine::{ChildOutput, Engine};
-use crate::input::Input;
+use crate::input::{Input, Until};
 use crate::limiter::Limiter;
 use crate::mode::{
-    Catching, Caught, Deadlines, FailFast, FailWith, Fallible, Outcomes, Panics, Passes, Timed,
-    Uncaught, Untimed,
+    Caught, Deadlines, FailFast, FailWith, Fallible, Output, Panics, Timed, Uncaught, Untimed,
 };
-use crate::outcome::Outcome;
-use crate::slow_poll::{SlowPolled, SlowPolls};
-use crate::until::Until;
+use crate::slow_poll::SlowPolls;
 use core::fmt;
-use core::future::{Future, IntoFuture};
-use core::marker::PhantomData;
-use core::pin::Pin;
-use core::task::{Context, Poll};
-use futures::stream::{FusedStream, Stream};
-use std::sync::Mutex;
+use core::future::IntoFuture;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A batch with no deadline that lets panics go on: what
-/// [`bounded`](crate::FanoutExt::bounded), [`bounded_by`](crate::FanoutExt::bounded_by),
-/// [`rate`](crate::FanoutExt::rate), [`on_each`](crate::FanoutExt::on_each)
-/// and [`on_slow_poll`](crate::FanoutExt::on_slow_poll) start.
-///
-/// ```
-/// use fanout::prelude::*;
-/// use fanout::Bounded;
-///
-/// # futures::executor::block_on(async {
-/// let batch: Bounded<_> = (1..=3).map(|i| async move { i }).bounded(2);
-/// assert_eq!(batch.gather().await, [1, 2, 3]);
-/// # });
-/// ```
-pub type Bounded<I> = Batch<I, Untimed, Uncaught>;
-
-/// A batch whose children carry a deadline: what
-/// [`with_deadline`](crate::FanoutExt::with_deadline) and
-/// [`within`](crate::FanoutExt::within) make of any batch.
-///
-/// ```
-/// use fanout::prelude::*;
-/// use fanout::Deadline;
-/// use std::time::Duration;
-///
-/// # futures::executor::block_on(async {
-/// let batch: Deadline<_> = (1..=2).map(|i| async move { i }).bounded(2).within(Duration::from_secs(5));
-/// assert_eq!(batch.gather().await, [Ok(1), Ok(2)]);
-/// # });
-/// ```
-pub type Deadline<I> = Batch<I, Timed, Uncaught>;
-
-/// The batch `B` once it [catches panics](crate::FanoutExt::catch_panics):
-/// `CatchPanics<Bounded<I>>` is `Batch<I, Untimed, Caught>`.
-///
-/// ```
-/// use fanout::prelude::*;
-/// use fanout::{Bounded, CatchPanics};
-///
-/// # futures::executor::block_on(async {
-/// let batch: CatchPanics<Bounded<_>> = [async { 1 }].bounded(1).catch_panics();
-/// assert_eq!(batch.gather().await.pop().unwrap().ok(), Some(1));
-/// # });
-/// ```
-pub type CatchPanics<B> = <B as Catching>::Caught;
-
-/// What a `Batch<I, D, P>` hands on for each child.
-pub(crate) type Output<I, D, P> = <P as Panics>::Output<<D as Deadlines>::Output<ChildOutput<I>>>;
-
-/// A configured batch: a [`Stream`] of `(input index, output)` in
-/// completion order, and the methods that configure it and end the chain.
+/// A configured batch: the children an input yields, and how to run them.
+/// A builder: it runs nothing itself; an end runs it.
 ///
 /// Every chain builds this one type. Its configuration methods
 /// ([`bounded`](Batch::bounded), [`bounded_by`](Batch::bounded_by),
 /// [`with_deadline`](Batch::with_deadline), [`within`](Batch::within),
 /// [`rate`](Batch::rate), [`on_slow_poll`](Batch::on_slow_poll),
-/// [`on_each`](Batch::on_each), [`catch_panics`](Batch::catch_panics))
-/// come in any order, each said once; a setting given twice keeps the last
-/// one (`bounded(2).bounded(3)` runs 3 at once, and a later `bounded_by`
-/// replaces an earlier `bounded`). The type parameters follow from them:
+/// [`on_each`](Batch::on_each), [`until`](Batch::until),
+/// [`catch_panics`](Batch::catch_panics)) come in any order, each said
+/// once, and any order gives the same type; a setting given twice keeps the
+/// last one (`bounded(2).bounded(3)` runs 3 at once, and a later
+/// `bounded_by` replaces an earlier `bounded`). The type parameters follow
+/// from them:
 ///
-/// - `D` is [`Untimed`], or [`Timed`] once any deadline is set: then each
+/// - `I` is the [input](crate::input::Input) the children come from: a
+///   [`FromIter`](crate::input::FromIter) or a
+///   [`FromStream`](crate::input::FromStream), inside an
+///   [`Until`](crate::input::Until) once [`until`](Batch::until) gave it a
+///   stop signal.
+/// - `D` is [`Untimed`], or [`Timed`] once a deadline is set: then each
 ///   output is `Result<T, Elapsed>`.
 /// - `P` is [`Uncaught`], or [`Caught`] after
 ///   [`catch_panics`](Batch::catch_panics): then each output is wrapped
 ///   once more, as `Result<_, Panicked>` (outermost, wherever the call
 ///   stands in the chain).
 ///
-/// [`Bounded`], [`Deadline`] and [`CatchPanics`] name the common cases.
-///
-/// End the chain with [`gather`](Batch::gather),
-/// [`try_gather`](Batch::try_gather), [`as_completed`](Batch::as_completed)
-/// or [`report`](Batch::report), or poll it as a stream.
+/// End the chain with [`gather`](Batch::gather) (or `.await` the batch,
+/// which gathers it), [`try_gather`](Batch::try_gather),
+/// [`report`](Batch::report), or one of the streams
+/// [`as_completed`](Batch::as_completed) and [`in_order`](Batch::in_order).
 ///
 /// ```
 /// use fanout::prelude::*;
@@ -120,39 +70,23 @@ pub(crate) type Output<I, D, P> = <P as Panics>::Output<<D as Deadlines>::Output
 ///
 /// # Cancel safety
 ///
-/// Dropping it drops every child in flight and returns their permits;
-/// inputs not yet admitted are never created. Between two items nothing is
-/// polled: while you hold an item, the children in flight wait, and their
-/// deadlines keep running. [`gather`](Batch::gather) does not have that
-/// problem.
-///
-/// # Panics
-///
-/// Its configuration methods panic if called after the batch has been
-/// polled: limits and deadlines are set before the first child runs. A
-/// child's panic goes on out of `poll_next` after its siblings are dropped,
-/// unless the batch catches panics.
-#[must_use = "streams do nothing unless polled"]
+/// A batch holds its input and its settings, nothing running: dropping it
+/// drops the input, and no child was ever created. The ends say what
+/// dropping them releases.
+#[must_use = "a batch runs nothing until an end (`gather`, `as_completed`, ..) runs it, or it is `.await`ed"]
 pub struct Batch<I, D = Untimed, P = Uncaught>
 where
     I: Input,
 {
-    // The engine needs no pinning: children live in their own heap cells
-    // and the input is only iterated.
-    engine: Engine<I>,
-    mode: PhantomData<fn() -> (D, P)>,
+    drive: Drive<I, D, P>,
 }
 
-// Nothing in a batch is pinned (see `engine`).
-impl<I, D, P> Unpin for Batch<I, D, P> where I: Input {}
-
-impl<I> Bounded<I>
-where
-    I: Input,
-{
+impl<I: Input> Batch<I> {
     /// A batch over `input` with no limit, no deadline, nothing set.
     pub(crate) fn new(input: I) -> Self {
-        Batch::from_engine(Engine::new(input, Config::default()))
+        Batch {
+            drive: Drive::new(Engine::new(input, Config::default())),
+        }
     }
 }
 
@@ -160,22 +94,16 @@ impl<I, D, P> Batch<I, D, P>
 where
     I: Input,
 {
-    fn from_engine(engine: Engine<I>) -> Self {
+    /// The same batch under other type parameters.
+    fn into_mode<D2, P2>(self) -> Batch<I, D2, P2> {
         Batch {
-            engine,
-            mode: PhantomData,
+            drive: self.drive.into_mode(),
         }
     }
 
-    /// The same batch under other type parameters.
-    fn into_mode<D2, P2>(self) -> Batch<I, D2, P2> {
-        Batch::from_engine(self.engine)
-    }
-
     /// Changes one setting.
-    #[track_caller]
     fn configure(mut self, set: impl FnOnce(&mut Config<ChildOutput<I>>)) -> Self {
-        set(self.engine.config_mut());
+        set(self.drive.engine_mut().config_mut());
         self
     }
 
@@ -184,7 +112,7 @@ where
     ///
     /// # Panics
     ///
-    /// If `limit` is 0, or if the batch has been polled.
+    /// If `limit` is 0, with a message that points at this call.
     ///
     /// ```
     /// use fanout::prelude::*;
@@ -209,10 +137,6 @@ where
     /// Lets the children run only under `limiter`, shared with other
     /// batches; see [`FanoutExt::bounded_by`](crate::FanoutExt::bounded_by).
     ///
-    /// # Panics
-    ///
-    /// If the batch has been polled.
-    ///
     /// ```
     /// use fanout::prelude::*;
     /// use std::time::Duration;
@@ -228,7 +152,6 @@ where
     /// assert_eq!(out, [Ok(1), Ok(2), Ok(3)]);
     /// # });
     /// ```
-    #[track_caller]
     pub fn bounded_by(self, limiter: &Limiter) -> Self {
         self.configure(|config| config.limit = Limit::Shared(limiter.clone()))
     }
@@ -236,9 +159,9 @@ where
     /// Gives each child a deadline, counted from its admission; see
     /// [`FanoutExt::with_deadline`](crate::FanoutExt::with_deadline).
     ///
-    /// # Panics
-    ///
-    /// If the batch has been polled.
+    /// Takes a `Duration`, or an `Option<Duration>` chosen at run time:
+    /// `None` sets no deadline but still makes the batch [`Timed`], so both
+    /// arms of a `match` have one type.
     ///
     /// ```
     /// use fanout::prelude::*;
@@ -254,18 +177,17 @@ where
     /// assert_eq!(out, [Ok(1), Ok(2)]);
     /// # });
     /// ```
-    #[track_caller]
-    pub fn with_deadline(self, deadline: Duration) -> Batch<I, Timed, P> {
-        self.configure(|config| config.deadline = Some(deadline))
+    pub fn with_deadline(self, deadline: impl Into<Option<Duration>>) -> Batch<I, Timed, P> {
+        let deadline = deadline.into();
+        self.configure(|config| config.deadline = deadline)
             .into_mode()
     }
 
     /// Gives the whole batch a deadline, counted from its first poll; see
     /// [`FanoutExt::within`](crate::FanoutExt::within).
     ///
-    /// # Panics
-    ///
-    /// If the batch has been polled.
+    /// Takes a `Duration`, or an `Option<Duration>` chosen at run time, as
+    /// [`with_deadline`](Batch::with_deadline) does.
     ///
     /// ```
     /// use fanout::prelude::*;
@@ -276,9 +198,9 @@ where
     /// assert_eq!(out, [Ok(1), Ok(2)]);
     /// # });
     /// ```
-    #[track_caller]
-    pub fn within(self, deadline: Duration) -> Batch<I, Timed, P> {
-        self.configure(|config| config.within = Some(deadline))
+    pub fn within(self, deadline: impl Into<Option<Duration>>) -> Batch<I, Timed, P> {
+        let deadline = deadline.into();
+        self.configure(|config| config.within = deadline)
             .into_mode()
     }
 
@@ -287,8 +209,8 @@ where
     ///
     /// # Panics
     ///
-    /// If `max` is 0, `per` is zero, `per` is too long to measure, or the
-    /// batch has been polled.
+    /// If `max` is 0, `per` is zero, or `per` is too long to measure, with a
+    /// message that points at this call.
     ///
     /// ```
     /// use fanout::prelude::*;
@@ -313,10 +235,6 @@ where
     /// Reports every poll of a child that holds the task longer than
     /// `threshold`; see [`FanoutExt::on_slow_poll`](crate::FanoutExt::on_slow_poll).
     ///
-    /// # Panics
-    ///
-    /// If the batch has been polled.
-    ///
     /// ```
     /// use fanout::prelude::*;
     /// use std::time::Duration;
@@ -333,29 +251,17 @@ where
     /// assert_eq!(out.len(), 3);
     /// # });
     /// ```
-    #[track_caller]
     pub fn on_slow_poll(
-        mut self,
+        self,
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Batch<SlowPolled<I>, D, P> {
-        let slow_polls = SlowPolls::new(threshold, report);
-        let config = self.engine.config_mut();
-        if let Some(earlier) = config.slow_polls.replace(slow_polls.clone()) {
-            earlier.supersede();
-        }
-        Batch::from_engine(
-            self.engine
-                .map_source(|input| SlowPolled::new(input, slow_polls)),
-        )
+    ) -> Self {
+        let slow_polls = Arc::new(SlowPolls::new(threshold, report));
+        self.configure(|config| config.slow_polls = Some(slow_polls))
     }
 
     /// Calls `hook(input_index, done)` as each child finishes; see
     /// [`FanoutExt::on_each`](crate::FanoutExt::on_each).
-    ///
-    /// # Panics
-    ///
-    /// If the batch has been polled.
     ///
     /// ```
     /// use fanout::prelude::*;
@@ -371,7 +277,6 @@ where
     /// assert_eq!(out.len(), 3);
     /// # });
     /// ```
-    #[track_caller]
     pub fn on_each(
         self,
         hook: impl FnMut(usize, Done<'_, ChildOutput<I>>) + Send + 'static,
@@ -383,10 +288,6 @@ where
     /// Stops taking input once `signal` resolves, and lets the running
     /// children finish; see [`FanoutExt::until`](crate::FanoutExt::until).
     ///
-    /// # Panics
-    ///
-    /// If the batch has been polled.
-    ///
     /// ```
     /// use fanout::prelude::*;
     ///
@@ -396,26 +297,18 @@ where
     /// assert!(out.is_empty());
     /// # });
     /// ```
-    #[track_caller]
-    pub fn until<S>(mut self, signal: S) -> Batch<Until<I, S::IntoFuture>, D, P>
+    pub fn until<S>(self, signal: S) -> Batch<Until<I, S::IntoFuture>, D, P>
     where
         S: IntoFuture,
     {
-        // Checked here, so the panic points at this call.
-        let _ = self.engine.config_mut();
-        Batch::from_engine(
-            self.engine
-                .map_source(|input| Until::new(input, signal.into_future())),
-        )
+        let engine = self.drive.into_engine();
+        Batch {
+            drive: Drive::new(engine.map_source(|input| Until::new(input, signal.into_future()))),
+        }
     }
 
     /// Turns a panicking child into a value in its slot; see
     /// [`FanoutExt::catch_panics`](crate::FanoutExt::catch_panics).
-    ///
-    /// # Panics
-    ///
-    /// Never panics, even on a batch already polled: the panics of its
-    /// children are caught from then on.
     ///
     /// ```
     /// use fanout::prelude::*;
@@ -431,7 +324,7 @@ where
     /// # });
     /// ```
     pub fn catch_panics(mut self) -> Batch<I, D, Caught> {
-        self.engine.catch_panics();
+        self.drive.engine_mut().catch_panics();
         self.into_mode()
     }
 
@@ -446,17 +339,22 @@ where
     /// assert_eq!(out, [10, 20, 30, 40]);
     /// # });
     /// ```
-    pub fn gather(self) -> Gather<Self, Output<I, D, P>>
+    pub fn gather(self) -> Gather<I, D, P>
     where
         D: Deadlines,
         P: Panics,
     {
-        let size_hint = self.engine.size_hint();
-        Gather::new(self.collected(), size_hint)
+        Gather::new(self.drive)
     }
 
     /// Every success in input order, or the first failure; see
     /// [`FanoutExt::try_gather`](crate::FanoutExt::try_gather).
+    ///
+    /// # Errors
+    ///
+    /// Resolves to the first `Err` a child returns (first in time), or,
+    /// under a deadline, to `E::from(elapsed)` for the first child to miss
+    /// it.
     ///
     /// ```
     /// use fanout::prelude::*;
@@ -466,13 +364,13 @@ where
     /// assert_eq!(out, Ok(vec![1, 2, 3]));
     /// # });
     /// ```
-    pub fn try_gather<T, E>(self) -> TryGather<Self, T, E>
+    pub fn try_gather(self) -> TryGather<I, D>
     where
-        ChildOutput<I>: Fallible<Ok = T, Err = E>,
-        Self: FailFast<T, E>,
+        ChildOutput<I>: Fallible,
+        D: FailWith<<ChildOutput<I> as Fallible>::Err>,
+        P: FailFast,
     {
-        let size_hint = self.engine.size_hint();
-        TryGather::new(self.collected(), size_hint)
+        TryGather::new(self.drive.into_mode())
     }
 
     /// Outputs as they finish, with their input index; see
@@ -494,8 +392,8 @@ where
     /// ```
     // Named after asyncio's `as_completed`, which users look for.
     #[allow(clippy::wrong_self_convention)]
-    pub fn as_completed(self) -> AsCompleted<Self> {
-        AsCompleted::new(self)
+    pub fn as_completed(self) -> AsCompleted<I, D, P> {
+        AsCompleted::new(self.drive)
     }
 
     /// Outputs in input order, each as soon as every earlier one is out;
@@ -510,23 +408,12 @@ where
     /// assert_eq!(out, [10, 20, 30, 40]);
     /// # });
     /// ```
-    pub fn in_order(self) -> InOrder<Self, Output<I, D, P>>
+    pub fn in_order(self) -> InOrder<I, D, P>
     where
         D: Deadlines,
         P: Panics,
     {
-        let mut batch = self;
-        // `InOrder` takes several outputs in one poll of its own.
-        batch.engine.polls_marked_by_end();
-        let window = batch
-            .engine
-            .config()
-            .limit
-            .capacity()
-            .map_or(usize::MAX, |capacity| {
-                capacity.saturating_mul(IN_ORDER_WINDOW_PER_SLOT)
-            });
-        InOrder::new(batch, window)
+        InOrder::new(self.drive)
     }
 
     /// Runs the batch and sorts every outcome into a
@@ -542,186 +429,38 @@ where
     /// assert_eq!(report.to_string(), "3 ok, 1 failed, 0 timed out");
     /// # });
     /// ```
-    pub fn report<T, E>(self) -> Reporting<Self, T, E>
+    pub fn report(self) -> Reporting<I, D, P>
     where
-        ChildOutput<I>: Fallible<Ok = T, Err = E>,
+        ChildOutput<I>: Fallible,
     {
-        Reporting::new(self.collected())
-    }
-
-    /// The batch, about to be collected whole by an end that tells it when
-    /// each of its polls ends (see [`Passes`]).
-    fn collected(mut self) -> Self {
-        self.engine.stamp_at_end_of_poll();
-        self.engine.polls_marked_by_end();
-        self
+        Reporting::new(self.drive)
     }
 }
 
-impl<I: Input, D, P> Passes for Batch<I, D, P> {
-    fn begin_poll(self: Pin<&mut Self>) {
-        self.get_mut().engine.begin_poll_of_chain();
-    }
+/// `.await` on a batch gathers it: every output, in input order, as
+/// [`gather`](Batch::gather).
+///
+/// ```
+/// use fanout::prelude::*;
+///
+/// # futures::executor::block_on(async {
+/// let out = (1..=3).map(|i| async move { i * 2 }).bounded(2).await;
+/// assert_eq!(out, [2, 4, 6]);
+/// # });
+/// ```
+impl<I: Input, D: Deadlines, P: Panics> IntoFuture for Batch<I, D, P> {
+    type Output = Vec<Output<I, D, P>>;
+    type IntoFuture = Gather<I, D, P>;
 
-    fn end_pass(self: Pin<&mut Self>) {
-        self.get_mut().engine.end_pass();
-    }
-}
-
-/// What a `Batch<I, D, P>` yields as a stream: an input index and its
-/// output.
-type Item<I, D, P> = (usize, Output<I, D, P>);
-
-/// A finished child (if any) as the batch hands it on.
-#[inline]
-fn handed_out<I: Input, D: Deadlines, P: Panics>(
-    finished: Option<Finished<ChildOutput<I>>>,
-) -> Option<Item<I, D, P>> {
-    finished.map(|(index, result)| (index, finished::output::<_, D, P>(result)))
-}
-
-/// How many inputs past the first one not yet handed out `in_order` may
-/// admit, per child the batch may run at once.
-const IN_ORDER_WINDOW_PER_SLOT: usize = 2;
-
-/// What [`InOrder`] drives a batch with: the next output without a refill,
-/// and a refill, each admitting no input from index `ceiling` on.
-impl<I, D, P> Batch<I, D, P>
-where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-{
-    /// A poll of [`InOrder`] begins (see [`Passes::begin_poll`]).
-    pub(crate) fn begin_poll(&mut self) {
-        self.engine.begin_poll_of_chain();
-    }
-
-    pub(crate) fn poll_finished_below(
-        &mut self,
-        cx: &mut Context<'_>,
-        ceiling: usize,
-    ) -> Poll<Option<Item<I, D, P>>> {
-        self.engine.set_ceiling(ceiling);
-        self.engine.poll_finished(cx).map(handed_out::<I, D, P>)
-    }
-
-    pub(crate) fn refill_below(&mut self, cx: &mut Context<'_>, ceiling: usize) {
-        self.engine.set_ceiling(ceiling);
-        self.engine.refill(cx);
+    fn into_future(self) -> Gather<I, D, P> {
+        self.gather()
     }
 }
 
-impl<I, D, P> Stream for Batch<I, D, P>
-where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-{
-    type Item = Item<I, D, P>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut()
-            .engine
-            .poll_next(cx)
-            .map(handed_out::<I, D, P>)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.engine.size_hint()
-    }
-}
-
-impl<I, D, P> FusedStream for Batch<I, D, P>
-where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-{
-    fn is_terminated(&self) -> bool {
-        self.engine.is_done()
-    }
-}
-
-/// A failure ends the batch; a panic goes on as it always does, so fail
-/// fast and catching panics do not combine.
-impl<I, D, T, E> FailFast<T, E> for Batch<I, D, Uncaught>
-where
-    I: Input<Child: Future<Output: Fallible<Ok = T, Err = E>>>,
-    D: FailWith<E>,
-{
-    fn poll_next_result(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, Result<T, E>)>> {
-        self.get_mut()
-            .engine
-            .poll_fail_fast(cx, |result| match result {
-                Err(Lost::Elapsed(elapsed)) => Err(D::fail(elapsed)),
-                result => finished::output::<_, Untimed, Uncaught>(result).into_result(),
-            })
-    }
-}
-
-impl<I, D, P, T, E> Outcomes<T, E> for Batch<I, D, P>
-where
-    I: Input<Child: Future<Output: Fallible<Ok = T, Err = E>>>,
-{
-    fn poll_next_outcome(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, Outcome<T, E>)>> {
-        let finished = self.get_mut().engine.poll_next(cx);
-        finished.map(|finished| finished.map(|(index, result)| (index, finished::outcome(result))))
-    }
-}
-
-impl<I, D, P> Catching for Batch<I, D, P>
-where
-    I: Input,
-{
-    type Caught = Batch<I, D, Caught>;
-}
-
-/// `Bounded { .. }` or `Deadline { .. }` with the settings and counts, inside
-/// `CatchPanics { batch: .. }` when the batch catches panics.
-impl<I, D, P> fmt::Debug for Batch<I, D, P>
-where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-{
+/// `Bounded { .. }` or `Deadline { .. }` with the settings and counts,
+/// inside `CatchPanics { batch: .. }` when the batch catches panics.
+impl<I: Input, D: Deadlines, P: Panics> fmt::Debug for Batch<I, D, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if P::CAUGHT {
-            f.debug_struct("CatchPanics")
-                .field("batch", &Settings::<I, D>(&self.engine, PhantomData))
-                .finish()
-        } else {
-            Settings::<I, D>(&self.engine, PhantomData).fmt(f)
-        }
-    }
-}
-
-/// A batch's settings and counts, for its `Debug` output.
-struct Settings<'a, I: Input, D>(&'a Engine<I>, PhantomData<D>);
-
-impl<I: Input, D: Deadlines> fmt::Debug for Settings<'_, I, D> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let engine = self.0;
-        let config = engine.config();
-        let mut debug = if D::TIMED {
-            let mut debug = f.debug_struct("Deadline");
-            debug
-                .field("deadline", &config.deadline)
-                .field("within", &config.within);
-            debug
-        } else {
-            f.debug_struct("Bounded")
-        };
-        debug
-            .field("limit", &config.limit.capacity())
-            .field("admitted", &engine.admitted())
-            .field("in_flight", &engine.in_flight())
-            .finish_non_exhaustive()
+        self.drive.fmt(f)
     }
 }

@@ -1,6 +1,6 @@
 //! The extension trait that starts every chain.
 
-use crate::batch::{Bounded, CatchPanics, Deadline};
+use crate::batch::Batch;
 use crate::done::Done;
 use crate::end::as_completed::AsCompleted;
 use crate::end::gather::Gather;
@@ -8,22 +8,15 @@ use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
 use crate::engine::ChildOutput;
-use crate::input::IntoInput;
+use crate::input::{IntoInput, Until};
 use crate::limiter::Limiter;
-use crate::mode::Fallible;
-use crate::slow_poll::SlowPolled;
-use crate::until::Until;
+use crate::mode::{Caught, Fallible, Timed, Untimed};
+use crate::sealed::TOKEN;
 use core::future::IntoFuture;
 use std::time::Duration;
 
-/// The input a chain over `S` pulls from.
-type InputOf<S, M> = <S as IntoInput<M>>::Input;
-
 /// What each child of a chain over `S` resolves to.
-type OutputOf<S, M> = ChildOutput<InputOf<S, M>>;
-
-/// The batch every chain starts from: no limit, no deadline.
-type Unbounded<S, M> = Bounded<InputOf<S, M>>;
+type OutputOf<S, M> = ChildOutput<<S as IntoInput<M>>::Input>;
 
 /// Runs a collection of futures concurrently inside the current task.
 ///
@@ -127,7 +120,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// dropped and every permit returned before that panic goes on. A panic
     /// ends the batch: polling the future again after catching it panics
     /// with a message rather than resolving to a `Vec` with outputs missing.
-    fn gather(self) -> Gather<Unbounded<Self, Marker>, OutputOf<Self, Marker>> {
+    fn gather(self) -> Gather<Self::Input> {
         unbounded(self).gather()
     }
 
@@ -144,6 +137,12 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// [`within`](FanoutExt::within), a missed deadline fails the batch too:
     /// `E` must implement `From<Elapsed>`, so your own error type comes back
     /// and `?` works.
+    ///
+    /// # Errors
+    ///
+    /// The first child to return `Err(e)` (first in time) makes it resolve
+    /// to `Err(e)`; under a deadline, the first child to miss it makes it
+    /// resolve to `Err(E::from(elapsed))`.
     ///
     /// # Examples
     ///
@@ -171,9 +170,9 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///
     /// A panic in a child propagates out of the `poll` of the returned
     /// future, after every other child has been dropped.
-    fn try_gather<T, E>(self) -> TryGather<Unbounded<Self, Marker>, T, E>
+    fn try_gather(self) -> TryGather<Self::Input>
     where
-        OutputOf<Self, Marker>: Fallible<Ok = T, Err = E>,
+        OutputOf<Self, Marker>: Fallible,
     {
         unbounded(self).try_gather()
     }
@@ -227,7 +226,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// goes on from the drop.
     // Named after asyncio's `as_completed`, which users look for.
     #[allow(clippy::wrong_self_convention)]
-    fn as_completed(self) -> AsCompleted<Unbounded<Self, Marker>> {
+    fn as_completed(self) -> AsCompleted<Self::Input> {
         unbounded(self).as_completed()
     }
 
@@ -284,7 +283,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// As for [`as_completed`](FanoutExt::as_completed): a child's panic
     /// propagates out of `poll_next` after its siblings are dropped, and
     /// the stream ends.
-    fn in_order(self) -> InOrder<Unbounded<Self, Marker>, OutputOf<Self, Marker>> {
+    fn in_order(self) -> InOrder<Self::Input> {
         unbounded(self).in_order()
     }
 
@@ -315,9 +314,9 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///
     /// A panic in a child propagates, after every other child has been
     /// dropped, unless the batch [catches panics](FanoutExt::catch_panics).
-    fn report<T, E>(self) -> Reporting<Unbounded<Self, Marker>, T, E>
+    fn report(self) -> Reporting<Self::Input>
     where
-        OutputOf<Self, Marker>: Fallible<Ok = T, Err = E>,
+        OutputOf<Self, Marker>: Fallible,
     {
         unbounded(self).report()
     }
@@ -328,12 +327,14 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// Admission is lazy and in input order: the input iterator is pulled
     /// only when a slot is free, so at most `limit` children exist at any
     /// moment however long the input is, and a finished child's slot goes to
-    /// the next input at once. Each child in flight holds one permit of an
-    /// [`async_lock::Semaphore`] and returns it when it is dropped.
+    /// the next input at once. Each child in flight holds a slot of the
+    /// batch's own, returned the moment it finishes, times out or is
+    /// dropped.
     ///
-    /// The result is a [`Stream`](futures::Stream) of `(input index, output)`
-    /// in completion order; end the chain with [`Bounded::gather`] for the
-    /// outputs in input order.
+    /// The result is a [`Batch`]: set more, then end the chain with
+    /// [`gather`](Batch::gather) (or `.await` it) for the outputs in input
+    /// order, or [`as_completed`](Batch::as_completed) for a stream of them
+    /// in completion order.
     ///
     /// # Examples
     ///
@@ -364,7 +365,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// let _ = [async { 1 }].bounded(0); // panics: the limit must be at least 1
     /// ```
     #[track_caller]
-    fn bounded(self, limit: usize) -> Unbounded<Self, Marker> {
+    fn bounded(self, limit: usize) -> Batch<Self::Input> {
         unbounded(self).bounded(limit)
     }
 
@@ -410,7 +411,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// A child must not wait on the same limiter (for example by awaiting
     /// another batch bounded by it): it would hold a permit while waiting
     /// for one, and once all permits are held that way nothing moves.
-    fn bounded_by(self, limiter: &Limiter) -> Unbounded<Self, Marker> {
+    fn bounded_by(self, limiter: &Limiter) -> Batch<Self::Input> {
         unbounded(self).bounded_by(limiter)
     }
 
@@ -473,7 +474,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// # Panics
     ///
     /// Never panics; see above for zero and very large deadlines.
-    fn with_deadline(self, deadline: Duration) -> Deadline<InputOf<Self, Marker>> {
+    fn with_deadline(self, deadline: impl Into<Option<Duration>>) -> Batch<Self::Input, Timed> {
         unbounded(self).with_deadline(deadline)
     }
 
@@ -522,7 +523,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// one poll, and cuts the rest: with `.bounded(n)`, at most n inputs are
     /// ever created, even from an endless input. A deadline too far away to
     /// represent never passes.
-    fn within(self, deadline: Duration) -> Deadline<InputOf<Self, Marker>> {
+    fn within(self, deadline: impl Into<Option<Duration>>) -> Batch<Self::Input, Timed> {
         unbounded(self).within(deadline)
     }
 
@@ -590,7 +591,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// let _ = [async { 1 }].rate(0, Duration::from_secs(1)); // panics
     /// ```
     #[track_caller]
-    fn rate(self, max: usize, per: Duration) -> Unbounded<Self, Marker> {
+    fn rate(self, max: usize, per: Duration) -> Batch<Self::Input> {
         unbounded(self).rate(max, per)
     }
 
@@ -651,7 +652,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
         self,
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Bounded<SlowPolled<InputOf<Self, Marker>>> {
+    ) -> Batch<Self::Input> {
         unbounded(self).on_slow_poll(threshold, report)
     }
 
@@ -705,7 +706,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     fn on_each(
         self,
         hook: impl FnMut(usize, Done<'_, OutputOf<Self, Marker>>) + Send + 'static,
-    ) -> Unbounded<Self, Marker> {
+    ) -> Batch<Self::Input> {
         unbounded(self).on_each(hook)
     }
 
@@ -780,10 +781,9 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///
     /// # Panics
     ///
-    /// If called on a batch that has been polled. A panic in the signal's
-    /// `poll` propagates out of the batch's, as one in the input does.
-    #[track_caller]
-    fn until<F>(self, signal: F) -> Bounded<Until<InputOf<Self, Marker>, F::IntoFuture>>
+    /// Never at the call. A panic in the signal's `poll` propagates out of
+    /// the end's, as one in the input does.
+    fn until<F>(self, signal: F) -> Batch<Until<Self::Input, F::IntoFuture>>
     where
         F: IntoFuture,
     {
@@ -831,13 +831,14 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// reported as panicked). Still propagating: a panic in the input
     /// iterator, and one in the destructor of a child dropped because the
     /// batch was dropped or ran out of time (after its siblings are dropped).
-    fn catch_panics(self) -> CatchPanics<Unbounded<Self, Marker>> {
+    fn catch_panics(self) -> Batch<Self::Input, Untimed, Caught> {
         unbounded(self).catch_panics()
     }
 }
 
 impl<S, Marker> FanoutExt<Marker> for S where S: IntoInput<Marker> {}
 
-fn unbounded<S: IntoInput<M>, M>(input: S) -> Unbounded<S, M> {
-    Bounded::new(input.into_input())
+/// The batch every chain starts from: no limit, no deadline.
+fn unbounded<S: IntoInput<M>, M>(input: S) -> Batch<S::Input> {
+    Batch::new(input.into_input(TOKEN))
 }

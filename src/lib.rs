@@ -125,7 +125,7 @@
 //!   memory bounded by the limit.
 //! - **In order, without the stall.** [`in_order`](FanoutExt::in_order)
 //!   keeps n children running behind a slow one, and admits no input 2n
-//!   places past the first not yet handed out (see [`InOrder`]).
+//!   places past the first not yet handed out (see [`InOrder`](end::InOrder)).
 //! - **A graceful stop.** Once [`until`](FanoutExt::until)'s signal
 //!   resolves, nothing more is admitted and the input is dropped unpolled;
 //!   running children finish, and `gather` returns a prefix of the input.
@@ -213,39 +213,35 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 // The public surface, one type (or one family of types) a file; the
-// machinery under it in `engine/`, the ways to end a chain in `end/`.
+// machinery under it in `engine/`. At the root: what users name. In
+// modules: the ends' types (`end`), the inputs (`input`) and the type
+// parameters (`mode`), which signatures mention and few users write.
 mod batch;
 mod done;
 mod elapsed;
-mod end;
+pub mod end;
 mod engine;
 mod ext;
-mod input;
+pub mod input;
 mod limiter;
-mod mode;
+pub mod mode;
 mod outcome;
 mod panicked;
+mod sealed;
 mod slow_poll;
-mod until;
 
-pub use batch::{Batch, Bounded, CatchPanics, Deadline};
+pub use batch::Batch;
 pub use done::Done;
 pub use elapsed::Elapsed;
-pub use end::as_completed::AsCompleted;
-pub use end::gather::Gather;
-pub use end::in_order::InOrder;
-pub use end::report::{Report, Reporting};
-pub use end::try_gather::TryGather;
+pub use end::report::Report;
 pub use ext::FanoutExt;
-pub use input::{FromIter, FromStream};
 pub use limiter::Limiter;
-pub use mode::{Caught, Timed, Uncaught, Untimed};
-pub use outcome::Outcome;
 pub use panicked::Panicked;
-pub use slow_poll::{SlowPolled, TimedPolls};
-pub use until::Until;
 
 /// Brings the chain methods into scope: `use fanout::prelude::*;`.
+///
+/// Only [`FanoutExt`], the one trait whose methods start a chain; a
+/// [`Batch`]'s own methods need nothing in scope.
 pub mod prelude {
-    pub use crate::{Batch, FanoutExt};
+    pub use crate::FanoutExt;
 }

@@ -101,6 +101,7 @@ impl Limiter {
     /// let _ = fanout::Limiter::new(0); // panics: the capacity must be at least 1
     /// ```
     #[track_caller]
+    #[must_use]
     pub fn new(capacity: usize) -> Self {
         assert!(
             capacity > 0,
@@ -120,6 +121,7 @@ impl Limiter {
     /// ```
     /// assert_eq!(fanout::Limiter::new(4).capacity(), 4);
     /// ```
+    #[must_use]
     pub fn capacity(&self) -> usize {
         self.shared.capacity
     }
@@ -130,6 +132,7 @@ impl Limiter {
     /// let limiter = fanout::Limiter::new(2);
     /// assert_eq!(limiter.available(), 2);
     /// ```
+    #[must_use]
     pub fn available(&self) -> usize {
         self.shared.semaphore.available_permits()
     }

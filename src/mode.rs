@@ -1,20 +1,47 @@
-//! The type parameters of a [`Batch`](crate::Batch): whether its children
-//! carry a deadline and whether it catches panics, each mapping a finished
-//! child to the batch's output type. Also the traits through which the ends
-//! of a chain poll a batch; none of them can be named outside the crate, so
-//! their methods cannot be called from outside.
+//! The type parameters of a [`Batch`](crate::Batch), and the traits a
+//! batch's bounds are written with.
+//!
+//! `Batch<I, D, P>`: `D` says whether its children carry a deadline
+//! ([`Untimed`] or [`Timed`]), `P` whether it catches panics ([`Uncaught`]
+//! or [`Caught`]); each maps a finished child to the batch's output type.
+//! [`Fallible`] and [`FailWith`] are what
+//! [`try_gather`](crate::Batch::try_gather) and
+//! [`report`](crate::Batch::report) ask of the children's output and of
+//! `D`.
+//!
+//! Every trait here is sealed: only fanout implements them, and their
+//! methods are fanout's own (hidden, and uncallable from outside). Name
+//! them in bounds to write code generic over batches:
+//!
+//! ```
+//! use fanout::input::Input;
+//! use fanout::mode::{Deadlines, Panics, Timed};
+//! use fanout::prelude::*;
+//! use fanout::Batch;
+//! use std::time::Duration;
+//!
+//! /// The house policy: at most 4 at once, 2 s each.
+//! fn with_policy<I: Input, D: Deadlines, P: Panics>(batch: Batch<I, D, P>) -> Batch<I, Timed, P> {
+//!     batch.bounded(4).with_deadline(Duration::from_secs(2))
+//! }
+//!
+//! # futures::executor::block_on(async {
+//! let out = with_policy((1..=3).map(|i| async move { i }).bounded(1)).gather().await;
+//! assert_eq!(out, [Ok(1), Ok(2), Ok(3)]);
+//! # });
+//! ```
 
 use crate::elapsed::Elapsed;
-use crate::outcome::Outcome;
+use crate::engine::ChildOutput;
 use crate::panicked::Panicked;
-use core::pin::Pin;
-use core::task::{Context, Poll};
+use crate::sealed::{Sealed, Token};
 
 /// A [`Batch`](crate::Batch) whose children have no deadline: each output
-/// is the child's own (see [`Bounded`](crate::Bounded)).
+/// is the child's own. The default.
 ///
 /// ```
-/// use fanout::{Batch, Untimed};
+/// use fanout::Batch;
+/// use fanout::mode::Untimed;
 /// use fanout::prelude::*;
 ///
 /// # futures::executor::block_on(async {
@@ -28,10 +55,11 @@ pub enum Untimed {}
 /// A [`Batch`](crate::Batch) whose children have a deadline, their own
 /// ([`with_deadline`](crate::FanoutExt::with_deadline)), the batch's
 /// ([`within`](crate::FanoutExt::within)) or both: each output is
-/// `Result<T, Elapsed>` (see [`Deadline`](crate::Deadline)).
+/// `Result<T, Elapsed>`.
 ///
 /// ```
-/// use fanout::{Batch, Timed};
+/// use fanout::Batch;
+/// use fanout::mode::Timed;
 /// use fanout::prelude::*;
 /// use std::time::Duration;
 ///
@@ -44,10 +72,11 @@ pub enum Untimed {}
 pub enum Timed {}
 
 /// A [`Batch`](crate::Batch) that lets a child's panic go on, after the
-/// siblings are dropped.
+/// siblings are dropped. The default.
 ///
 /// ```
-/// use fanout::{Batch, Uncaught, Untimed};
+/// use fanout::Batch;
+/// use fanout::mode::{Uncaught, Untimed};
 /// use fanout::prelude::*;
 ///
 /// # futures::executor::block_on(async {
@@ -59,10 +88,11 @@ pub enum Timed {}
 pub enum Uncaught {}
 
 /// A [`Batch`](crate::Batch) that [catches panics](crate::FanoutExt::catch_panics):
-/// each output is `Result<_, Panicked>` (see [`CatchPanics`](crate::CatchPanics)).
+/// each output is `Result<_, Panicked>`.
 ///
 /// ```
-/// use fanout::{Batch, Caught, Untimed};
+/// use fanout::Batch;
+/// use fanout::mode::{Caught, Untimed};
 /// use fanout::prelude::*;
 ///
 /// # futures::executor::block_on(async {
@@ -74,51 +104,62 @@ pub enum Uncaught {}
 pub enum Caught {}
 
 /// Whether a batch's children carry a deadline: [`Untimed`] or [`Timed`].
-pub trait Deadlines {
-    /// A child's output `T` as the batch hands it on.
+///
+/// Sealed: see the [module docs](self).
+pub trait Deadlines: Sealed {
+    /// A child's output `T` as the batch hands it on: `T`, or
+    /// `Result<T, Elapsed>`.
     type Output<T>;
-    /// Whether any deadline was set.
+    #[doc(hidden)]
     const TIMED: bool;
-    /// `T`, or the deadline it missed, as the batch hands it on.
-    fn output<T>(timed: Result<T, Elapsed>) -> Self::Output<T>;
+    #[doc(hidden)]
+    fn output<T>(timed: Result<T, Elapsed>, _: Token) -> Self::Output<T>;
 }
+
+impl Sealed for Untimed {}
 
 impl Deadlines for Untimed {
     type Output<T> = T;
     const TIMED: bool = false;
 
-    fn output<T>(timed: Result<T, Elapsed>) -> T {
+    fn output<T>(timed: Result<T, Elapsed>, _: Token) -> T {
         timed
             .unwrap_or_else(|elapsed| unreachable!("a batch without a deadline reported {elapsed}"))
     }
 }
 
+impl Sealed for Timed {}
+
 impl Deadlines for Timed {
     type Output<T> = Result<T, Elapsed>;
     const TIMED: bool = true;
 
-    fn output<T>(timed: Result<T, Elapsed>) -> Result<T, Elapsed> {
+    fn output<T>(timed: Result<T, Elapsed>, _: Token) -> Result<T, Elapsed> {
         timed
     }
 }
 
 /// Whether a batch catches its children's panics: [`Uncaught`] or
 /// [`Caught`].
-pub trait Panics {
+///
+/// Sealed: see the [module docs](self).
+pub trait Panics: Sealed {
     /// What a child's slot holds when it did not panic, `T`, as the batch
-    /// hands it on.
+    /// hands it on: `T`, or `Result<T, Panicked>`.
     type Output<T>;
-    /// Whether panics are caught.
+    #[doc(hidden)]
     const CAUGHT: bool;
-    /// `T`, or the panic, as the batch hands it on.
-    fn output<T>(caught: Result<T, Panicked>) -> Self::Output<T>;
+    #[doc(hidden)]
+    fn output<T>(caught: Result<T, Panicked>, _: Token) -> Self::Output<T>;
 }
+
+impl Sealed for Uncaught {}
 
 impl Panics for Uncaught {
     type Output<T> = T;
     const CAUGHT: bool = false;
 
-    fn output<T>(caught: Result<T, Panicked>) -> T {
+    fn output<T>(caught: Result<T, Panicked>, _: Token) -> T {
         // The engine resumes an uncaught panic itself, after dropping the
         // siblings: it never reaches the batch as a value.
         caught.unwrap_or_else(|panicked| {
@@ -127,37 +168,61 @@ impl Panics for Uncaught {
     }
 }
 
+impl Sealed for Caught {}
+
 impl Panics for Caught {
     type Output<T> = Result<T, Panicked>;
     const CAUGHT: bool = true;
 
-    fn output<T>(caught: Result<T, Panicked>) -> Result<T, Panicked> {
+    fn output<T>(caught: Result<T, Panicked>, _: Token) -> Result<T, Panicked> {
         caught
     }
 }
 
+/// A batch that [`try_gather`](crate::Batch::try_gather) can stop at its
+/// first failure: one that lets panics go on ([`Uncaught`]). A failure
+/// ends the batch, and a panic goes on as it always does, so fail fast and
+/// catching panics do not combine.
+///
+/// Sealed: see the [module docs](self).
+#[diagnostic::on_unimplemented(
+    message = "`try_gather` cannot end a batch that catches panics",
+    label = "`try_gather` stops at the first failure and lets a panic go on, so it does not follow `catch_panics`",
+    note = "to sort failures and caught panics alike, end the chain with `report` (or `gather`)"
+)]
+pub trait FailFast: Panics {}
+
+impl FailFast for Uncaught {}
+
+/// What a `Batch<I, D, P>` hands on for each child.
+pub(crate) type Output<I, D, P> = <P as Panics>::Output<<D as Deadlines>::Output<ChildOutput<I>>>;
+
 /// A child's output that [`try_gather`](crate::Batch::try_gather) and
 /// [`report`](crate::Batch::report) can sort into success and failure: a
 /// `Result`.
+///
+/// Sealed: see the [module docs](self).
 #[diagnostic::on_unimplemented(
     message = "`try_gather` and `report` need children that return a `Result`, but these return `{Self}`",
     label = "the children of this batch do not return a `Result`",
     note = "collect other outputs with `gather` or `as_completed`, or have each child return a `Result`"
 )]
-pub trait Fallible {
+pub trait Fallible: Sealed {
     /// What a success holds.
     type Ok;
     /// What a failure holds.
     type Err;
-    /// The output as a `Result`.
-    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+    #[doc(hidden)]
+    fn into_result(self, _: Token) -> Result<Self::Ok, Self::Err>;
 }
+
+impl<T, E> Sealed for Result<T, E> {}
 
 impl<T, E> Fallible for Result<T, E> {
     type Ok = T;
     type Err = E;
 
-    fn into_result(self) -> Self {
+    fn into_result(self, _: Token) -> Self {
         self
     }
 }
@@ -165,18 +230,20 @@ impl<T, E> Fallible for Result<T, E> {
 /// How a missed deadline fails a [`try_gather`](crate::Batch::try_gather)
 /// whose children return `Result<T, E>`: impossible without a deadline,
 /// `E::from(Elapsed)` with one.
+///
+/// Sealed: see the [module docs](self).
 #[diagnostic::on_unimplemented(
     message = "under a deadline, `try_gather` fails the batch with `{E}::from(Elapsed)`, and `{E}` has no `From<fanout::Elapsed>`",
     label = "a missed deadline cannot become a `{E}`",
     note = "implement `From<fanout::Elapsed>` for the error type, or end the chain with `gather` or `report`"
 )]
 pub trait FailWith<E>: Deadlines {
-    /// The error that a missed deadline ends the batch with.
-    fn fail(elapsed: Elapsed) -> E;
+    #[doc(hidden)]
+    fn fail(elapsed: Elapsed, _: Token) -> E;
 }
 
 impl<E> FailWith<E> for Untimed {
-    fn fail(elapsed: Elapsed) -> E {
+    fn fail(elapsed: Elapsed, _: Token) -> E {
         unreachable!("a batch without a deadline reported {elapsed}")
     }
 }
@@ -186,59 +253,9 @@ impl<E> FailWith<E> for Untimed {
 // every `From` that `String` has.
 #[diagnostic::do_not_recommend]
 impl<E: From<Elapsed>> FailWith<E> for Timed {
-    fn fail(elapsed: Elapsed) -> E {
+    fn fail(elapsed: Elapsed, _: Token) -> E {
         E::from(elapsed)
     }
-}
-
-/// A batch that [`try_gather`](crate::Batch::try_gather) can stop at its
-/// first failure.
-#[diagnostic::on_unimplemented(
-    message = "`try_gather` cannot end a batch that catches panics",
-    label = "`try_gather` stops at the first failure and lets a panic go on, so it does not follow `catch_panics`",
-    note = "to sort failures and caught panics alike, end the chain with `report` (or `gather`)"
-)]
-pub trait FailFast<T, E>: Passes {
-    /// The next child to finish, as a success or a failure; its slot is
-    /// refilled only after a success.
-    fn poll_next_result(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, Result<T, E>)>>;
-}
-
-/// A batch told when a poll of the end collecting it begins (its budget of
-/// children started per poll is per poll of the end, not per output) and
-/// when it returns: the deadlines of the children admitted during that
-/// poll start then (see
-/// [`FanoutExt::with_deadline`](crate::FanoutExt::with_deadline)).
-pub trait Passes {
-    /// A poll of the collecting end begins: the batch's budget of children
-    /// started per poll starts again.
-    fn begin_poll(self: Pin<&mut Self>);
-
-    /// The poll of the collecting end is about to return.
-    fn end_pass(self: Pin<&mut Self>);
-}
-
-/// A batch whose every outcome [`report`](crate::Batch::report) can sort.
-#[diagnostic::on_unimplemented(
-    message = "`report` needs children that return `Result<{T}, {E}>`",
-    note = "collect other outputs with `gather` or `as_completed`"
-)]
-pub trait Outcomes<T, E>: Passes {
-    /// The next child to finish, with what became of it.
-    fn poll_next_outcome(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<(usize, Outcome<T, E>)>>;
-}
-
-/// The batch a [`Batch`](crate::Batch) becomes when it catches panics, for
-/// the [`CatchPanics`](crate::CatchPanics) alias.
-pub trait Catching {
-    /// The same batch, catching panics.
-    type Caught;
 }
 
 #[cfg(test)]
@@ -246,13 +263,17 @@ mod tests {
     use super::{Caught, Deadlines, FailWith, Fallible, Panics, Timed, Uncaught, Untimed};
     use crate::elapsed::Elapsed;
     use crate::panicked::Panicked;
+    use crate::sealed::TOKEN;
 
     #[test]
     fn a_deadline_wraps_the_output_once() {
-        assert_eq!(<Untimed as Deadlines>::output(Ok::<_, Elapsed>(1)), 1);
-        assert_eq!(<Timed as Deadlines>::output(Ok::<u8, _>(1)), Ok(1));
         assert_eq!(
-            <Timed as Deadlines>::output::<u8>(Err(Elapsed::Batch)),
+            <Untimed as Deadlines>::output(Ok::<_, Elapsed>(1), TOKEN),
+            1
+        );
+        assert_eq!(<Timed as Deadlines>::output(Ok::<u8, _>(1), TOKEN), Ok(1));
+        assert_eq!(
+            <Timed as Deadlines>::output::<u8>(Err(Elapsed::Batch), TOKEN),
             Err(Elapsed::Batch)
         );
         const { assert!(!Untimed::TIMED && Timed::TIMED) };
@@ -260,8 +281,8 @@ mod tests {
 
     #[test]
     fn catching_wraps_the_output_once() {
-        assert_eq!(<Uncaught as Panics>::output(Ok::<_, Panicked>(1)), 1);
-        let caught = <Caught as Panics>::output::<u8>(Err(Panicked::new(Box::new("no"))));
+        assert_eq!(<Uncaught as Panics>::output(Ok::<_, Panicked>(1), TOKEN), 1);
+        let caught = <Caught as Panics>::output::<u8>(Err(Panicked::new(Box::new("no"))), TOKEN);
         assert_eq!(
             caught.map_err(|panicked| panicked.message().map(str::to_owned)),
             Err(Some("no".into()))
@@ -271,8 +292,8 @@ mod tests {
 
     #[test]
     fn a_result_is_fallible_as_it_is() {
-        assert_eq!(Ok::<u8, ()>(1).into_result(), Ok(1));
-        assert_eq!(Err::<u8, _>("no").into_result(), Err("no"));
+        assert_eq!(Ok::<u8, ()>(1).into_result(TOKEN), Ok(1));
+        assert_eq!(Err::<u8, _>("no").into_result(TOKEN), Err("no"));
     }
 
     #[test]
@@ -285,7 +306,7 @@ mod tests {
             }
         }
         assert_eq!(
-            <Timed as FailWith<Late>>::fail(Elapsed::Child),
+            <Timed as FailWith<Late>>::fail(Elapsed::Child, TOKEN),
             Late(Elapsed::Child)
         );
     }
@@ -293,6 +314,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "without a deadline")]
     fn an_untimed_batch_never_misses_a_deadline() {
-        let _: u8 = <Untimed as Deadlines>::output(Err(Elapsed::Child));
+        let _: u8 = <Untimed as Deadlines>::output(Err(Elapsed::Child), TOKEN);
     }
 }

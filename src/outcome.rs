@@ -4,10 +4,14 @@
 use crate::elapsed::Elapsed;
 use crate::panicked::Panicked;
 
-/// What became of one child whose output is a `Result<T, E>`.
+/// What became of one child whose output is a `Result<T, E>`: what a
+/// [`Report`](crate::Report) is collected from. [`report`](crate::Batch::report)
+/// sorts a batch's children so; collect your own outcomes into a `Report`
+/// to merge several batches' or to report on children you ran otherwise.
 ///
 /// ```
-/// use fanout::{Outcome, Report};
+/// use fanout::Report;
+/// use fanout::end::Outcome;
 ///
 /// let report: Report<u8, &str> = [(1, Outcome::Failed("no")), (0, Outcome::Ok(7))].into_iter().collect();
 /// assert_eq!(report.ok, [(0, 7)]);

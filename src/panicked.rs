@@ -77,6 +77,7 @@ impl Panicked {
     /// assert_eq!(out[0].as_ref().unwrap_err().message(), Some("no value"));
     /// # });
     /// ```
+    #[must_use]
     pub fn message(&self) -> Option<&str> {
         self.caught.message.as_deref()
     }

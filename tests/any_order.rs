@@ -381,29 +381,3 @@ fn hooks_given_twice_keep_the_last() {
     );
     assert_eq!(heard[1].load(Ordering::Relaxed), 7);
 }
-
-#[test]
-fn configuring_after_the_first_poll_points_at_the_call() {
-    use futures::StreamExt;
-    use std::sync::Mutex;
-    let _watchdog = common::watchdog::Watchdog::start();
-    let mut batch = children().with_deadline(Duration::from_secs(60));
-    assert!(block_on(batch.next()).is_some());
-    // Other tests' panics pass through this hook too; it keeps only ours.
-    let seen = Arc::new(Mutex::new(None));
-    let record = seen.clone();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info.to_string().contains("before polling it") {
-            let location = info.location().map(|at| (at.file().to_owned(), at.line()));
-            *record.lock().unwrap() = location;
-        }
-    }));
-    let line = line!() + 1;
-    let late = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || batch.bounded(2)));
-    drop(std::panic::take_hook());
-    std::panic::set_hook(previous);
-    assert!(late.is_err(), "configuring a polled batch panics");
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen, Some(("tests/any_order.rs".to_owned(), line)));
-}

@@ -1,8 +1,11 @@
 //! The adapters are `Send`, `Sync` and `Unpin` when their children allow
 //! it, and print useful `Debug` output without requiring `Debug` children.
 
+use fanout::end::{AsCompleted, Gather, InOrder, Reporting, TryGather};
+use fanout::input::{FromIter, FromStream, Until};
+use fanout::mode::{Caught, Timed, Untimed};
 use fanout::prelude::*;
-use fanout::{Bounded, Deadline, Elapsed, FromIter, FromStream, Gather};
+use fanout::{Batch, Elapsed};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -19,15 +22,15 @@ use std::future::Future;
 
 #[test]
 fn adapters_are_send_sync_and_unpin_when_their_children_are() {
-    is_send::<Bounded<Source>>();
-    is_sync::<Bounded<Source>>();
-    is_unpin::<Bounded<Source>>();
-    is_send::<Deadline<Source>>();
-    is_sync::<Deadline<Source>>();
-    is_unpin::<Deadline<Source>>();
-    is_send::<Gather<Bounded<Source>, u8>>();
-    is_send::<Gather<Deadline<Source>, Result<u8, Elapsed>>>();
-    is_unpin::<Gather<Deadline<Source>, Result<u8, Elapsed>>>();
+    is_send::<Batch<Source>>();
+    is_sync::<Batch<Source>>();
+    is_unpin::<Batch<Source>>();
+    is_send::<Batch<Source, Timed>>();
+    is_sync::<Batch<Source, Timed>>();
+    is_unpin::<Batch<Source, Timed>>();
+    is_send::<Gather<Source>>();
+    is_send::<Gather<Source, Timed>>();
+    is_unpin::<Gather<Source, Timed>>();
     is_send::<Elapsed>();
     is_sync::<Elapsed>();
     is_send::<fanout::Limiter>();
@@ -35,27 +38,27 @@ fn adapters_are_send_sync_and_unpin_when_their_children_are() {
     is_send::<fanout::Panicked>();
     // So it converts into `Box<dyn Error + Send + Sync>` (anyhow and the like).
     is_sync::<fanout::Panicked>();
-    is_send::<fanout::TryGather<Bounded<ResultSource>, u8, String>>();
-    is_send::<fanout::AsCompleted<Deadline<Source>>>();
-    is_send::<fanout::CatchPanics<Bounded<Source>>>();
-    is_send::<fanout::Reporting<Deadline<ResultSource>, u8, String>>();
+    is_send::<TryGather<ResultSource>>();
+    is_send::<AsCompleted<Source, Timed>>();
+    is_send::<Batch<Source, Untimed, Caught>>();
+    is_send::<Reporting<ResultSource, Timed>>();
     is_send::<fanout::Report<u8, String>>();
-    is_send::<fanout::InOrder<Deadline<Source>, Result<u8, Elapsed>>>();
-    is_sync::<fanout::InOrder<Deadline<Source>, Result<u8, Elapsed>>>();
-    is_unpin::<fanout::InOrder<Deadline<Source>, Result<u8, Elapsed>>>();
-    type Stopped = fanout::Until<Source, futures::channel::oneshot::Receiver<()>>;
-    is_send::<Bounded<Stopped>>();
-    is_sync::<Bounded<Stopped>>();
-    is_unpin::<Bounded<Stopped>>();
+    is_send::<InOrder<Source, Timed>>();
+    is_sync::<InOrder<Source, Timed>>();
+    is_unpin::<InOrder<Source, Timed>>();
+    type Stopped = Until<Source, futures::channel::oneshot::Receiver<()>>;
+    is_send::<Batch<Stopped>>();
+    is_sync::<Batch<Stopped>>();
+    is_unpin::<Batch<Stopped>>();
 }
 
 #[test]
 fn batches_over_streams_are_send_sync_and_unpin_when_their_stream_is() {
-    is_send::<Bounded<StreamSource>>();
-    is_sync::<Bounded<StreamSource>>();
-    is_unpin::<Bounded<StreamSource>>();
-    is_send::<Gather<Deadline<StreamSource>, Result<u8, Elapsed>>>();
-    is_send::<fanout::InOrder<Bounded<StreamSource>, u8>>();
+    is_send::<Batch<StreamSource>>();
+    is_sync::<Batch<StreamSource>>();
+    is_unpin::<Batch<StreamSource>>();
+    is_send::<Gather<StreamSource, Timed>>();
+    is_send::<InOrder<StreamSource>>();
 }
 
 type ResultSource =

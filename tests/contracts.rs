@@ -4,8 +4,9 @@
 
 mod common;
 use common::*;
+use fanout::Elapsed;
+use fanout::end::Outcome;
 use fanout::prelude::*;
-use fanout::{Elapsed, Outcome};
 use futures::future::FusedFuture;
 use futures::stream::{FusedStream, Stream, StreamExt};
 use std::pin::Pin;
@@ -62,28 +63,28 @@ async fn check_future_contract<F: FusedFuture + Unpin>(mut future: F) -> F::Outp
 
 on_every_executor! {
     async fn a_bounded_batch_keeps_the_stream_contracts() {
-        let batch = std::pin::pin!(children(9).bounded(2));
+        let batch = std::pin::pin!(children(9).bounded(2).as_completed());
         check_stream_contract(batch, 9).await;
     }
 
     async fn a_batch_with_a_deadline_keeps_the_stream_contracts() {
-        let batch = std::pin::pin!(children(9).bounded(2).with_deadline(Duration::from_secs(60)));
+        let batch = std::pin::pin!(children(9).bounded(2).with_deadline(Duration::from_secs(60)).as_completed());
         check_stream_contract(batch, 9).await;
         let cut = std::pin::pin!(
-            (0..7).map(|_| futures::future::pending::<()>()).bounded(2).within(Duration::from_millis(10))
+            (0..7).map(|_| futures::future::pending::<()>()).bounded(2).within(Duration::from_millis(10)).as_completed()
         );
         check_stream_contract(cut, 7).await;
     }
 
     async fn a_batch_that_catches_panics_keeps_the_stream_contracts() {
-        let batch = std::pin::pin!(children(8).bounded(3).catch_panics());
+        let batch = std::pin::pin!(children(8).bounded(3).catch_panics().as_completed());
         check_stream_contract(batch, 8).await;
-        let timed = std::pin::pin!(children(8).with_deadline(Duration::from_secs(60)).catch_panics());
+        let timed = std::pin::pin!(children(8).with_deadline(Duration::from_secs(60)).catch_panics().as_completed());
         check_stream_contract(timed, 8).await;
     }
 
     async fn a_batch_timing_its_polls_keeps_the_stream_contracts() {
-        let timed = std::pin::pin!(children(7).bounded(2).on_slow_poll(Duration::from_secs(60), |_, _| {}));
+        let timed = std::pin::pin!(children(7).bounded(2).on_slow_poll(Duration::from_secs(60), |_, _| {}).as_completed());
         check_stream_contract(timed, 7).await;
     }
 
@@ -106,14 +107,14 @@ on_every_executor! {
     }
 
     async fn a_batch_over_a_stream_keeps_the_stream_contracts() {
-        let batch = std::pin::pin!(futures::stream::iter(children(9)).bounded(2));
+        let batch = std::pin::pin!(futures::stream::iter(children(9)).bounded(2).as_completed());
         check_stream_contract(batch, 9).await;
         let in_order = std::pin::pin!(futures::stream::iter(children(9)).bounded(2).in_order());
         check_stream_contract(in_order, 9).await;
     }
 
     async fn a_batch_with_a_stop_signal_says_its_length_is_unknown_and_ends_fused() {
-        let mut batch = children(6).bounded(2).until(futures::future::pending::<()>());
+        let mut batch = children(6).bounded(2).until(futures::future::pending::<()>()).as_completed();
         assert_eq!(batch.size_hint(), (0, Some(6)));
         let mut seen = 0;
         while batch.next().await.is_some() {

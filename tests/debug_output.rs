@@ -33,21 +33,26 @@ fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
 
 on_every_executor! {
     async fn a_batch_shows_its_limit_and_counts() {
-        let mut batch = children().bounded(3);
+        let batch = children().bounded(3);
         assert_eq!(format!("{batch:?}"), "Bounded { limit: Some(3), admitted: 0, in_flight: 0, .. }");
+        let mut batch = batch.as_completed();
         assert_eq!(batch.next().await, Some((0, Ok(0))));
-        assert_eq!(format!("{batch:?}"), "Bounded { limit: Some(3), admitted: 4, in_flight: 3, .. }");
+        assert_eq!(
+            format!("{batch:?}"),
+            "AsCompleted { batch: Bounded { limit: Some(3), admitted: 4, in_flight: 3, .. } }"
+        );
     }
 
     async fn a_batch_with_deadlines_shows_them() {
         let mut batch = children()
             .with_deadline(Duration::from_secs(7))
             .within(Duration::from_secs(9))
-            .bounded(2);
+            .bounded(2)
+            .as_completed();
         assert_eq!(batch.next().await, Some((0, Ok(Ok(0)))));
         assert_eq!(
             format!("{batch:?}"),
-            "Deadline { deadline: Some(7s), within: Some(9s), limit: Some(2), admitted: 3, in_flight: 2, .. }"
+            "AsCompleted { batch: Deadline { deadline: Some(7s), within: Some(9s), limit: Some(2), admitted: 3, in_flight: 2, .. } }"
         );
     }
 
@@ -102,9 +107,12 @@ on_every_executor! {
     }
 
     async fn a_batch_timing_its_polls_shows_the_same_counts() {
-        let mut batch = children().bounded(1).on_slow_poll(Duration::from_secs(3), |_, _| {});
+        let mut batch = children().bounded(1).on_slow_poll(Duration::from_secs(3), |_, _| {}).as_completed();
         let _ = batch.next().await;
-        assert_eq!(format!("{batch:?}"), "Bounded { limit: Some(1), admitted: 2, in_flight: 1, .. }");
+        assert_eq!(
+            format!("{batch:?}"),
+            "AsCompleted { batch: Bounded { limit: Some(1), admitted: 2, in_flight: 1, .. } }"
+        );
     }
 }
 

@@ -41,7 +41,7 @@ on_every_executor! {
             };
             tracker.track(i, child)
         });
-        let mut batch = children.bounded(3);
+        let mut batch = children.bounded(3).as_completed();
         let first = batch.next().await;
         assert_eq!(first, Some((0, 0)));
         // While we hold that output, three children are admitted: the slot

@@ -3,8 +3,9 @@
 
 mod common;
 use common::*;
+use fanout::end::Outcome;
 use fanout::prelude::*;
-use fanout::{Elapsed, Outcome, Report};
+use fanout::{Elapsed, Report};
 use std::time::Duration;
 
 on_every_executor! {

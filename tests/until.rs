@@ -269,16 +269,6 @@ on_every_executor! {
     }
 }
 
-#[test]
-#[should_panic(expected = "before polling it")]
-fn until_after_the_first_poll_panics() {
-    let _watchdog = common::watchdog::Watchdog::start();
-    let mut batch = (0..10).map(|i| async move { i }).bounded(2);
-    let first = futures::executor::block_on(batch.next());
-    assert!(first.is_some());
-    let _ = batch.until(async {});
-}
-
 on_every_executor! {
     /// Regression: the stop signal was looked at only once the `in_order`
     /// window had room, so behind a stuck first child and a full window a

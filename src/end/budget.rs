@@ -1,8 +1,8 @@
 //! The budget of one poll of a future that collects a whole batch.
 
-use crate::mode::Passes;
+use crate::end::drive::Drive;
+use crate::input::Input;
 use core::ops::ControlFlow;
-use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 
 /// How many outputs one poll of a collecting future ([`Gather`](crate::Gather),
@@ -32,18 +32,18 @@ pub(crate) fn poll_budgeted<R>(
 }
 
 /// [`poll_budgeted`] over a whole batch, as the collecting ends take it:
-/// the batch is told the poll begins (see [`Passes`]), `take` gets the
-/// batch for each output, and when the poll returns
-/// `Pending` the batch is told its pass has ended (see [`Passes`]), so the
-/// deadlines of the children admitted in it start before the task lets go.
+/// the batch is told the poll begins (its budget of starts is per poll of
+/// the end), `take` gets the batch for each output, and when the poll
+/// returns `Pending` the batch is told its pass has ended, so the deadlines
+/// of the children admitted in it start before the task lets go.
 #[inline(always)]
-pub(crate) fn poll_collecting<S: Passes + ?Sized, R>(
-    mut batch: Pin<&mut S>,
+pub(crate) fn poll_collecting<I: Input, D, P, R>(
+    batch: &mut Drive<I, D, P>,
     cx: &mut Context<'_>,
-    mut take: impl FnMut(Pin<&mut S>, &mut Context<'_>) -> Poll<ControlFlow<R>>,
+    mut take: impl FnMut(&mut Drive<I, D, P>, &mut Context<'_>) -> Poll<ControlFlow<R>>,
 ) -> Poll<R> {
-    batch.as_mut().begin_poll();
-    let polled = poll_budgeted(cx, |cx| take(batch.as_mut(), cx));
+    batch.begin_poll();
+    let polled = poll_budgeted(cx, |cx| take(batch, cx));
     if polled.is_pending() {
         batch.end_pass();
     }

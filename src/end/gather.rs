@@ -1,62 +1,63 @@
 //! `Gather`: every output of a batch, in input order.
 
 use crate::end::budget::poll_collecting;
+use crate::end::drive::Drive;
 use crate::end::input_order::InputOrder;
 use crate::end::poison::Poison;
-use crate::mode::Passes;
+use crate::input::Input;
+use crate::mode::{Deadlines, Output, Panics, Uncaught, Untimed};
 use core::fmt;
 use core::future::Future;
 use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 use futures::future::FusedFuture;
-use futures::stream::Stream;
-use pin_project_lite::pin_project;
 
-pin_project! {
-    /// Future for the [`gather`](crate::FanoutExt::gather) method: resolves to
-    /// a `Vec` of every child's output, in input order.
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Gather<S, T> {
-        #[pin]
-        batch: S,
-        // `None` once the `Vec` has been handed out.
-        outputs: Option<InputOrder<T>>,
-        poison: Poison,
-    }
+/// Future for the [`gather`](crate::FanoutExt::gather) method: resolves to
+/// a `Vec` of every child's output, in input order.
+///
+/// `I`, `D` and `P` are those of the [`Batch`](crate::Batch) it ends.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Gather<I, D = Untimed, P = Uncaught>
+where
+    I: Input,
+    D: Deadlines,
+    P: Panics,
+{
+    batch: Drive<I, D, P>,
+    // `None` once the `Vec` has been handed out.
+    outputs: Option<InputOrder<Output<I, D, P>>>,
+    poison: Poison,
 }
 
-impl<S, T> Gather<S, T>
-where
-    S: Stream<Item = (usize, T)>,
-{
-    /// `size_hint` is the batch's, before its first poll.
-    pub(crate) fn new(batch: S, size_hint: (usize, Option<usize>)) -> Self {
-        // Sized from the hint only when it is exact, and then no further
-        // than a cap: an endless input's lower bound is `usize::MAX`, and a
-        // hint is no promise anyway.
+impl<I: Input, D: Deadlines, P: Panics> Gather<I, D, P> {
+    pub(crate) fn new(batch: Drive<I, D, P>) -> Self {
+        // Sized from the batch's size hint only when it is exact, and only
+        // up to a cap (see `InputOrder::expecting`): an endless input's is
+        // `usize::MAX`, and a hint is no promise anyway.
+        let size_hint = batch.size_hint();
         Gather {
-            batch,
+            batch: batch.collected(),
             outputs: Some(InputOrder::expecting(size_hint)),
             poison: Poison::default(),
         }
     }
 }
 
-impl<S, T> Future for Gather<S, T>
-where
-    S: Stream<Item = (usize, T)> + Passes,
-{
-    type Output = Vec<T>;
+// Nothing is pinned: the children live in heap cells of their own.
+impl<I: Input, D: Deadlines, P: Panics> Unpin for Gather<I, D, P> {}
+
+impl<I: Input, D: Deadlines, P: Panics> Future for Gather<I, D, P> {
+    type Output = Vec<Output<I, D, P>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.get_mut();
         this.poison.guard("Gather", || {
             let outputs = this
                 .outputs
                 .as_mut()
                 .expect("`Gather` polled after it completed");
-            ready!(poll_collecting(this.batch.as_mut(), cx, |batch, cx| {
+            ready!(poll_collecting(&mut this.batch, cx, |batch, cx| {
                 Poll::Ready(match ready!(batch.poll_next(cx)) {
                     Some((index, output)) => {
                         outputs.insert(index, output);
@@ -71,16 +72,13 @@ where
     }
 }
 
-impl<S, T> FusedFuture for Gather<S, T>
-where
-    S: Stream<Item = (usize, T)> + Passes,
-{
+impl<I: Input, D: Deadlines, P: Panics> FusedFuture for Gather<I, D, P> {
     fn is_terminated(&self) -> bool {
         self.outputs.is_none()
     }
 }
 
-impl<S: fmt::Debug, T> fmt::Debug for Gather<S, T> {
+impl<I: Input, D: Deadlines, P: Panics> fmt::Debug for Gather<I, D, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gather")
             .field("batch", &self.batch)

@@ -1,11 +1,11 @@
 //! `InOrder`: outputs in input order, each as soon as every earlier one is
 //! out, with a bounded window for those that finish early.
 
-use crate::batch::{Batch, Output};
 use crate::end::budget::poll_budgeted;
+use crate::end::drive::Drive;
 use crate::end::reorder::Reorder;
 use crate::input::Input;
-use crate::mode::{Deadlines, Panics};
+use crate::mode::{Deadlines, Output, Panics, Uncaught, Untimed};
 use core::fmt;
 use core::ops::ControlFlow;
 use core::pin::Pin;
@@ -21,7 +21,7 @@ use futures::stream::{FusedStream, Stream};
 /// While the first output not yet handed out is slow, the batch goes on
 /// running the inputs after it, up to a window: it admits no input more
 /// than `window` places past that first one. With a limit of n
-/// ([`bounded`](Batch::bounded), or a [`Limiter`](crate::Limiter)'s
+/// ([`bounded`](crate::Batch::bounded), or a [`Limiter`](crate::Limiter)'s
 /// capacity) the window is 2n, so at most 2n - 1 outputs ever wait for an
 /// earlier one, even over an endless input with a stuck first child. An
 /// unbounded batch has no window: behind a stuck first child it holds every
@@ -64,17 +64,35 @@ use futures::stream::{FusedStream, Stream};
 /// # });
 /// ```
 #[must_use = "streams do nothing unless polled"]
-pub struct InOrder<B, T> {
-    batch: B,
+pub struct InOrder<I, D = Untimed, P = Uncaught>
+where
+    I: Input,
+    D: Deadlines,
+    P: Panics,
+{
+    batch: Drive<I, D, P>,
     /// How many inputs past the next one to hand out may be admitted.
     window: usize,
-    early: Reorder<T>,
+    early: Reorder<Output<I, D, P>>,
 }
 
-impl<B, T> InOrder<B, T> {
-    pub(crate) fn new(batch: B, window: usize) -> Self {
+/// How many inputs past the first one not yet handed out `in_order` may
+/// admit, per child the batch may run at once.
+const WINDOW_PER_SLOT: usize = 2;
+
+impl<I: Input, D: Deadlines, P: Panics> InOrder<I, D, P> {
+    pub(crate) fn new(batch: Drive<I, D, P>) -> Self {
+        let window = batch
+            .engine()
+            .config()
+            .limit
+            .capacity()
+            .map_or(usize::MAX, |capacity| {
+                capacity.saturating_mul(WINDOW_PER_SLOT)
+            });
         InOrder {
-            batch,
+            // It takes several outputs in one poll of its own.
+            batch: batch.polls_marked(),
             window,
             early: Reorder::default(),
         }
@@ -86,15 +104,11 @@ impl<B, T> InOrder<B, T> {
     }
 }
 
-// The batch is `Unpin`, and so are the outputs held: they are only moved.
-impl<B: Unpin, T> Unpin for InOrder<B, T> {}
+// Nothing is pinned: the children live in heap cells of their own, and
+// the outputs held are only moved.
+impl<I: Input, D: Deadlines, P: Panics> Unpin for InOrder<I, D, P> {}
 
-impl<I, D, P> Stream for InOrder<Batch<I, D, P>, Output<I, D, P>>
-where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-{
+impl<I: Input, D: Deadlines, P: Panics> Stream for InOrder<I, D, P> {
     type Item = Output<I, D, P>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -140,18 +154,13 @@ where
     }
 }
 
-impl<I, D, P> FusedStream for InOrder<Batch<I, D, P>, Output<I, D, P>>
-where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-{
+impl<I: Input, D: Deadlines, P: Panics> FusedStream for InOrder<I, D, P> {
     fn is_terminated(&self) -> bool {
-        self.batch.is_terminated() && self.early.waiting() == 0
+        self.batch.is_done() && self.early.waiting() == 0
     }
 }
 
-impl<B: fmt::Debug, T> fmt::Debug for InOrder<B, T> {
+impl<I: Input, D: Deadlines, P: Panics> fmt::Debug for InOrder<I, D, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InOrder")
             .field("batch", &self.batch)

@@ -1,9 +1,18 @@
-//! The ways to end a chain: futures and streams that drive a batch to the
-//! end and hand its outputs over, each in its own shape, and the pieces
-//! they share.
+//! The ways to end a chain: the futures and streams that run a batch and
+//! hand its outputs over, each in its own shape.
+//!
+//! You get them from a [`Batch`](crate::Batch)'s ends (or
+//! [`FanoutExt`](crate::FanoutExt)'s): [`gather`](crate::Batch::gather)
+//! makes a [`Gather`], [`try_gather`](crate::Batch::try_gather) a
+//! [`TryGather`], [`report`](crate::Batch::report) a [`Reporting`] (which
+//! resolves to a [`Report`](crate::Report) of [`Outcome`]s),
+//! [`as_completed`](crate::Batch::as_completed) an [`AsCompleted`] and
+//! [`in_order`](crate::Batch::in_order) an [`InOrder`]. Each takes the
+//! `I, D, P` of the batch it ends.
 
 pub(crate) mod as_completed;
 pub(crate) mod budget;
+pub(crate) mod drive;
 pub(crate) mod gather;
 pub(crate) mod in_order;
 pub(crate) mod input_order;
@@ -11,3 +20,10 @@ pub(crate) mod poison;
 pub(crate) mod reorder;
 pub(crate) mod report;
 pub(crate) mod try_gather;
+
+pub use crate::outcome::Outcome;
+pub use as_completed::AsCompleted;
+pub use gather::Gather;
+pub use in_order::InOrder;
+pub use report::Reporting;
+pub use try_gather::TryGather;

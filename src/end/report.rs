@@ -3,8 +3,11 @@
 
 use crate::elapsed::Elapsed;
 use crate::end::budget::poll_collecting;
+use crate::end::drive::Drive;
 use crate::end::poison::Poison;
-use crate::mode::Outcomes;
+use crate::engine::ChildOutput;
+use crate::input::Input;
+use crate::mode::{Deadlines, Fallible, Panics, Uncaught, Untimed};
 use crate::outcome::Outcome;
 use crate::panicked::Panicked;
 use core::fmt;
@@ -13,7 +16,6 @@ use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 use futures::future::FusedFuture;
-use pin_project_lite::pin_project;
 
 /// Every outcome of a batch, each list sorted by input index.
 ///
@@ -46,7 +48,23 @@ use pin_project_lite::pin_project;
 /// assert!(report.panicked.is_empty());
 /// # });
 /// ```
+///
+/// # Growing
+///
+/// `#[non_exhaustive]`: a later release may sort outcomes into more lists
+/// (inputs that never started, say) without breaking your code. Read the
+/// fields by name, and destructure with `..`:
+///
+/// ```
+/// use fanout::Report;
+/// use fanout::end::Outcome;
+///
+/// let report: Report<u8, ()> = [(0, Outcome::Ok(1))].into_iter().collect();
+/// let Report { ok, failed, .. } = report;
+/// assert_eq!((ok, failed), (vec![(0, 1)], vec![]));
+/// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Report<T, E> {
     /// `(input index, value)` of each child that returned `Ok`.
     pub ok: Vec<(usize, T)>,
@@ -63,10 +81,12 @@ impl<T, E> Report<T, E> {
     /// How many outcomes the report holds.
     ///
     /// ```
-    /// use fanout::{Outcome, Report};
+    /// use fanout::Report;
+    /// use fanout::end::Outcome;
     /// let report: Report<u8, ()> = [(0, Outcome::Ok(1)), (1, Outcome::Failed(()))].into_iter().collect();
     /// assert_eq!(report.len(), 2);
     /// ```
+    #[must_use]
     pub fn len(&self) -> usize {
         self.ok.len() + self.failed.len() + self.timed_out.len() + self.panicked.len()
     }
@@ -77,6 +97,7 @@ impl<T, E> Report<T, E> {
     /// let report: fanout::Report<u8, ()> = std::iter::empty().collect();
     /// assert!(report.is_empty());
     /// ```
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -84,10 +105,12 @@ impl<T, E> Report<T, E> {
     /// True when every child returned `Ok`.
     ///
     /// ```
-    /// use fanout::{Outcome, Report};
+    /// use fanout::Report;
+    /// use fanout::end::Outcome;
     /// let report: Report<u8, ()> = [(0, Outcome::Ok(1))].into_iter().collect();
     /// assert!(report.all_ok());
     /// ```
+    #[must_use]
     pub fn all_ok(&self) -> bool {
         self.len() == self.ok.len()
     }
@@ -146,39 +169,64 @@ impl<T, E> fmt::Display for Report<T, E> {
     }
 }
 
-pin_project! {
-    /// Future for the [`report`](crate::FanoutExt::report) method.
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Reporting<S, T, E> {
-        #[pin]
-        batch: S,
-        // `None` once the report has been handed out.
-        report: Option<Report<T, E>>,
-        poison: Poison,
-    }
+/// What a child of a batch over `I` returns on success.
+type Success<I> = <ChildOutput<I> as Fallible>::Ok;
+/// What a child of a batch over `I` returns on failure.
+type Failure<I> = <ChildOutput<I> as Fallible>::Err;
+
+/// Future for the [`report`](crate::FanoutExt::report) method.
+///
+/// `I`, `D` and `P` are those of the [`Batch`](crate::Batch) it ends, whose
+/// children return a `Result`.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Reporting<I, D = Untimed, P = Uncaught>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+{
+    batch: Drive<I, D, P>,
+    // `None` once the report has been handed out.
+    report: Option<Report<Success<I>, Failure<I>>>,
+    poison: Poison,
 }
 
-impl<S, T, E> Reporting<S, T, E> {
-    pub(crate) fn new(batch: S) -> Self {
+impl<I, D, P> Reporting<I, D, P>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+{
+    pub(crate) fn new(batch: Drive<I, D, P>) -> Self {
         Reporting {
-            batch,
+            batch: batch.collected(),
             report: Some(Report::new()),
             poison: Poison::default(),
         }
     }
 }
 
-impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
-    type Output = Report<T, E>;
+// Nothing is pinned: the children live in heap cells of their own.
+impl<I, D, P> Unpin for Reporting<I, D, P>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+{
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<T, E>> {
-        let mut this = self.project();
+impl<I, D, P> Future for Reporting<I, D, P>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+{
+    type Output = Report<Success<I>, Failure<I>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
         this.poison.guard("Reporting", || {
             let report = this
                 .report
                 .as_mut()
                 .expect("`Reporting` polled after it completed");
-            ready!(poll_collecting(this.batch.as_mut(), cx, |batch, cx| {
+            ready!(poll_collecting(&mut this.batch, cx, |batch, cx| {
                 Poll::Ready(match ready!(batch.poll_next_outcome(cx)) {
                     Some((index, outcome)) => {
                         report.add(index, outcome);
@@ -194,13 +242,23 @@ impl<S: Outcomes<T, E>, T, E> Future for Reporting<S, T, E> {
     }
 }
 
-impl<S: Outcomes<T, E>, T, E> FusedFuture for Reporting<S, T, E> {
+impl<I, D, P> FusedFuture for Reporting<I, D, P>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+{
     fn is_terminated(&self) -> bool {
         self.report.is_none()
     }
 }
 
-impl<S: fmt::Debug, T, E> fmt::Debug for Reporting<S, T, E> {
+impl<I, D, P> fmt::Debug for Reporting<I, D, P>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+    D: Deadlines,
+    P: Panics,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reporting")
             .field("batch", &self.batch)

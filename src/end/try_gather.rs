@@ -1,56 +1,85 @@
 //! `TryGather`: every success in input order, or the first failure.
 
 use crate::end::budget::poll_collecting;
+use crate::end::drive::Drive;
 use crate::end::input_order::InputOrder;
 use crate::end::poison::Poison;
-use crate::mode::FailFast;
+use crate::engine::ChildOutput;
+use crate::input::Input;
+use crate::mode::{FailWith, Fallible, Uncaught, Untimed};
 use core::fmt;
 use core::future::Future;
 use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 use futures::future::FusedFuture;
-use pin_project_lite::pin_project;
 
-pin_project! {
-    /// Future for the [`try_gather`](crate::FanoutExt::try_gather) method:
-    /// `Ok` with every success in input order, or the first `Err` to happen.
-    #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct TryGather<S, T, E> {
-        // Set to `None` at the first failure, which drops every live child
-        // before the error is handed out.
-        #[pin]
-        batch: Option<S>,
-        outputs: Option<InputOrder<T>>,
-        poison: Poison,
-        _error: core::marker::PhantomData<fn() -> E>,
-    }
+/// What a child of a batch over `I` returns on success.
+type Success<I> = <ChildOutput<I> as Fallible>::Ok;
+/// What a child of a batch over `I` returns on failure.
+type Failure<I> = <ChildOutput<I> as Fallible>::Err;
+
+/// Future for the [`try_gather`](crate::FanoutExt::try_gather) method:
+/// `Ok` with every success in input order, or the first `Err` to happen.
+///
+/// `I` and `D` are those of the [`Batch`](crate::Batch) it ends, whose
+/// children return a `Result`.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct TryGather<I, D = Untimed>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+    D: FailWith<Failure<I>>,
+{
+    // `None` after the first failure, which drops every live child before
+    // the error is handed out.
+    batch: Option<Drive<I, D, Uncaught>>,
+    outputs: Option<InputOrder<Success<I>>>,
+    poison: Poison,
 }
 
-impl<S: FailFast<T, E>, T, E> TryGather<S, T, E> {
-    /// `size_hint` is the batch's, before its first poll.
-    pub(crate) fn new(batch: S, size_hint: (usize, Option<usize>)) -> Self {
+impl<I, D> TryGather<I, D>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+    D: FailWith<Failure<I>>,
+{
+    pub(crate) fn new(batch: Drive<I, D, Uncaught>) -> Self {
         // Sized as in `Gather::new`.
+        let size_hint = batch.size_hint();
         TryGather {
-            batch: Some(batch),
+            batch: Some(batch.collected()),
             outputs: Some(InputOrder::expecting(size_hint)),
             poison: Poison::default(),
-            _error: core::marker::PhantomData,
         }
     }
 }
 
-impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
-    type Output = Result<Vec<T>, E>;
+// Nothing is pinned: the children live in heap cells of their own.
+impl<I, D> Unpin for TryGather<I, D>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+    D: FailWith<Failure<I>>,
+{
+}
+
+impl<I, D> Future for TryGather<I, D>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+    D: FailWith<Failure<I>>,
+{
+    type Output = Result<Vec<Success<I>>, Failure<I>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.get_mut();
         this.poison.guard("TryGather", || {
             let outputs = this
                 .outputs
                 .as_mut()
                 .expect("`TryGather` polled after it completed");
-            let Some(batch) = this.batch.as_mut().as_pin_mut() else {
+            let Some(batch) = this.batch.as_mut() else {
                 unreachable!("the batch is only dropped when the future completes")
             };
             let ended = ready!(poll_collecting(batch, cx, |batch, cx| {
@@ -63,7 +92,7 @@ impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
                     None => ControlFlow::Break(Ok(())),
                 })
             }));
-            this.batch.set(None);
+            this.batch = None;
             // After a failure the outputs collected so far are dropped, the
             // children first.
             let outputs = this.outputs.take();
@@ -72,13 +101,23 @@ impl<S: FailFast<T, E>, T, E> Future for TryGather<S, T, E> {
     }
 }
 
-impl<S: FailFast<T, E>, T, E> FusedFuture for TryGather<S, T, E> {
+impl<I, D> FusedFuture for TryGather<I, D>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+    D: FailWith<Failure<I>>,
+{
     fn is_terminated(&self) -> bool {
         self.outputs.is_none()
     }
 }
 
-impl<S: fmt::Debug, T, E> fmt::Debug for TryGather<S, T, E> {
+impl<I, D> fmt::Debug for TryGather<I, D>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+    D: FailWith<Failure<I>>,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TryGather")
             .field("batch", &self.batch)

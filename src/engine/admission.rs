@@ -7,6 +7,7 @@ use crate::engine::rate::Rate;
 use crate::input::Input;
 use crate::limiter::{Permit, Ticket};
 use crate::panicked::Payload;
+use crate::sealed::TOKEN;
 use core::ops::Range;
 use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -102,7 +103,10 @@ impl<I: Input> Admission<I> {
 
     /// What the input promises, as [`Iterator::size_hint`].
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
-        let (low, high) = self.source.as_ref().map_or((0, Some(0)), I::size_hint);
+        let (low, high) = self
+            .source
+            .as_ref()
+            .map_or((0, Some(0)), |source| source.size_hint(TOKEN));
         let ahead = usize::from(self.pulled_ahead.is_some());
         (
             low.saturating_add(ahead),
@@ -161,7 +165,7 @@ impl<I: Input> Admission<I> {
         let Some(source) = self.source.as_mut() else {
             return Ok(None);
         };
-        match catch_unwind(AssertUnwindSafe(|| source.poll_stopped(cx))) {
+        match catch_unwind(AssertUnwindSafe(|| source.poll_stopped(cx, TOKEN))) {
             Ok(false) => {}
             Ok(true) => return self.end_input().map(|()| None),
             Err(payload) => return Err(payload),
@@ -178,8 +182,9 @@ impl<I: Input> Admission<I> {
                 return Ok(None);
             }
         }
-        if limit.queues() && self.pulled_ahead.is_none() && source.size_hint() == (0, Some(0)) {
-            match catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx))) {
+        if limit.queues() && self.pulled_ahead.is_none() && source.size_hint(TOKEN) == (0, Some(0))
+        {
+            match catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx, TOKEN))) {
                 Ok(Poll::Ready(Some(child))) => self.pulled_ahead = Some(child),
                 Ok(Poll::Ready(None)) => return self.end_input().map(|()| None),
                 Ok(Poll::Pending) => return Ok(None),
@@ -191,7 +196,7 @@ impl<I: Input> Admission<I> {
         };
         let pulled = match self.pulled_ahead.take() {
             Some(child) => Ok(Poll::Ready(Some(child))),
-            None => catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx))),
+            None => catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx, TOKEN))),
         };
         let Ok(Poll::Ready(Some(child))) = pulled else {
             // The permit goes on unused: to the next batch waiting, or

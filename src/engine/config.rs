@@ -29,9 +29,7 @@ pub(crate) struct Config<T> {
     pub(crate) rate: Option<Rate>,
     /// Told about every child as it finishes.
     pub(crate) on_each: Option<OnEach<T>>,
-    /// The slow-poll report in force. The children are timed by the input
-    /// wrapper (see [`SlowPolled`](crate::SlowPolled)); this handle lets a
-    /// later `on_slow_poll` silence an earlier one, so the last one wins.
+    /// The slow-poll report, if set: every home times its child's polls.
     pub(crate) slow_polls: Option<Arc<SlowPolls>>,
     /// Panics become outputs instead of unwinding out of the batch.
     pub(crate) catch_panics: bool,

@@ -191,7 +191,7 @@ mod tests {
     /// A home with a child that stays pending, polled once.
     fn waiting_home(homes: &mut Homes) -> Home<Child> {
         let mut home = homes.make();
-        home.move_in(Box::pin(futures::future::pending()) as Child);
+        home.move_in(Box::pin(futures::future::pending()) as Child, 0);
         assert!(home.poll_first().is_pending());
         home
     }
@@ -235,7 +235,7 @@ mod tests {
         // The child leaves; the home takes another, untagged.
         assert!(home.evict().is_ok());
         homes.untag(&home);
-        home.move_in(Box::pin(futures::future::pending()) as Child);
+        home.move_in(Box::pin(futures::future::pending()) as Child, 0);
         assert!(home.poll_first().is_pending());
         let marked = poll_until(&mut queue, &homes, |queue| queue.len() == 0);
         assert!(!marked, "nothing live was due");

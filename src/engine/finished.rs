@@ -7,6 +7,7 @@ use crate::elapsed::Elapsed;
 use crate::mode::{Deadlines, Fallible, Panics};
 use crate::outcome::Outcome;
 use crate::panicked::{Panicked, Payload};
+use crate::sealed::TOKEN;
 
 /// Why a child has no output.
 #[derive(Debug)]
@@ -44,7 +45,7 @@ pub(crate) fn done<T>(result: &Result<T, Lost>) -> Done<'_, T> {
 
 /// Where a report files a child that returned a `Result`.
 pub(crate) fn outcome<O: Fallible>(result: Result<O, Lost>) -> Outcome<O::Ok, O::Err> {
-    match result.map(Fallible::into_result) {
+    match result.map(|output| output.into_result(TOKEN)) {
         Ok(Ok(output)) => Outcome::Ok(output),
         Ok(Err(error)) => Outcome::Failed(error),
         Err(Lost::Elapsed(elapsed)) => Outcome::TimedOut(elapsed),
@@ -58,9 +59,9 @@ pub(crate) fn output<T, D: Deadlines, P: Panics>(
     result: Result<T, Lost>,
 ) -> P::Output<D::Output<T>> {
     match result {
-        Ok(output) => P::output(Ok(D::output(Ok(output)))),
-        Err(Lost::Elapsed(elapsed)) => P::output(Ok(D::output(Err(elapsed)))),
-        Err(Lost::Panicked(panicked)) => P::output(Err(panicked)),
+        Ok(output) => P::output(Ok(D::output(Ok(output), TOKEN)), TOKEN),
+        Err(Lost::Elapsed(elapsed)) => P::output(Ok(D::output(Err(elapsed), TOKEN)), TOKEN),
+        Err(Lost::Panicked(panicked)) => P::output(Err(panicked), TOKEN),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The pinned place a child lives in, reused from one child to the next.
 
 use crate::panicked::{Panicked, Payload};
+use crate::slow_poll::SlowPolls;
 use core::future::Future;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, Ordering, fence};
@@ -58,6 +59,7 @@ pub(crate) struct Home<F> {
 
 pin_project! {
     /// A home's heap cell: the child, and the waker of its first poll.
+    #[project = PlaceProj]
     struct Place<F> {
         // This home's number in its batch's `Homes`.
         number: usize,
@@ -67,6 +69,11 @@ pin_project! {
         // Whether `first_wake` forwards to a slot's waker, which must be
         // forgotten before the next child's first poll.
         forwarding: bool,
+        // The input index of the child living here, for the slow-poll
+        // report.
+        index: usize,
+        // Set when the batch reports slow polls: every poll here is timed.
+        slow_polls: Option<Arc<SlowPolls>>,
         #[pin]
         occupant: Occupant<F>,
     }
@@ -135,9 +142,19 @@ pub(crate) struct Homes {
     tagged: Vec<usize>,
     /// Numbers of freed homes, for the next homes made.
     free_numbers: Vec<usize>,
+    /// The slow-poll report every home made from now on times its child's
+    /// polls with (see [`time_polls`](Homes::time_polls)).
+    slow_polls: Option<Arc<SlowPolls>>,
 }
 
 impl Homes {
+    /// Has every home made from now on time its child's polls and report
+    /// the slow ones. Set before the first home is made.
+    pub(crate) fn time_polls(&mut self, slow_polls: Option<Arc<SlowPolls>>) {
+        debug_assert!(self.first_wakes.is_empty(), "homes made untimed");
+        self.slow_polls = slow_polls;
+    }
+
     /// A new, empty home, numbered.
     pub(crate) fn make<F>(&mut self) -> Home<F> {
         let first_wake = Arc::new(FirstWake::default());
@@ -158,6 +175,8 @@ impl Homes {
                 waker: Waker::from(Arc::clone(&first_wake)),
                 first_wake,
                 forwarding: false,
+                index: 0,
+                slow_polls: self.slow_polls.clone(),
                 occupant: Occupant::Empty,
             }),
         }
@@ -237,9 +256,11 @@ impl Homes {
 }
 
 impl<F: Future> Home<F> {
-    /// Moves a child into this empty home.
-    pub(crate) fn move_in(&mut self, child: F) {
-        let mut occupant = self.place.as_mut().project().occupant;
+    /// Moves the child at input `index` into this empty home.
+    pub(crate) fn move_in(&mut self, child: F, index: usize) {
+        let place = self.place.as_mut().project();
+        *place.index = index;
+        let mut occupant = place.occupant;
         debug_assert!(
             matches!(*occupant, Occupant::Empty),
             "a home took a second child"
@@ -263,7 +284,7 @@ impl<F: Future> Home<F> {
         }
         place.first_wake.woken.store(false, Ordering::Relaxed);
         place.first_wake.expired.store(false, Ordering::Relaxed);
-        poll_in_place(place.occupant, &mut Context::from_waker(place.waker))
+        poll_at_home(place)
     }
 
     /// Polls the child again, with the home's waker, if it has been woken
@@ -282,7 +303,7 @@ impl<F: Future> Home<F> {
         if !place.first_wake.woken.swap(false, Ordering::AcqRel) {
             return Poll::Pending;
         }
-        poll_in_place(place.occupant, &mut Context::from_waker(place.waker))
+        poll_at_home(place)
     }
 
     /// After a first poll that left the child pending: routes its wake-ups
@@ -402,16 +423,24 @@ impl DeadlineTag {
     }
 }
 
-/// [`Home::poll_child`], on the occupant alone (so the home's own waker can
-/// be borrowed alongside).
-fn poll_in_place<F: Future>(
-    mut occupant: Pin<&mut Occupant<F>>,
-    cx: &mut Context<'_>,
-) -> Poll<Result<F::Output, Panicked>> {
+/// Polls the child with the home's own waker, in place, catching a panic;
+/// timed if the batch reports slow polls (a panic in the report is the
+/// child's). Once the child has an outcome its future is dropped in place,
+/// so the home is empty again: a panic in that destructor is the child's
+/// outcome unless its poll panicked first (the first panic is the one to
+/// report).
+#[inline]
+fn poll_at_home<F: Future>(place: PlaceProj<'_, F>) -> Poll<Result<F::Output, Panicked>> {
+    let mut occupant = place.occupant;
     let OccupantProj::Running { future } = occupant.as_mut().project() else {
         unreachable!("fanout: an empty home was polled");
     };
-    let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+    let cx = &mut Context::from_waker(place.waker);
+    let polled = catch_unwind(AssertUnwindSafe(|| match place.slow_polls {
+        None => future.poll(cx),
+        Some(slow_polls) => slow_polls.time(*place.index, || future.poll(cx)),
+    }));
+    let outcome = match polled {
         Ok(Poll::Pending) => return Poll::Pending,
         Ok(Poll::Ready(output)) => Ok(output),
         Err(payload) => Err(Panicked::new(payload)),

@@ -153,36 +153,21 @@ impl<I: Input> Engine<I> {
         }
     }
 
-    /// The configuration, to change before the first poll.
-    ///
-    /// # Panics
-    ///
-    /// Once the batch has been polled: a limit or deadline changed mid-run
-    /// would break the invariants the engine keeps (permits from two
-    /// semaphores, deadlines out of admission order). The panic carries the
-    /// caller's location, the chain method called too late.
-    #[track_caller]
+    /// The configuration, to change before the first poll (a
+    /// [`Batch`](crate::Batch) is only configured, never polled: an end
+    /// takes it whole).
     pub(crate) fn config_mut(&mut self) -> &mut Config<ChildOutput<I>> {
-        assert!(
-            !self.started,
-            "fanout: configure a batch (bounded, bounded_by, with_deadline, within, rate, on_slow_poll, on_each, until) before polling it"
-        );
+        debug_assert!(!self.started, "a batch was configured after it started");
         &mut self.config
     }
 
-    /// Panics become outputs from now on. Allowed after the first poll,
-    /// unlike the other settings: no invariant of the engine depends on it.
+    /// Panics become outputs from now on.
     pub(crate) fn catch_panics(&mut self) {
         self.config.catch_panics = true;
     }
 
     /// The same batch over `wrap(source)`, whose children have the same
     /// output: the configuration moves over whole.
-    ///
-    /// # Panics
-    ///
-    /// Once the batch has been polled, as [`config_mut`](Engine::config_mut).
-    #[track_caller]
     pub(crate) fn map_source<J>(mut self, wrap: impl FnOnce(I) -> J) -> Engine<J>
     where
         J: Input<Child: Future<Output = ChildOutput<I>>>,
@@ -439,6 +424,7 @@ impl<I: Input> Engine<I> {
     /// The batch's first poll: its own deadline starts counting now.
     fn start_clocks(&mut self) {
         self.started = true;
+        self.running.time_polls(self.config.slow_polls.clone());
         match self.config.within {
             Some(within) if within.is_zero() => {
                 self.cut_when_idle = true;
@@ -602,7 +588,7 @@ impl<I: Input> Engine<I> {
     ) -> Option<Finished<ChildOutput<I>>> {
         // A child that finishes at once never moves its home (see `Running`).
         let home = self.running.spare_home();
-        home.move_in(child);
+        home.move_in(child, index);
         // A zero deadline, the batch's or the child's, leaves the child its
         // first poll and nothing more. (A zero batch deadline also stops
         // admission after the first pass: see `cut_when_idle`.)

@@ -5,10 +5,12 @@ use crate::engine::finished::Finished;
 use crate::engine::home::{DeadlineTag, Home, Homes};
 use crate::engine::slot::{AtHome, Slot};
 use crate::panicked::Payload;
+use crate::slow_poll::SlowPolls;
 use core::future::Future;
 use core::task::{Context, Poll};
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// How many spare homes a batch keeps beyond its children waiting now
 /// (see [`Running::home_back`]).
@@ -70,6 +72,12 @@ impl<F> Running<F> {
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.waiting.is_empty() && self.woken.is_empty()
+    }
+
+    /// Has every child's polls timed, and the slow ones reported (see
+    /// [`Homes::time_polls`]).
+    pub(crate) fn time_polls(&mut self, slow_polls: Option<Arc<SlowPolls>>) {
+        self.homes.time_polls(slow_polls);
     }
 
     /// Tags the child at input `index`, living in `home`, for a deadline
@@ -289,7 +297,7 @@ mod tests {
     /// poll, which leaves it pending; its home leaves the spares.
     fn after_a_pending_first_poll<F: Future>(running: &mut Running<F>, child: F) -> Home<F> {
         let home = running.spare_home();
-        home.move_in(child);
+        home.move_in(child, 0);
         assert!(home.poll_first().is_pending());
         running.take_spare()
     }
@@ -421,23 +429,25 @@ mod tests {
         let given_away = Arc::new(Mutex::new(None));
         let keep = given_away.clone();
         let home = running.spare_home();
-        home.move_in(futures::future::Either::Left(futures::future::poll_fn(
-            move |cx: &mut Context<'_>| {
+        home.move_in(
+            futures::future::Either::Left(futures::future::poll_fn(move |cx: &mut Context<'_>| {
                 *keep.lock().unwrap() = Some(cx.waker().clone());
                 Poll::Ready(1)
-            },
-        )));
+            })),
+            0,
+        );
         assert!(matches!(home.poll_first(), Poll::Ready(Ok(1))));
         // The next child in the same home waits, counting its polls.
         let polls = Arc::new(AtomicUsize::new(0));
         let counter = polls.clone();
         let home = running.spare_home();
-        home.move_in(futures::future::Either::Right(futures::future::poll_fn(
-            move |_: &mut Context<'_>| {
+        home.move_in(
+            futures::future::Either::Right(futures::future::poll_fn(move |_: &mut Context<'_>| {
                 counter.fetch_add(1, Ordering::SeqCst);
                 Poll::Pending
-            },
-        )));
+            })),
+            1,
+        );
         assert!(home.poll_first().is_pending());
         assert!(!home.wake_task_meanwhile(&cx));
         let home = running.take_spare();

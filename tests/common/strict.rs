@@ -57,10 +57,10 @@ impl Reactor {
                     };
                     for (registration, waker) in batch {
                         registration.done.store(true, SeqCst);
-                        turn = turn.wrapping_add(1);
+                        turn = (turn + 1) % 3;
                         // Now and then let the batch run between the mark
                         // and the wake-up: the child may finish first.
-                        if turn % 3 == 0 {
+                        if turn == 0 {
                             std::thread::yield_now();
                         }
                         woken.fetch_add(1, SeqCst);

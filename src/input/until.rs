@@ -1,6 +1,7 @@
 //! A graceful stop: a signal after which a batch takes no more input.
 
-use crate::input::Input;
+use crate::input::source::Input;
+use crate::sealed::{Sealed, Token};
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -15,11 +16,12 @@ use core::task::{Context, Poll};
 ///
 /// ```
 /// use fanout::prelude::*;
-/// use fanout::{Bounded, FromIter, Until};
+/// use fanout::Batch;
+/// use fanout::input::{FromIter, Until};
 ///
 /// # futures::executor::block_on(async {
 /// let (stop, stopped) = futures::channel::oneshot::channel::<()>();
-/// let batch: Bounded<Until<FromIter<_>, _>> = (1..=3).map(|i| async move { i }).until(stopped);
+/// let batch: Batch<Until<FromIter<_>, _>> = (1..=3).map(|i| async move { i }).until(stopped);
 /// assert_eq!(batch.gather().await, [1, 2, 3]);
 /// drop(stop);
 /// # });
@@ -41,6 +43,8 @@ impl<I: Input, S: Future> Until<I, S> {
     }
 }
 
+impl<I, S> Sealed for Until<I, S> {}
+
 impl<I, S> Input for Until<I, S>
 where
     I: Input,
@@ -49,18 +53,18 @@ where
     type Child = I::Child;
 
     #[inline]
-    fn poll_pull(&mut self, cx: &mut Context<'_>) -> Poll<Option<I::Child>> {
-        self.input.poll_pull(cx)
+    fn poll_pull(&mut self, cx: &mut Context<'_>, token: Token) -> Poll<Option<I::Child>> {
+        self.input.poll_pull(cx, token)
     }
 
     /// At most what the input has: the signal may end it at any moment.
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, self.input.size_hint().1)
+    fn size_hint(&self, token: Token) -> (usize, Option<usize>) {
+        (0, self.input.size_hint(token).1)
     }
 
     /// This signal alone: an inner `Until`'s is left unpolled, so the last
     /// `until` wins.
-    fn poll_stopped(&mut self, cx: &mut Context<'_>) -> bool {
+    fn poll_stopped(&mut self, cx: &mut Context<'_>, _: Token) -> bool {
         self.signal.as_mut().poll(cx).is_ready()
     }
 }
