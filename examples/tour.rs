@@ -1,7 +1,7 @@
 //! A tour of fanout, cell by cell, in the order of Python's asyncio notebook
 //! "Run async tasks concurrently": gather, failures as values, a cap on
-//! concurrency, a per-task timeout, a task group that fails fast, and a
-//! graceful stop.
+//! concurrency, a per-task timeout, a task group that fails fast, a
+//! graceful stop, and a consumer that awaits between results.
 //!
 //! Run it with `cargo run --example tour`. It needs no runtime: the whole
 //! tour runs on `futures::executor::block_on`.
@@ -151,6 +151,56 @@ async fn tour() {
         } else {
             "not a prefix of the input"
         }
+    );
+
+    println!(
+        "\n7. a consumer that awaits: 12 jobs of five 20 ms steps, at most 4 at a time, 300 ms each; writing a result takes 150 ms"
+    );
+    let job = |i: usize| async move {
+        for _ in 0..5 {
+            Delay::new(Duration::from_millis(20)).await;
+        }
+        i
+    };
+    let write = || Delay::new(Duration::from_millis(150));
+    let deadline = Duration::from_millis(300);
+    // The trap: the loop awaits `write`, and no child runs meanwhile.
+    let started = Instant::now();
+    let mut results = (0..12)
+        .map(job)
+        .bounded(4)
+        .with_deadline(deadline)
+        .as_completed();
+    let mut in_time = 0;
+    while let Some((_, result)) = futures::StreamExt::next(&mut results).await {
+        write().await;
+        in_time += usize::from(result.is_ok());
+    }
+    println!(
+        "   as_completed loop: {in_time} ok, {} timed out, in {}",
+        12 - in_time,
+        seconds(started)
+    );
+    // The cure: the body runs beside the children, which keep running.
+    let started = Instant::now();
+    let in_time = Mutex::new(0);
+    (0..12)
+        .map(job)
+        .bounded(4)
+        .with_deadline(deadline)
+        .for_each(|(_, result)| {
+            let in_time = &in_time;
+            async move {
+                write().await;
+                *in_time.lock().unwrap() += usize::from(result.is_ok());
+            }
+        })
+        .await;
+    let in_time = in_time.into_inner().unwrap();
+    println!(
+        "   for_each:          {in_time} ok, {} timed out, in {}",
+        12 - in_time,
+        seconds(started)
     );
 }
 

@@ -3,6 +3,7 @@
 use crate::done::Done;
 use crate::end::as_completed::AsCompleted;
 use crate::end::drive::Drive;
+use crate::end::for_each::{Fold, ForEach, TryForEach};
 use crate::end::gather::Gather;
 use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
@@ -18,7 +19,7 @@ use crate::mode::{
 };
 use crate::slow_poll::SlowPolls;
 use core::fmt;
-use core::future::IntoFuture;
+use core::future::{Future, IntoFuture};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -434,6 +435,147 @@ where
         ChildOutput<I>: Fallible,
     {
         Reporting::new(self.drive)
+    }
+}
+
+/// The ends that take the consumer's own async body: see
+/// [`for_each`](Batch::for_each).
+impl<I, D, P> Batch<I, D, P>
+where
+    I: Input,
+    D: Deadlines,
+    P: Panics,
+{
+    /// Runs `body` on each `(input index, output)` in completion order, one
+    /// body at a time, while the children keep running: the cure for a
+    /// consumer that awaits between items.
+    ///
+    /// In `while let Some(item) = stream.next().await { write(item).await }`
+    /// no child is polled while `write` awaits (nothing polls the stream),
+    /// but their deadlines run on: children time out for work that never
+    /// got to run. `for_each` polls the body and the children in the same
+    /// poll. It is `StreamExt::for_each` on
+    /// [`as_completed`](Batch::as_completed) in every other way: one body
+    /// at a time, items in completion order, done when the batch is done
+    /// and the last body has finished.
+    ///
+    /// Outputs that finish while the body is busy wait in the future. They
+    /// count against the batch's limit: while the waiting outputs and the
+    /// running children fill it, no input is admitted (the running children
+    /// keep running), so at most that many outputs wait, and no child is
+    /// admitted only to wait past its deadline for a slow consumer.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures_timer::Delay;
+    /// use std::sync::Mutex;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let written = Mutex::new(Vec::new());
+    /// (0..6u64)
+    ///     .map(|i| async move {
+    ///         Delay::new(Duration::from_millis(5 * i)).await;
+    ///         i
+    ///     })
+    ///     .bounded(3)
+    ///     .with_deadline(Duration::from_secs(5))
+    ///     .for_each(|(_, output)| {
+    ///         let written = &written;
+    ///         async move {
+    ///             Delay::new(Duration::from_millis(2)).await; // a slow write
+    ///             written.lock().unwrap().push(output.unwrap());
+    ///         }
+    ///     })
+    ///     .await;
+    /// assert_eq!(written.into_inner().unwrap().len(), 6);
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future drops the running body, every child in flight
+    /// (their permits returned) and the outputs waiting; inputs not yet
+    /// admitted are never created.
+    ///
+    /// # Panics
+    ///
+    /// A panic in the body or in a child goes on out of `poll`; a child's
+    /// after its siblings are dropped (unless the batch catches panics).
+    pub fn for_each<F, Fut>(self, body: F) -> ForEach<I, D, P, F, Fut>
+    where
+        F: FnMut((usize, Output<I, D, P>)) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        ForEach::new(self.drive, body)
+    }
+
+    /// As [`for_each`](Batch::for_each), stopping at the first `Err` a body
+    /// returns.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let stopped = (0..10)
+    ///     .map(|i| async move { i })
+    ///     .bounded(2)
+    ///     .try_for_each(|(_, i)| async move { if i == 3 { Err(i) } else { Ok(()) } })
+    ///     .await;
+    /// assert_eq!(stopped, Err(3));
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first `Err` a body returns: every child in flight is dropped (its
+    /// permit returned) before it is handed out, and no further input is
+    /// pulled.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`for_each`](Batch::for_each).
+    ///
+    /// # Panics
+    ///
+    /// As for [`for_each`](Batch::for_each).
+    pub fn try_for_each<F, Fut, E>(self, body: F) -> TryForEach<I, D, P, F, Fut>
+    where
+        F: FnMut((usize, Output<I, D, P>)) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        TryForEach::new(self.drive, body)
+    }
+
+    /// As [`for_each`](Batch::for_each), folding the outputs into an
+    /// accumulator: `body(accumulator, item)` returns the next one.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let sum = (1..=4)
+    ///     .map(|i| async move { i })
+    ///     .bounded(2)
+    ///     .fold(0, |sum, (_, i)| async move { sum + i })
+    ///     .await;
+    /// assert_eq!(sum, 10);
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`for_each`](Batch::for_each); the accumulator is dropped too.
+    ///
+    /// # Panics
+    ///
+    /// As for [`for_each`](Batch::for_each).
+    pub fn fold<T, F, Fut>(self, init: T, body: F) -> Fold<I, D, P, F, Fut, T>
+    where
+        F: FnMut(T, (usize, Output<I, D, P>)) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        Fold::new(self.drive, init, body)
     }
 }
 

@@ -205,15 +205,17 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// `next()` future loses nothing: an output is taken from the batch only
     /// when it is returned.
     ///
-    /// **The children run only while the stream is polled.** If the loop
-    /// body awaits something else between two items, every child in flight
-    /// waits too: a child that was ready stays unread, and deadlines keep
-    /// running, so children can time out for work that never got a chance to
-    /// run. Keep the loop body short, or collect with
-    /// [`gather`](FanoutExt::gather), which polls the children until the
-    /// batch is done. The same holds for a loop body that waits on a
-    /// [`Limiter`] the batch is bounded by: a futurelock (see
-    /// [`Limiter`]'s docs).
+    /// **Consumer awaits? Use [`for_each`](crate::end::AsCompleted::for_each).**
+    /// The children run only while the stream is polled: in
+    /// `while let Some(item) = stream.next().await { write(item).await }`
+    /// every child in flight waits while `write` awaits, and deadlines keep
+    /// running, so children time out for work that never got a chance to
+    /// run. `stream.for_each(|item| write(item)).await` (found before
+    /// `StreamExt::for_each`), [`try_for_each`](crate::end::AsCompleted::try_for_each)
+    /// and [`fold`](crate::end::AsCompleted::fold) poll the body beside the
+    /// children, so they keep running; a plain loop is fine when its body
+    /// does not await. A loop body that waits on a [`Limiter`] the batch is
+    /// bounded by is a futurelock (see [`Limiter`]'s docs).
     ///
     /// # Panics
     ///
@@ -274,7 +276,8 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// As for [`as_completed`](FanoutExt::as_completed), and the same trap:
     /// **the children run only while the stream is polled.** A loop body
     /// that awaits something else between two items stops every child in
-    /// flight, while their deadlines keep running. A slot freed by a
+    /// flight, while their deadlines keep running; for such a consumer,
+    /// [`Batch::for_each`] keeps them running (in completion order). A slot freed by a
     /// finished child is refilled at once, before the output is handed on,
     /// so the batch stays full while you hold an item.
     ///

@@ -1,9 +1,11 @@
 //! `AsCompleted`: outputs as they finish, with their input index.
 
-use crate::end::drive::Drive;
+use crate::end::drive::{Drive, Item};
+use crate::end::for_each::{Fold, ForEach, TryForEach};
 use crate::input::Input;
 use crate::mode::{Deadlines, Output, Panics, Uncaught, Untimed};
 use core::fmt;
+use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use futures::stream::{FusedStream, Stream};
@@ -33,6 +35,87 @@ where
 impl<I: Input, D, P> AsCompleted<I, D, P> {
     pub(crate) fn new(batch: Drive<I, D, P>) -> Self {
         AsCompleted { batch }
+    }
+}
+
+/// The consumer's own body run beside the children: found before
+/// `StreamExt`'s methods of the same names, which poll the stream (and so
+/// the children) only while the body is idle. Each works as on the batch:
+/// see [`Batch::for_each`](crate::Batch::for_each). Taken in the middle of
+/// the stream, they go on from where it stands.
+impl<I: Input, D: Deadlines, P: Panics> AsCompleted<I, D, P> {
+    /// [`Batch::for_each`](crate::Batch::for_each) over the rest of this
+    /// stream: the children keep running while the body awaits.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures::StreamExt; // its `for_each` is not the one called
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut seen = Vec::new();
+    /// (0..3)
+    ///     .map(|i| async move { i })
+    ///     .as_completed()
+    ///     .for_each(|(_, i)| {
+    ///         seen.push(i);
+    ///         async {}
+    ///     })
+    ///     .await;
+    /// seen.sort();
+    /// assert_eq!(seen, [0, 1, 2]);
+    /// # });
+    /// ```
+    pub fn for_each<F, Fut>(self, body: F) -> ForEach<I, D, P, F, Fut>
+    where
+        F: FnMut(Item<I, D, P>) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        ForEach::new(self.batch, body)
+    }
+
+    /// [`Batch::try_for_each`](crate::Batch::try_for_each) over the rest of
+    /// this stream.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let failed = (1..=2)
+    ///     .map(|i| async move { i })
+    ///     .as_completed()
+    ///     .try_for_each(|(_, i)| async move { if i == 2 { Err("two") } else { Ok(()) } })
+    ///     .await;
+    /// assert_eq!(failed, Err("two"));
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first `Err` a body returns, as for the batch's.
+    pub fn try_for_each<F, Fut, E>(self, body: F) -> TryForEach<I, D, P, F, Fut>
+    where
+        F: FnMut(Item<I, D, P>) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        TryForEach::new(self.batch, body)
+    }
+
+    /// [`Batch::fold`](crate::Batch::fold) over the rest of this stream.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let sum = (1..=3).map(|i| async move { i }).as_completed().fold(0, |sum, (_, i)| async move { sum + i }).await;
+    /// assert_eq!(sum, 6);
+    /// # });
+    /// ```
+    pub fn fold<T, F, Fut>(self, init: T, body: F) -> Fold<I, D, P, F, Fut, T>
+    where
+        F: FnMut(T, Item<I, D, P>) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        Fold::new(self.batch, init, body)
     }
 }
 

@@ -12,7 +12,9 @@
 
 pub(crate) mod as_completed;
 pub(crate) mod budget;
+pub(crate) mod consume;
 pub(crate) mod drive;
+pub(crate) mod for_each;
 pub(crate) mod gather;
 pub(crate) mod in_order;
 pub(crate) mod input_order;
@@ -23,6 +25,7 @@ pub(crate) mod try_gather;
 
 pub use crate::outcome::Outcome;
 pub use as_completed::AsCompleted;
+pub use for_each::{Fold, ForEach, TryForEach};
 pub use gather::Gather;
 pub use in_order::InOrder;
 pub use report::Reporting;

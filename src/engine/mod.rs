@@ -214,6 +214,12 @@ impl<I: Input> Engine<I> {
         self.running.len()
     }
 
+    /// Children running, and an output held for the next call: what the
+    /// batch's limit covers besides the outputs an end keeps.
+    pub(crate) fn occupied(&self) -> usize {
+        self.running.len() + usize::from(self.held.is_some())
+    }
+
     /// Admits no input from index `ceiling` on: the window of
     /// [`InOrder`](crate::InOrder), moved on as it hands outputs out.
     #[inline]

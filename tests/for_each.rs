@@ -1,0 +1,215 @@
+//! `for_each`, `try_for_each` and `fold`: the consumer's async body runs
+//! beside the children, so they keep running (and finishing, and being
+//! timed honestly) while it awaits; outputs waiting for it are at most the
+//! batch's limit.
+
+mod common;
+use common::*;
+use fanout::prelude::*;
+use fanout::{Elapsed, Limiter};
+use futures::FutureExt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+/// A job of five 20 ms steps (100 ms of waiting in all).
+async fn five_steps(i: usize) -> usize {
+    for _ in 0..5 {
+        sleep_ms(20).await;
+    }
+    i
+}
+
+/// A body's wait that another thread ends.
+async fn woken_by_another_thread() {
+    let (done, wait) = futures::channel::oneshot::channel();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1));
+        let _ = done.send(());
+    });
+    wait.await.unwrap();
+}
+
+on_every_executor! {
+    /// The tour's slow consumer: 12 jobs of 100 ms, 4 at once, a 300 ms
+    /// deadline each, a consumer that awaits 150 ms per item. Awaiting in an
+    /// `as_completed` loop starves the children (about 4 ok, 8 timed out);
+    /// `for_each` keeps them running, and admits none only to wait.
+    async fn a_slow_consumer_times_no_child_out() {
+        let ok = AtomicUsize::new(0);
+        (0..12)
+            .map(five_steps)
+            .bounded(4)
+            .with_deadline(Duration::from_millis(300))
+            .for_each(|(_, output)| {
+                let ok = &ok;
+                async move {
+                    sleep_ms(150).await;
+                    if output.is_ok() {
+                        ok.fetch_add(1, SeqCst);
+                    }
+                }
+            })
+            .await;
+        assert_eq!(ok.load(SeqCst), 12, "children timed out behind a busy consumer");
+    }
+
+    async fn outputs_waiting_for_the_body_are_at_most_the_limit() {
+        for limit in [1, 3, 8] {
+            let tracker = Tracker::new();
+            let consumed = AtomicUsize::new(0);
+            let peak = AtomicUsize::new(0);
+            let seen = (0..40)
+                .map(|i| tracker.track(i, yield_once(i)))
+                .bounded(limit)
+                .fold(Vec::new(), |mut seen, (index, output)| {
+                    // Finished and not yet handed to a body, this one aside.
+                    let waiting = tracker.finished() - consumed.fetch_add(1, SeqCst) - 1;
+                    peak.fetch_max(waiting, SeqCst);
+                    async move {
+                        assert_eq!(index, output);
+                        sleep_ms(1).await;
+                        seen.push(output);
+                        seen
+                    }
+                })
+                .await;
+            let mut seen = seen;
+            seen.sort_unstable();
+            assert_eq!(seen, (0..40).collect::<Vec<_>>(), "limit {limit}");
+            assert!(peak.load(SeqCst) <= limit, "limit {limit}: {} waited", peak.load(SeqCst));
+            assert_eq!(tracker.alive(), 0);
+        }
+    }
+
+    async fn bodies_that_await_timers_threads_and_yields_see_every_output() {
+        let seen = Mutex::new(Vec::new());
+        (0..30)
+            .map(|i| async move {
+                if i % 3 == 0 {
+                    sleep_ms(1).await;
+                }
+                i
+            })
+            .bounded(5)
+            .for_each(|(index, output)| {
+                let seen = &seen;
+                async move {
+                    match index % 3 {
+                        0 => sleep_ms(1).await,
+                        1 => woken_by_another_thread().await,
+                        _ => yield_once(()).await,
+                    }
+                    seen.lock().unwrap().push(output);
+                }
+            })
+            .await;
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..30).collect::<Vec<_>>());
+    }
+
+    async fn try_for_each_stops_at_the_first_error_and_drops_every_child() {
+        let limiter = Limiter::new(3);
+        let tracker = Tracker::new();
+        let result = (0..100)
+            .map(|i| tracker.track(i, async move {
+                if i > 4 {
+                    futures::future::pending::<()>().await;
+                }
+                i
+            }))
+            .bounded_by(&limiter)
+            .try_for_each(|(_, i)| async move { if i == 2 { Err(format!("input {i}")) } else { Ok(()) } })
+            .await;
+        assert_eq!(result, Err("input 2".to_string()));
+        assert_eq!(tracker.alive(), 0, "children dropped before the error came back");
+        assert!(tracker.created() < 10, "no input pulled after the error: {}", tracker.created());
+        assert_eq!(limiter.available(), 3, "every permit back");
+    }
+
+    async fn a_panicking_body_drops_the_children_and_goes_on() {
+        let limiter = Limiter::new(2);
+        let tracker = Tracker::new();
+        let caught = std::panic::AssertUnwindSafe(
+            (0..10)
+                .map(|i| tracker.track(i, async move {
+                    if i > 0 {
+                        futures::future::pending::<()>().await;
+                    }
+                    i
+                }))
+                .bounded_by(&limiter)
+                .for_each(|(_, i)| async move { panic!("body {i}") }),
+        )
+        .catch_unwind()
+        .await;
+        let payload = caught.expect_err("the body's panic goes on");
+        assert_eq!(panic_message(&*payload), "body 0");
+        assert_eq!(tracker.alive(), 0);
+        assert_eq!(limiter.available(), 2);
+    }
+
+    async fn dropping_it_mid_body_drops_the_children_and_returns_the_permits() {
+        let limiter = Limiter::new(2);
+        let tracker = Tracker::new();
+        let started = AtomicUsize::new(0);
+        let run = (0..10)
+            .map(|i| tracker.track(i, async move { i }))
+            .bounded_by(&limiter)
+            .for_each(|_| {
+                started.fetch_add(1, SeqCst);
+                futures::future::pending::<()>()
+            });
+        let mut run = Box::pin(run);
+        assert!(futures::poll!(run.as_mut()).is_pending());
+        assert_eq!(started.load(SeqCst), 1, "one body at a time");
+        drop(run);
+        assert_eq!(tracker.alive(), 0);
+        assert_eq!(limiter.available(), 2);
+    }
+
+    async fn it_composes_with_within_until_rate_and_catch_panics() {
+        let outputs = Mutex::new(Vec::new());
+        let (stop, stopped) = futures::channel::oneshot::channel::<()>();
+        let stop = Mutex::new(Some(stop));
+        (0..)
+            .map(|i: usize| async move {
+                assert!(i != 3, "input 3 panics");
+                yield_once(i).await
+            })
+            .bounded(4)
+            .rate(1_000, Duration::from_secs(1))
+            .until(stopped)
+            .within(Duration::from_secs(30))
+            .catch_panics()
+            .for_each(|(index, output)| {
+                if index == 9 {
+                    if let Some(stop) = stop.lock().unwrap().take() {
+                        let _ = stop.send(());
+                    }
+                }
+                outputs.lock().unwrap().push((index, output.map_err(|p| p.message().map(str::to_owned))));
+                async {}
+            })
+            .await;
+        let outputs = outputs.into_inner().unwrap();
+        assert!(outputs.len() >= 10, "{} outputs", outputs.len());
+        assert!(outputs.contains(&(3, Err(Some("input 3 panics".to_string())))));
+        assert!(outputs.iter().all(|(i, o)| *i == 3 || *o == Ok(Ok(*i))));
+        let _: Option<Elapsed> = None;
+    }
+
+    async fn as_completed_has_them_too_and_goes_on_from_where_it_stands() {
+        use futures::StreamExt;
+        let mut stream = (0..6).map(yield_once).bounded(2).as_completed();
+        let first = stream.next().await.expect("an output");
+        let rest = stream.fold(vec![first.1], |mut seen, (_, i)| async move {
+            seen.push(i);
+            seen
+        });
+        let mut seen = rest.await;
+        seen.sort_unstable();
+        assert_eq!(seen, [0, 1, 2, 3, 4, 5]);
+    }
+}
