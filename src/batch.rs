@@ -4,6 +4,7 @@ use crate::done::Done;
 use crate::end::as_completed::AsCompleted;
 use crate::end::drive::Drive;
 use crate::end::for_each::{Fold, ForEach, TryForEach};
+use crate::end::forward::Forward;
 use crate::end::gather::Gather;
 use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
@@ -20,6 +21,7 @@ use crate::mode::{
 use crate::slow_poll::SlowPolls;
 use core::fmt;
 use core::future::{Future, IntoFuture};
+use futures::sink::Sink;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -576,6 +578,50 @@ where
         Fut: Future<Output = T>,
     {
         Fold::new(self.drive, init, body)
+    }
+
+    /// Sends each `(input index, output)` into `sink`, in completion order,
+    /// driving the sink beside the children, and closes it at the end: as
+    /// `StreamExt::forward`, but the children keep running while the sink
+    /// is not ready or flushes.
+    ///
+    /// Outputs wait for a busy sink as they wait for a busy body (see
+    /// [`for_each`](Batch::for_each)): at most the batch's limit of them.
+    /// The sink is flushed whenever the children have nothing more for it
+    /// yet, and closed once every output is in.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (sink, received) = futures::channel::mpsc::unbounded();
+    /// (0..4).map(|i| async move { i * 10 }).bounded(2).forward(sink).await.unwrap();
+    /// let mut received: Vec<_> = received.map(|(_, output)| output).collect().await;
+    /// received.sort();
+    /// assert_eq!(received, [0, 10, 20, 30]);
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The sink's first error: every child in flight is dropped (its permit
+    /// returned) before it is handed out.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future drops the sink, every child in flight (their
+    /// permits returned) and the outputs waiting; the sink is not closed.
+    ///
+    /// # Panics
+    ///
+    /// A panic in the sink or in a child goes on out of `poll`; a child's
+    /// after its siblings are dropped (unless the batch catches panics).
+    pub fn forward<S>(self, sink: S) -> Forward<I, D, P, S>
+    where
+        S: Sink<(usize, Output<I, D, P>)>,
+    {
+        Forward::new(self.drive, sink)
     }
 }
 

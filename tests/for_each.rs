@@ -213,3 +213,116 @@ on_every_executor! {
         assert_eq!(seen, [0, 1, 2, 3, 4, 5]);
     }
 }
+
+/// A sink for the tests: takes items into a list; ready (and flushed) only
+/// every other time it is asked, waking its task when it says no; fails at
+/// the item `fail_at` if set; or never ready if `stuck`.
+#[derive(Default)]
+struct TestSink {
+    items: Vec<(usize, usize)>,
+    asked: usize,
+    fail_at: Option<usize>,
+    stuck: bool,
+    closed: bool,
+}
+
+impl futures::Sink<(usize, usize)> for TestSink {
+    type Error = String;
+
+    fn poll_ready(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        self.asked += 1;
+        if self.stuck {
+            return std::task::Poll::Pending;
+        }
+        if self.asked % 2 == 0 {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn start_send(mut self: std::pin::Pin<&mut Self>, item: (usize, usize)) -> Result<(), String> {
+        if Some(item.1) == self.fail_at {
+            return Err(format!("refused {}", item.1));
+        }
+        self.items.push(item);
+        Ok(())
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        self.asked += 1;
+        if self.asked % 2 == 0 {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), String>> {
+        let flushed = futures::ready!(self.as_mut().poll_flush(cx));
+        self.closed = true;
+        std::task::Poll::Ready(flushed)
+    }
+}
+
+on_every_executor! {
+    async fn forward_sends_every_output_into_a_slow_sink_and_closes_it() {
+        let mut sink = TestSink::default();
+        (0..50).map(yield_once).bounded(4).forward(&mut sink).await.unwrap();
+        let mut items = sink.items.clone();
+        items.sort_unstable();
+        assert_eq!(items, (0..50).map(|i| (i, i)).collect::<Vec<_>>());
+        assert!(sink.closed, "closed at the end");
+    }
+
+    async fn forward_stops_at_the_sinks_error_and_drops_every_child() {
+        let limiter = Limiter::new(3);
+        let tracker = Tracker::new();
+        let mut sink = TestSink { fail_at: Some(5), ..TestSink::default() };
+        let result = (0..100)
+            .map(|i| tracker.track(i, async move {
+                if i > 7 {
+                    futures::future::pending::<()>().await;
+                }
+                i
+            }))
+            .bounded_by(&limiter)
+            .forward(&mut sink)
+            .await;
+        assert_eq!(result, Err("refused 5".to_string()));
+        assert_eq!(tracker.alive(), 0);
+        assert_eq!(limiter.available(), 3);
+        assert!(!sink.closed, "a failed sink is not closed");
+    }
+
+    async fn a_sink_never_ready_holds_at_most_the_limit_and_children_still_finish() {
+        let limiter = Limiter::new(4);
+        let tracker = Tracker::new();
+        let mut sink = TestSink { stuck: true, ..TestSink::default() };
+        let mut run = Box::pin(
+            (0..100)
+                .map(|i| tracker.track(i, yield_once(i)))
+                .bounded_by(&limiter)
+                .forward(&mut sink),
+        );
+        for _ in 0..20 {
+            assert!(futures::poll!(run.as_mut()).is_pending());
+            yield_once(()).await;
+        }
+        assert_eq!(tracker.finished(), 4, "the children ran to their end, the limit of them");
+        assert_eq!(tracker.created(), 4, "no child admitted only to wait");
+        drop(run);
+        assert_eq!(tracker.alive(), 0);
+        assert_eq!(limiter.available(), 4);
+        assert!(sink.items.is_empty());
+    }
+}

@@ -2,12 +2,14 @@
 
 use crate::end::drive::{Drive, Item};
 use crate::end::for_each::{Fold, ForEach, TryForEach};
+use crate::end::forward::Forward;
 use crate::input::Input;
 use crate::mode::{Deadlines, Output, Panics, Uncaught, Untimed};
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use futures::sink::Sink;
 use futures::stream::{FusedStream, Stream};
 
 /// Stream for the [`as_completed`](crate::FanoutExt::as_completed) method:
@@ -116,6 +118,30 @@ impl<I: Input, D: Deadlines, P: Panics> AsCompleted<I, D, P> {
         Fut: Future<Output = T>,
     {
         Fold::new(self.batch, init, body)
+    }
+
+    /// [`Batch::forward`](crate::Batch::forward) over the rest of this
+    /// stream: found before `StreamExt::forward`.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (sink, received) = futures::channel::mpsc::unbounded();
+    /// (0..3).map(|i| async move { i }).as_completed().forward(sink).await.unwrap();
+    /// assert_eq!(received.count().await, 3);
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The sink's first error, as for the batch's.
+    pub fn forward<S>(self, sink: S) -> Forward<I, D, P, S>
+    where
+        S: Sink<Item<I, D, P>>,
+    {
+        Forward::new(self.batch, sink)
     }
 }
 

@@ -42,7 +42,7 @@ impl<I: Input, D: Deadlines, P: Panics> Feed<I, D, P> {
     }
 
     /// The next output for the body, if one waits.
-    fn pop(&mut self) -> Option<Item<I, D, P>> {
+    pub(crate) fn pop(&mut self) -> Option<Item<I, D, P>> {
         self.waiting.pop_front()
     }
 
@@ -63,7 +63,7 @@ impl<I: Input, D: Deadlines, P: Panics> Feed<I, D, P> {
     /// Takes the next output the children have, refilling its slot if the
     /// limit allows: `Ready(true)` when one was taken, `Ready(false)` once
     /// the batch has none left to give.
-    fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+    pub(crate) fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
         let ceiling = self.ceiling();
         let Some(item) = core::task::ready!(self.batch.poll_finished_below(cx, ceiling)) else {
             return Poll::Ready(false);
@@ -73,6 +73,22 @@ impl<I: Input, D: Deadlines, P: Panics> Feed<I, D, P> {
         let ceiling = self.ceiling();
         self.batch.refill_below(cx, ceiling);
         Poll::Ready(true)
+    }
+
+    /// Whether an output waits for the consumer.
+    pub(crate) fn has_waiting(&self) -> bool {
+        !self.waiting.is_empty()
+    }
+
+    /// A poll of the end begins (see [`Drive::begin_poll`]).
+    pub(crate) fn begin_poll(&mut self) {
+        self.batch.begin_poll();
+    }
+
+    /// The end's poll is about to return `Pending` (see
+    /// [`Drive::end_pass`]).
+    pub(crate) fn end_pass(&mut self) {
+        self.batch.end_pass();
     }
 
     /// The most outputs that ever waited at once, for `Debug`.
