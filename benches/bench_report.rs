@@ -11,6 +11,7 @@
 //! cargo run --release --example bench_report -- --rss 1000000            # peak RSS, () outputs
 //! cargo run --release --example bench_report -- --rss 1000000 deadline   # the same with deadlines
 //! cargo run --release --example bench_report -- --expiries          # cost of many deadline expiries
+//! cargo run --release --example bench_report -- --slow-consumer     # a consumer that awaits, 3 runs (about 40 s)
 //! cargo run --release --example bench_report -- --rss-endless       # peak RSS over endless inputs, 10^3 vs 10^6 taken
 //! cargo run --release --example bench_report -- --rss-endless in_order stream 1000000  # one of them
 //! ```
@@ -32,6 +33,7 @@
 //!   in CPU time, which is what a server pays.
 
 mod scenarios;
+mod slow_consumer;
 
 use fanout::prelude::*;
 use futures::StreamExt;
@@ -307,8 +309,75 @@ fn endless_rss_rows() -> bool {
     all_met
 }
 
+/// The slow-consumer scenario (see `slow_consumer.rs`): each way `runs`
+/// times, in turn; the medians, and the goals of the `for_each` row.
+fn slow_consumer_rows(runs: usize) -> bool {
+    use slow_consumer::{WAYS, run};
+    println!(
+        "A consumer that awaits: 1,000 children of 1-20 ms, 20 at once, 100 ms each; 2 ms awaited per output"
+    );
+    println!("(median of {runs} runs; CPU time is the whole process's, every thread)");
+    println!(
+        "| way | wall | CPU | timed out | most outputs waiting |\n| --- | --- | --- | --- | --- |"
+    );
+    let mut results: Vec<Vec<slow_consumer::Run>> = WAYS.iter().map(|_| Vec::new()).collect();
+    for _ in 0..runs {
+        for (way, results) in WAYS.iter().zip(&mut results) {
+            results.push(run(way, cpu_time));
+        }
+    }
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let mut rows = Vec::new();
+    for (way, results) in WAYS.iter().zip(&results) {
+        let wall = median(results.iter().map(|r| r.wall.as_secs_f64()).collect());
+        let cpu = median(
+            results
+                .iter()
+                .map(|r| r.cpu.map_or(f64::NAN, |cpu| cpu.as_secs_f64()))
+                .collect(),
+        );
+        let timed_out = results.iter().map(|r| r.timed_out).max().unwrap_or(0);
+        let waiting = results.iter().filter_map(|r| r.peak_waiting).max();
+        println!(
+            "| {way} | {wall:.2} s | {cpu:.3} s | {timed_out} (most in a run) | {} |",
+            waiting.map_or("-".to_string(), |w| w.to_string())
+        );
+        rows.push((wall, cpu, timed_out, waiting));
+    }
+    let (for_each, join_set) = (rows[1], rows[3]);
+    let goals = [
+        ("for_each: no timeout", for_each.2 == 0),
+        (
+            "for_each: wall <= 1.05x the JoinSet idiom's",
+            for_each.0 <= 1.05 * join_set.0,
+        ),
+        (
+            "for_each: CPU below the JoinSet idiom's",
+            for_each.1 < join_set.1,
+        ),
+        (
+            "for_each: at most 20 outputs waiting",
+            for_each.3.is_some_and(|w| w <= 20),
+        ),
+    ];
+    let mut all_met = true;
+    for (goal, met) in goals {
+        println!("{goal}: {}", if met { "met" } else { "NOT met" });
+        all_met &= met;
+    }
+    all_met
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--slow-consumer") {
+        let runs = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+        slow_consumer_rows(runs);
+        return;
+    }
     if args.first().map(String::as_str) == Some("--expiries") {
         let n = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
         expiries(n);
