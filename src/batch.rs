@@ -12,13 +12,13 @@ use crate::end::try_gather::TryGather;
 use crate::engine::config::Config;
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
+use crate::engine::slow_polls::SlowPolls;
 use crate::engine::{ChildOutput, Engine};
 use crate::input::{Input, Until};
 use crate::limiter::Limiter;
 use crate::mode::{
     Caught, Deadlines, FailFast, FailWith, Fallible, Output, Panics, Timed, Uncaught, Untimed,
 };
-use crate::slow_poll::SlowPolls;
 use core::fmt;
 use core::future::{Future, IntoFuture};
 use futures::sink::Sink;

@@ -228,7 +228,6 @@ pub mod mode;
 mod outcome;
 mod panicked;
 mod sealed;
-mod slow_poll;
 
 pub use batch::Batch;
 pub use done::Done;

@@ -32,7 +32,7 @@
 //! ```
 
 use crate::elapsed::Elapsed;
-use crate::engine::ChildOutput;
+use crate::input::ChildOutput;
 use crate::panicked::Panicked;
 use crate::sealed::{Sealed, Token};
 

@@ -3,7 +3,7 @@
 use crate::done::Done;
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
-use crate::slow_poll::SlowPolls;
+use crate::engine::slow_polls::SlowPolls;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The pinned place a child lives in, reused from one child to the next.
 
+use crate::engine::slow_polls::SlowPolls;
 use crate::panicked::{Panicked, Payload};
-use crate::slow_poll::SlowPolls;
 use core::future::Future;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, Ordering, fence};

@@ -15,6 +15,7 @@ pub(crate) mod limit;
 pub(crate) mod rate;
 pub(crate) mod running;
 pub(crate) mod slot;
+pub(crate) mod slow_polls;
 pub(crate) mod timers;
 
 use crate::elapsed::Elapsed;
@@ -36,8 +37,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 /// the task yields to the executor: as `FuturesUnordered` does.
 const YIELD_AFTER_SELF_WAKES: u8 = 2;
 
-/// What each child of a batch over `I` resolves to.
-pub(crate) type ChildOutput<I> = <<I as Input>::Child as Future>::Output;
+pub(crate) use crate::input::ChildOutput;
 
 /// Runs the children of one batch and yields them in completion order.
 ///

@@ -4,8 +4,8 @@
 use crate::engine::finished::Finished;
 use crate::engine::home::{DeadlineTag, Home, Homes};
 use crate::engine::slot::{AtHome, Slot};
+use crate::engine::slow_polls::SlowPolls;
 use crate::panicked::Payload;
-use crate::slow_poll::SlowPolls;
 use core::future::Future;
 use core::task::{Context, Poll};
 use futures::stream::{FuturesUnordered, StreamExt};

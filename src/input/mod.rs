@@ -12,6 +12,7 @@ mod stream;
 mod until;
 
 pub use iter::FromIter;
+pub(crate) use source::ChildOutput;
 pub use source::{Input, IntoInput, Iterated, Streamed};
 pub use stream::FromStream;
 pub use until::Until;

@@ -39,6 +39,9 @@ pub trait Input: Sealed {
     }
 }
 
+/// What each child of a batch over `I` resolves to.
+pub(crate) type ChildOutput<I> = <<I as Input>::Child as Future>::Output;
+
 /// What can start a chain: an [`IntoIterator`] of futures
 /// (`IntoInput<Iterated>`) or a [`Stream`](futures::Stream) of futures
 /// (`IntoInput<Streamed>`). The marker only tells the two apart, so one

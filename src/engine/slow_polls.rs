@@ -2,7 +2,7 @@
 //! slow ones reported.
 //!
 //! Set with [`on_slow_poll`](crate::FanoutExt::on_slow_poll). The engine
-//! times a child's polls in the child's home (see `engine/home.rs`), so a
+//! times a child's polls in the child's home (see `home.rs`), so a
 //! batch without it reads no clock for this, and the setting changes no
 //! type.
 
