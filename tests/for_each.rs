@@ -326,3 +326,16 @@ on_every_executor! {
         assert!(sink.items.is_empty());
     }
 }
+
+on_every_executor! {
+    /// Found by `tests/for_each_properties.rs`: the room left under a limit
+    /// of `usize::MAX` overflowed when added to the admitted count.
+    async fn a_limit_of_usize_max_does_not_overflow() {
+        let sum = (1..=5)
+            .map(yield_once)
+            .bounded(usize::MAX)
+            .fold(0, |sum, (_, i)| async move { sum + i })
+            .await;
+        assert_eq!(sum, 15);
+    }
+}

@@ -54,7 +54,9 @@ impl<I: Input, D: Deadlines, P: Panics> Feed<I, D, P> {
         match self.limit {
             Some(limit) => {
                 let taken = self.waiting.len() + engine.occupied();
-                engine.admitted() + limit.saturating_sub(taken)
+                engine
+                    .admitted()
+                    .saturating_add(limit.saturating_sub(taken))
             }
             None => usize::MAX,
         }
