@@ -24,9 +24,9 @@ pub enum Wake {
     /// microseconds or until it has been woken, so the wake-up lands
     /// sometimes before that poll returns and sometimes after.
     Race { spin_us: u8 },
-    /// Two sources hold its waker: the thread of
-    /// [`OtherThread`](Wake::OtherThread), and a slower one that wakes it
-    /// `late_us` microseconds later. The child goes on once the first has
+    /// Two sources hold its waker: the thread of [`Race`](Wake::Race),
+    /// which wakes it at once, and a slower one that wakes it `late_us`
+    /// microseconds later. The child goes on once the first has
     /// woken it; the second wake-up comes late, often after the child
     /// finished, when the place it woke may hold the next child.
     Twice { late_us: u16 },
@@ -156,7 +156,7 @@ impl Scripted {
                 }
                 Wake::OtherThread => wake_from_another_thread(self.promise(cx.waker())),
                 Wake::Twice { late_us } => {
-                    wake_from_another_thread(self.promise(cx.waker()));
+                    wake_racing(self.promise(cx.waker()), Duration::ZERO);
                     wake_late(
                         self.promise(cx.waker()),
                         Duration::from_micros(late_us.into()),
