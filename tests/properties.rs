@@ -400,7 +400,7 @@ fn case() -> impl Strategy<Value = Case> {
         1 => Just(Hint::TooHigh),
     ];
     // One iterator case in eight pulls slowly, 200-300 µs a pull, under a
-    // batch deadline of 1-8 ms (it spins until then).
+    // batch deadline of 1-8 ms (it spins until then); see below.
     let slow = prop_oneof![7 => Just(None), 1 => (200u16..=300, 1u64..9).prop_map(Some)];
     let stop = prop_oneof![
         3 => Just(None),
@@ -428,13 +428,6 @@ fn case() -> impl Strategy<Value = Case> {
                 gaps,
                 (hint, slow, stop, take, long),
             )| {
-                let slow_pull_us = match slow {
-                    Some((pull_us, within_ms)) if gaps.is_none() => {
-                        within = Some(Duration::from_millis(within_ms));
-                        Some(pull_us)
-                    }
-                    _ => None,
-                };
                 for script in &mut scripts {
                     if (script.end == End::Err && !errors) || (script.end == End::Never && !nevers)
                     {
@@ -444,6 +437,21 @@ fn case() -> impl Strategy<Value = Case> {
                 if let Some(long) = long {
                     (scripts, limit) = (long, Limit::None);
                 }
+                // A slow input's case is unbounded, and its children all
+                // wait: nothing but the batch deadline stops a pass of
+                // pulls, so one pass past it would take far longer than
+                // the grace.
+                let slow_pull_us = match slow {
+                    Some((pull_us, within_ms)) if gaps.is_none() => {
+                        within = Some(Duration::from_millis(within_ms));
+                        limit = Limit::None;
+                        for script in &mut scripts {
+                            script.pendings = script.pendings.max(1);
+                        }
+                        Some(pull_us)
+                    }
+                    _ => None,
+                };
                 Case {
                     deadline,
                     within,
