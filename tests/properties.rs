@@ -1,8 +1,9 @@
 //! Property tests: random batch scripts (length, bound, shared limiter,
 //! per-child and batch deadlines, children that go pending and are woken in
 //! different ways, then succeed, fail or never finish, an optional early
-//! drop, and for `as_completed` a consumer that awaits between items),
-//! checked against every promise of the design after each case.
+//! drop, and for `as_completed` and `in_order` a consumer that awaits
+//! between items or stops after a few), checked against every promise of
+//! the design after each case.
 //!
 //! Every case runs under the [`Driver`] of `tests/common/driver.rs`, which
 //! gives each poll a fresh waker and fails the case when a `Pending` is not
@@ -10,26 +11,46 @@
 //! consumer keep a [`Ledger`] of the wake-ups they arrange, so a lost
 //! wake-up fails at once instead of after the watchdog (except in cases
 //! with a short deadline, whose timers the ledger cannot see: 10 s there).
+//! The children are strict (rule 13): a poll of a child that no wake-up of
+//! its own can account for fails the case.
 //!
 //! What the scripts are drawn to reach:
 //! - children that wake themselves during their first poll (`yield_now`),
 //!   mixed with children ready on it: the common case, not an edge case;
 //! - wake-ups from another thread that race the first poll, landing before
 //!   or after it returns;
+//! - children woken twice, the second time late (200 µs-2 ms): often after
+//!   they finished, when their home may hold the next child;
 //! - batches longer than the 256 outputs `gather`, `try_gather` and
 //!   `report` take per poll (lengths up to 1,000, three cases in five
 //!   above 256), with runs of ready children ending right at 256;
+//! - one case in thirty, an unbounded batch of 1,025-3,000 children, most
+//!   ready, or most waiting with runs long enough that one poll of the
+//!   chain could start more than the 1,024 it may (rule 14);
 //! - an `as_completed` or `in_order` consumer that awaits a yield, or now
-//!   and then a timer, after each item;
+//!   and then a timer, after each item, or stops after a few items;
 //! - in half the cases, the children come through a stream that is pending
-//!   before some items, woken every way a child is; the stream must never
-//!   be polled while every slot is taken.
+//!   before some items, woken every way a child is, and whose size hint
+//!   may lie (says empty, too low, too high); the stream must never be
+//!   polled while every slot is taken (one poll allowed under a shared
+//!   limiter when its hint says empty), and no output may be lost;
+//! - one iterator case in eight, an input that takes 200-300 µs per pull,
+//!   under a batch deadline of 1-8 ms: no input pulled 150 ms past it;
+//! - in a quarter of the `in_order` cases, an `until` signal fired as a
+//!   poll returns, often with input 0 stuck so the window fills: nothing
+//!   pulled after it, and no sleep with the input still held;
+//! - in cases that stop early (dropped, or a consumer that stops), an
+//!   `on_each` hook that must hear of every child that ran to its end.
 //!
-//! `in_order` must hand out every output in input order, and never admit
-//! an input 2n places past the first not yet handed out.
+//! Every poll of the chain (a poll of `gather`, `try_gather` or `report`;
+//! a `poll_next` of `as_completed` or `in_order`) may create at most 1,024
+//! children. `in_order` must hand out every output in input order, and
+//! never admit an input 2n places past the first not yet handed out.
 //!
-//! Each of the five properties runs 1,000 cases under `cargo test` (`PROPTEST_CASES`
-//! overrides), about 30 s in debug on 2 cores. The long hunt, 10^5 cases
+//! Each of the five properties runs 1,000 cases under `cargo test`
+//! (`PROPTEST_CASES` overrides), about 30 s in debug on 2 cores shared
+//! with other jobs: cases are drawn with XorShift, not proptest's default
+//! ChaCha, which took about half of a debug run. The long hunt, 10^5 cases
 //! per property:
 //! `PROPTEST_CASES=100000 cargo test --release --test properties`.
 //! Last run: 10^5 cases of each of the five, no failure, 1,118 s on 2 cores
@@ -1201,7 +1222,11 @@ fn gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(outputs) = outputs {
         let reported = case.reported(&tracker, None);
-        prop_assert_eq!(outputs.len(), reported);
+        prop_assert_eq!(
+            outputs.len(),
+            reported,
+            "outputs, against inputs to report (an output lost, or one too many?)"
+        );
         check_every_input(case, outputs.into_iter().enumerate().collect(), reported)?;
         if !is_short(case.within) {
             prop_assert_eq!(tracker.created(), case.scripts.len());
@@ -1234,7 +1259,11 @@ fn try_gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     match outcome {
         Some(Ok(values)) => {
-            prop_assert_eq!(values.len(), case.reported(&tracker, None));
+            prop_assert_eq!(
+                values.len(),
+                case.reported(&tracker, None),
+                "outputs, against inputs to report (an output lost, or one too many?)"
+            );
             for (index, value) in values.into_iter().enumerate() {
                 check_output(case, index, Ok(Ok(value)))?;
             }
@@ -1316,7 +1345,11 @@ fn as_completed_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(items) = items {
         let reported = case.reported(&tracker, None);
-        prop_assert_eq!(items.len(), taken(case, reported));
+        prop_assert_eq!(
+            items.len(),
+            taken(case, reported),
+            "outputs, against inputs to report (an output lost, or one too many?)"
+        );
         check_inputs(case, items, reported, case.take.is_none())?;
     }
     Ok(())
@@ -1368,7 +1401,11 @@ fn in_order_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     );
     if let Some(outputs) = outputs {
         let reported = case.reported(&tracker, watch.stop.as_ref().map(|_| &watch));
-        prop_assert_eq!(outputs.len(), taken(case, reported));
+        prop_assert_eq!(
+            outputs.len(),
+            taken(case, reported),
+            "outputs, against inputs to report (an output lost, or one too many?)"
+        );
         check_inputs(
             case,
             outputs.into_iter().enumerate().collect(),
@@ -1393,7 +1430,11 @@ fn report_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     if let Some(report) = report {
         prop_assert!(report.panicked.is_empty());
         let reported = case.reported(&tracker, None);
-        prop_assert_eq!(report.len(), reported);
+        prop_assert_eq!(
+            report.len(),
+            reported,
+            "outputs, against inputs to report (an output lost, or one too many?)"
+        );
         let outputs = (report.ok.into_iter().map(|(i, v)| (i, Ok(Ok(v)))))
             .chain(report.failed.into_iter().map(|(i, e)| (i, Ok(Err(e)))))
             .chain(report.timed_out.into_iter().map(|(i, e)| (i, Err(e))))
