@@ -54,14 +54,12 @@
 //! ChaCha, which took about half of a debug run. The long hunt, 10^5 cases
 //! per property:
 //! `PROPTEST_CASES=100000 cargo test --release --test properties`.
-//! It takes far longer than it did before the checks for late wake-ups,
-//! long batches and slow inputs came (1,118 s then): with them, in
-//! release on 2 cores shared with other jobs (load 4-8), 5,000 cases of
-//! each of the five took 85 s, no failure, and 10^5 cases of `gather` and
-//! `as_completed` (run side by side) about 20 minutes, no failure; the
-//! other three were cut off for time. Do not pause (SIGSTOP) a long run:
-//! the stall detector's watchdog counts wall time, and reports the pause
-//! as a stall.
+//! Last run: 10^5 cases of each of the five, no failure, 1,625 s on 2
+//! cores shared with other jobs (load 4-8), at the commit that added the
+//! checks for late wake-ups, long batches, slow inputs, lying hints, stop
+//! signals and `on_each` (1,118 s before them). Do not pause (SIGSTOP) a
+//! long run: the stall detector's watchdog counts wall time, and reports
+//! the pause as a stall.
 //! How often each property fails, by reason, instead of stopping at the
 //! first failure: `cargo test --test properties census -- --ignored
 //! --nocapture` (same variable).
