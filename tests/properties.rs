@@ -1,8 +1,9 @@
 //! Property tests: random batch scripts (length, bound, shared limiter,
 //! per-child and batch deadlines, children that go pending and are woken in
 //! different ways, then succeed, fail or never finish, an optional early
-//! drop, and for `as_completed` a consumer that awaits between items),
-//! checked against every promise of the design after each case.
+//! drop, and for `as_completed` and `in_order` a consumer that awaits
+//! between items or stops after a few), checked against every promise of
+//! the design after each case.
 //!
 //! Every case runs under the [`Driver`] of `tests/common/driver.rs`, which
 //! gives each poll a fresh waker and fails the case when a `Pending` is not
@@ -10,33 +11,55 @@
 //! consumer keep a [`Ledger`] of the wake-ups they arrange, so a lost
 //! wake-up fails at once instead of after the watchdog (except in cases
 //! with a short deadline, whose timers the ledger cannot see: 10 s there).
+//! The children are strict (rule 13): a poll of a child that no wake-up of
+//! its own can account for fails the case.
 //!
 //! What the scripts are drawn to reach:
 //! - children that wake themselves during their first poll (`yield_now`),
 //!   mixed with children ready on it: the common case, not an edge case;
 //! - wake-ups from another thread that race the first poll, landing before
 //!   or after it returns;
+//! - children woken twice, the second time late (200 µs-2 ms): often after
+//!   they finished, when their home may hold the next child;
 //! - batches longer than the 256 outputs `gather`, `try_gather` and
 //!   `report` take per poll (lengths up to 1,000, three cases in five
 //!   above 256), with runs of ready children ending right at 256;
+//! - one case in twenty, an unbounded batch of 1,025-3,000 children, most
+//!   ready, or (four times in five) most waiting, with runs long enough
+//!   that one poll of the chain could start more than the 1,024 it may
+//!   (rule 14);
 //! - an `as_completed` or `in_order` consumer that awaits a yield, or now
-//!   and then a timer, after each item;
+//!   and then a timer, after each item, or stops after a few items;
 //! - in half the cases, the children come through a stream that is pending
-//!   before some items, woken every way a child is; the stream must never
-//!   be polled while every slot is taken.
+//!   before some items, woken every way a child is, and whose size hint
+//!   may lie (says empty, too low, too high); the stream must never be
+//!   polled while every slot is taken (one poll allowed under a shared
+//!   limiter when its hint says empty), and no output may be lost;
+//! - one iterator case in eight, an input that takes 200-300 µs per pull,
+//!   under a batch deadline of 1-8 ms: no input pulled 150 ms past it;
+//! - in a quarter of the `in_order` cases, an `until` signal fired as a
+//!   poll returns, often with input 0 stuck so the window fills: nothing
+//!   pulled after it, and no sleep with the input still held;
+//! - in cases that stop early (dropped, or a consumer that stops), an
+//!   `on_each` hook that must hear of every child that ran to its end.
 //!
-//! `in_order` must hand out every output in input order, and never admit
-//! an input 2n places past the first not yet handed out.
+//! Every poll of the chain (a poll of `gather`, `try_gather` or `report`;
+//! a `poll_next` of `as_completed` or `in_order`) may create at most 1,024
+//! children. `in_order` must hand out every output in input order, and
+//! never admit an input 2n places past the first not yet handed out.
 //!
-//! Each of the five properties runs 1,000 cases under `cargo test` (`PROPTEST_CASES`
-//! overrides), about 30 s in debug on 2 cores. The long hunt, 10^5 cases
+//! Each of the five properties runs 1,000 cases under `cargo test`
+//! (`PROPTEST_CASES` overrides), about 30 s in debug on 2 cores shared
+//! with other jobs: cases are drawn with XorShift, not proptest's default
+//! ChaCha, which took about half of a debug run. The long hunt, 10^5 cases
 //! per property:
 //! `PROPTEST_CASES=100000 cargo test --release --test properties`.
-//! Last run: 10^5 cases of each of the five, no failure, 1,118 s on 2 cores
-//! shared with other jobs (at the commit that made a `Pending` wake the
-//! task for the queue of woken children). Do not pause (SIGSTOP) a long
-//! run: the stall detector's watchdog counts wall time, and reports the
-//! pause as a stall.
+//! Last run: 10^5 cases of each of the five, no failure, 1,625 s on 2
+//! cores shared with other jobs (load 4-8), at the commit that added the
+//! checks for late wake-ups, long batches, slow inputs, lying hints, stop
+//! signals and `on_each` (1,118 s before them). Do not pause (SIGSTOP) a
+//! long run: the stall detector's watchdog counts wall time, and reports
+//! the pause as a stall.
 //! How often each property fails, by reason, instead of stopping at the
 //! first failure: `cargo test --test properties census -- --ignored
 //! --nocapture` (same variable).
@@ -45,19 +68,22 @@ mod common;
 use common::Tracker;
 use common::driver::{Driver, Stall, Stop};
 use common::ledger::Ledger;
-use common::scripted::{End, Script, Scripted, ScriptedStream, Wake, expected};
+use common::scripted::{End, Hint, Script, Scripted, ScriptedStream, Wake, expected};
 use common::yield_once;
 use fanout::prelude::*;
-use fanout::{Elapsed, Limiter, Report};
+use fanout::{Done, Elapsed, Limiter, Report};
+use futures::future::Either;
 use futures::{FutureExt, Stream, TryFutureExt};
+use pin_project_lite::pin_project;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A deadline under this is one the case may see pass; one of 60 s never
 /// does (a batch that waits for it has stalled).
@@ -93,6 +119,17 @@ struct Case {
     /// as `gaps[i % gaps.len()]` says (see [`ScriptedStream`]); `None`: an
     /// iterator.
     gaps: Option<Vec<Option<Script>>>,
+    /// What the stream's size hint says (a hint is no promise).
+    hint: Hint,
+    /// The iterator spins this many microseconds per pull; such a case has
+    /// a short batch deadline.
+    slow_pull_us: Option<u16>,
+    /// `in_order` only: an `until` signal fires as poll `.0` returns
+    /// pending; with `.1`, input 0 never finishes, so the window fills.
+    stop: Option<(usize, bool)>,
+    /// `as_completed` and `in_order` only: the consumer stops after this
+    /// many items.
+    take: Option<usize>,
 }
 
 fn is_short(deadline: Option<Duration>) -> bool {
@@ -122,6 +159,54 @@ impl Case {
         soon(self.deadline) || soon(self.within)
     }
 
+    /// Whether the case's input tells the truth about its length.
+    fn hint_is_true(&self) -> bool {
+        self.gaps.is_none() || self.hint == Hint::True
+    }
+
+    /// A child may be pulled ahead of its permit: under a shared limiter,
+    /// a stream whose hint says it is empty while it is not (rule 2: at
+    /// most one per batch).
+    fn may_pull_ahead(&self) -> bool {
+        matches!(self.limit, Limit::Shared(_))
+            && self.gaps.is_some()
+            && matches!(self.hint, Hint::SaysEmpty | Hint::TooLow)
+    }
+
+    /// An `on_each` hook listens: in cases that stop early, where a child
+    /// may finish with its output never taken.
+    fn hears(&self) -> bool {
+        self.drop_after.is_some() || self.take.is_some()
+    }
+
+    /// How many inputs the outputs speak of, once the batch has ended: all,
+    /// unless the input ended early or a batch deadline cut an input whose
+    /// hint was not exact (inputs never pulled are counted only from an
+    /// exact hint; an `until` makes any hint inexact): then those pulled.
+    /// Once a stop signal ended the input, those started: a child pulled
+    /// ahead of its permit is dropped unstarted with the input.
+    fn reported(&self, tracker: &Tracker, until: Option<&Watch>) -> usize {
+        let stopped = until.is_some_and(Watch::stopped);
+        let exact = self.hint_is_true() && until.is_none();
+        if stopped {
+            tracker.start_order().len()
+        } else if is_short(self.within) && !exact {
+            tracker.created()
+        } else {
+            self.scripts.len()
+        }
+    }
+
+    /// The case as `in_order` runs it: with a stop whose head is stuck,
+    /// input 0 never finishes.
+    fn for_in_order(&self) -> Case {
+        let mut case = self.clone();
+        if let (Some((_, true)), Some(head)) = (case.stop, case.scripts.first_mut()) {
+            head.end = End::Never;
+        }
+        case
+    }
+
     fn driver(&self, ledger: &Ledger) -> Driver {
         let driver = Driver::new().max_polls(self.drop_after);
         if self.has_batch_timers_due_soon() {
@@ -134,7 +219,8 @@ impl Case {
 
 /// One line per run of equal scripts: `ready ok ×256, 1a ok, 2r17 err`
 /// (pendings, then who wakes: a at once, t another thread, r racing with
-/// that many µs of spin, m a timer).
+/// that many µs of spin, m a timer, w another thread and again that many
+/// µs later).
 impl fmt::Debug for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn code(s: &Script) -> String {
@@ -148,6 +234,7 @@ impl fmt::Debug for Case {
                 Wake::OtherThread => "t".to_string(),
                 Wake::Race { spin_us } => format!("r{spin_us}"),
                 Wake::Timer => "m".to_string(),
+                Wake::Twice { late_us } => format!("w{late_us}"),
             };
             match s.pendings {
                 0 => format!("ready {end}"),
@@ -175,6 +262,9 @@ impl fmt::Debug for Case {
             .field("limit", &self.limit)
             .field("between", &self.between)
             .field("drop_after", &self.drop_after)
+            .field("take", &self.take)
+            .field("stop", &self.stop)
+            .field("slow_pull_us", &self.slow_pull_us)
             .field("len", &self.scripts.len())
             .field(
                 "stream_gaps",
@@ -184,6 +274,7 @@ impl fmt::Debug for Case {
                         .collect::<Vec<_>>()
                 }),
             )
+            .field("hint", &self.hint)
             .field("scripts", &format_args!("[{}]", runs.join(", ")))
             .finish()
     }
@@ -198,6 +289,7 @@ fn script() -> impl Strategy<Value = Script> {
         3 => (0u8..50).prop_map(|spin_us| Wake::Race { spin_us }),
         2 => Just(Wake::OtherThread),
         1 => Just(Wake::Timer),
+        2 => (200u16..2_000).prop_map(|late_us| Wake::Twice { late_us }),
     ];
     let end = prop_oneof![12 => Just(End::Ok), 2 => Just(End::Err), 1 => Just(End::Never)];
     (pendings, wake, end).prop_map(|(pendings, wake, end)| Script {
@@ -217,8 +309,14 @@ fn ready(count: usize) -> Vec<Script> {
     vec![ready; count]
 }
 
-/// The longest batch a case draws.
+/// The longest batch a case draws, but for the rare long ones.
 const MAX_LEN: usize = 1_000;
+
+/// The longest of the rare long batches.
+const LONG_LEN: usize = 3_000;
+
+/// Children one poll of the chain may start (rule 14).
+const STARTS_PER_POLL: usize = 1_024;
 
 /// The scripts of a case: either drawn one by one, or in runs of children
 /// ready on their first poll between bursts of drawn ones. Runs reach the
@@ -242,6 +340,40 @@ fn scripts() -> impl Strategy<Value = Vec<Script>> {
         1 => prop::collection::vec(script(), 64..257),
         2 => prop::collection::vec(script(), 257..MAX_LEN),
         3 => runs,
+    ]
+}
+
+/// The scripts of a rare long batch, run unbounded: more children than
+/// one poll may start. Either most of them are ready on their first poll,
+/// or most of them wait, with one ready every eight, or every seven
+/// hundred. A batch hands on a child that finished on its first poll
+/// before it starts more, so it takes runs of waiting children between
+/// ready ones to start many children in one poll of the chain, over
+/// several calls of the admission loop (for a stream end, a run longer
+/// than half the budget on either side of one ready child). Waiting
+/// children here mostly never finish, the rest wake from elsewhere
+/// (children that wake themselves end a pass early), whether or not the
+/// case has children that never finish.
+fn long_scripts() -> impl Strategy<Value = Vec<Script>> {
+    let ready = ready(1)[0];
+    let waiting = || {
+        let once = |wake| Script {
+            pendings: 1,
+            wake,
+            end: End::Ok,
+        };
+        prop_oneof![
+            8 => Just(Script { pendings: 0, wake: Wake::AtOnce, end: End::Never }),
+            1 => Just(once(Wake::OtherThread)),
+            1 => Just(once(Wake::Timer)),
+            1 => (200u16..2_000).prop_map(move |late_us| once(Wake::Twice { late_us })),
+        ]
+    };
+    let len = || STARTS_PER_POLL + 1..LONG_LEN;
+    prop_oneof![
+        1 => prop::collection::vec(prop_oneof![6 => Just(ready), 1 => script()], len()),
+        2 => prop::collection::vec(prop_oneof![1 => Just(ready), 7 => waiting()], len()),
+        2 => prop::collection::vec(prop_oneof![1 => Just(ready), 699 => waiting()], len()),
     ]
 }
 
@@ -284,6 +416,22 @@ fn case() -> impl Strategy<Value = Case> {
         1 => Just(None),
         1 => prop::collection::vec(gap, 1..40).prop_map(Some),
     ];
+    let hint = prop_oneof![
+        3 => Just(Hint::True),
+        1 => Just(Hint::SaysEmpty),
+        1 => Just(Hint::TooLow),
+        1 => Just(Hint::TooHigh),
+    ];
+    // One iterator case in eight pulls slowly, 200-300 µs a pull, under a
+    // batch deadline of 1-8 ms (it spins until then); see below.
+    let slow = prop_oneof![7 => Just(None), 1 => (200u16..=300, 1u64..9).prop_map(Some)];
+    let stop = prop_oneof![
+        3 => Just(None),
+        1 => (1usize..6, prop::bool::weighted(0.7)).prop_map(Some),
+    ];
+    let take = prop_oneof![4 => Just(None), 1 => (1usize..300).prop_map(Some)];
+    // One case in twenty is long (see `long_scripts`), and unbounded.
+    let long = prop_oneof![19 => Just(None), 1 => long_scripts().prop_map(Some)];
     (
         (deadline, within, limit, between),
         drop_after,
@@ -291,15 +439,17 @@ fn case() -> impl Strategy<Value = Case> {
         nevers,
         scripts(),
         gaps,
+        (hint, slow, stop, take, long),
     )
         .prop_map(
             |(
-                (deadline, within, limit, between),
+                (deadline, mut within, mut limit, between),
                 drop_after,
                 errors,
                 nevers,
                 mut scripts,
                 gaps,
+                (hint, slow, stop, take, long),
             )| {
                 for script in &mut scripts {
                     if (script.end == End::Err && !errors) || (script.end == End::Never && !nevers)
@@ -307,6 +457,24 @@ fn case() -> impl Strategy<Value = Case> {
                         script.end = End::Ok;
                     }
                 }
+                if let Some(long) = long {
+                    (scripts, limit) = (long, Limit::None);
+                }
+                // A slow input's case is unbounded, and its children all
+                // wait: nothing but the batch deadline stops a pass of
+                // pulls, so one pass past it would take far longer than
+                // the grace.
+                let slow_pull_us = match slow {
+                    Some((pull_us, within_ms)) if gaps.is_none() => {
+                        within = Some(Duration::from_millis(within_ms));
+                        limit = Limit::None;
+                        for script in &mut scripts {
+                            script.pendings = script.pendings.max(1);
+                        }
+                        Some(pull_us)
+                    }
+                    _ => None,
+                };
                 Case {
                     deadline,
                     within,
@@ -315,6 +483,10 @@ fn case() -> impl Strategy<Value = Case> {
                     drop_after,
                     scripts,
                     gaps,
+                    hint,
+                    slow_pull_us,
+                    stop,
+                    take,
                 }
             },
         )
@@ -325,10 +497,19 @@ fn config() -> ProptestConfig {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000);
+    let default = ProptestConfig::default();
+    // Drawing the cases takes most of a debug run's time with proptest's
+    // default generator (ChaCha, unoptimised): XorShift draws them for a
+    // fraction, unless `PROPTEST_RNG_ALGORITHM` says otherwise.
+    let rng_algorithm = match std::env::var_os("PROPTEST_RNG_ALGORITHM") {
+        Some(_) => default.rng_algorithm,
+        None => proptest::test_runner::RngAlgorithm::XorShift,
+    };
     ProptestConfig {
         cases,
         failure_persistence: None,
-        ..ProptestConfig::default()
+        rng_algorithm,
+        ..default
     }
 }
 
@@ -377,24 +558,149 @@ struct AtStop {
     created: usize,
 }
 
-/// A future that takes an [`AtStop`] if it is dropped before it finishes.
+/// How late past its batch deadline (from the batch's first poll) an input
+/// may still be pulled: the engine looks at the clock before each pull, so
+/// only a loaded machine's delays, never a pass of pulls (1,024 pulls of
+/// 200 µs are 200 ms).
+const PULL_GRACE: Duration = Duration::from_millis(150);
+
+/// What a property watches of its batch besides the outputs, checked by
+/// [`check_watch`].
+struct Watch {
+    tracker: Tracker,
+    ledger: Ledger,
+    /// What the tracker saw when the driver let go of an unfinished batch.
+    at_stop: Mutex<Option<AtStop>>,
+    /// The end is a stream, whose polls of the chain are its `poll_next`s
+    /// ([`PerPoll`]), several to one poll of the driver.
+    stream_end: bool,
+    /// The most children created in one poll of the chain.
+    most_created: AtomicUsize,
+    polls: AtomicUsize,
+    /// When the batch's first poll began.
+    started: OnceLock<Instant>,
+    input: Arc<InputLog>,
+    /// How many children the `on_each` hook heard had finished, if one
+    /// listens.
+    heard: Option<Arc<AtomicUsize>>,
+    /// The `until` signal, and the poll after which it fires.
+    stop: Option<(Arc<StopSignal>, usize)>,
+    /// Once the signal fired: the children created by then, and whether
+    /// the batch went to sleep (pending, with no wake-up of its own task)
+    /// still holding its input.
+    fired: Mutex<Option<(usize, bool)>>,
+}
+
+impl Watch {
+    fn new(case: &Case, tracker: &Tracker, ledger: &Ledger, stream_end: bool) -> Self {
+        Watch {
+            tracker: tracker.clone(),
+            ledger: ledger.clone(),
+            at_stop: Mutex::new(None),
+            stream_end,
+            most_created: AtomicUsize::new(0),
+            polls: AtomicUsize::new(0),
+            started: OnceLock::new(),
+            input: Arc::default(),
+            heard: case.hears().then(Arc::default),
+            stop: None,
+            fired: Mutex::new(None),
+        }
+    }
+
+    /// With an `until` signal, fired as the case says.
+    fn stopping(mut self, case: &Case) -> Self {
+        self.stop = case
+            .stop
+            .map(|(after, _)| (Arc::new(StopSignal::default()), after));
+        self
+    }
+
+    fn stopped(&self) -> bool {
+        self.fired.lock().unwrap().is_some()
+    }
+}
+
+/// What a case learns of its input: when each item was pulled, and
+/// whether the input was dropped.
+#[derive(Default)]
+struct InputLog {
+    pulled_at: Mutex<Vec<Instant>>,
+    dropped: AtomicBool,
+}
+
+/// A case's input: its children, pulled slowly if the case says so, with
+/// each pull and the drop logged.
+struct Logged<I> {
+    children: I,
+    spin: Option<Duration>,
+    log: Arc<InputLog>,
+}
+
+impl<I: Iterator> Iterator for Logged<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        let pulled = Instant::now();
+        if let Some(spin) = self.spin {
+            while pulled.elapsed() < spin {
+                std::hint::spin_loop();
+            }
+        }
+        let child = self.children.next()?;
+        self.log.pulled_at.lock().unwrap().push(pulled);
+        Some(child)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.children.size_hint()
+    }
+}
+
+impl<I> Drop for Logged<I> {
+    fn drop(&mut self) {
+        self.log.dropped.store(true, SeqCst);
+    }
+}
+
+/// An `until` signal the case fires itself.
+#[derive(Default)]
+struct StopSignal {
+    fired: AtomicBool,
+    waker: futures::task::AtomicWaker,
+}
+
+impl StopSignal {
+    /// The future the batch awaits.
+    fn signal(self: &Arc<Self>) -> impl Future<Output = ()> + Send + 'static {
+        let signal = self.clone();
+        std::future::poll_fn(move |cx| {
+            signal.waker.register(cx.waker());
+            match signal.fired.load(SeqCst) {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            }
+        })
+    }
+
+    fn fire(&self) {
+        self.fired.store(true, SeqCst);
+        self.waker.wake();
+    }
+}
+
+/// The batch's future as the driver polls it, watched (see [`Watch`]).
 struct Watching<'a, F: Future> {
     future: Pin<Box<F>>,
     finished: bool,
-    tracker: &'a Tracker,
-    at_stop: &'a Mutex<Option<AtStop>>,
+    watch: &'a Watch,
 }
 
-fn watching<'a, F: Future>(
-    tracker: &'a Tracker,
-    at_stop: &'a Mutex<Option<AtStop>>,
-    future: F,
-) -> Watching<'a, F> {
+fn watching<F: Future>(watch: &Watch, future: F) -> Watching<'_, F> {
     Watching {
         future: Box::pin(future),
         finished: false,
-        tracker,
-        at_stop,
+        watch,
     }
 }
 
@@ -402,8 +708,26 @@ impl<F: Future> Future for Watching<'_, F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let watch = self.watch;
+        let poll = watch.polls.fetch_add(1, SeqCst) + 1;
+        watch.started.get_or_init(Instant::now);
+        let created = watch.tracker.created();
         let output = self.future.as_mut().poll(cx);
+        if !watch.stream_end {
+            let created = watch.tracker.created() - created;
+            watch.most_created.fetch_max(created, SeqCst);
+        }
         self.finished = output.is_ready();
+        if let Some((signal, after)) = &watch.stop {
+            let mut fired = watch.fired.lock().unwrap();
+            if fired.is_none() && poll == *after && output.is_pending() {
+                *fired = Some((watch.tracker.created(), false));
+                signal.fire();
+                // A poll follows, whether or not the batch had asked to
+                // hear of the signal: it must not sleep through it.
+                cx.waker().wake_by_ref();
+            }
+        }
         output
     }
 }
@@ -411,30 +735,156 @@ impl<F: Future> Future for Watching<'_, F> {
 impl<F: Future> Drop for Watching<'_, F> {
     fn drop(&mut self) {
         if !self.finished {
-            *self.at_stop.lock().unwrap() = Some(AtStop {
-                running: self.tracker.running(),
-                created: self.tracker.created(),
+            *self.watch.at_stop.lock().unwrap() = Some(AtStop {
+                running: self.watch.tracker.running(),
+                created: self.watch.tracker.created(),
             });
         }
     }
 }
 
+pin_project! {
+    /// A stream end, its children created per `poll_next` (one poll of the
+    /// chain) counted.
+    struct PerPoll<'a, S> {
+        #[pin]
+        stream: S,
+        watch: &'a Watch,
+    }
+}
+
+fn per_poll<S: Stream>(watch: &Watch, stream: S) -> PerPoll<'_, S> {
+    PerPoll { stream, watch }
+}
+
+impl<S: Stream> Stream for PerPoll<'_, S> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        let watch = *this.watch;
+        let created = watch.tracker.created();
+        // Once the stop signal fired, whether the stream wakes its task in
+        // this poll: if not, a `Pending` puts it to sleep.
+        let noted = watch.stopped().then(|| Arc::new(NoteWake::new(cx.waker())));
+        let item = match &noted {
+            Some(noted) => {
+                let waker = std::task::Waker::from(noted.clone());
+                this.stream.poll_next(&mut Context::from_waker(&waker))
+            }
+            None => this.stream.poll_next(cx),
+        };
+        let created = watch.tracker.created() - created;
+        watch.most_created.fetch_max(created, SeqCst);
+        if let Some(noted) = noted {
+            let asleep = item.is_pending() && !noted.woken.load(SeqCst);
+            if asleep && !watch.input.dropped.load(SeqCst) {
+                if let Some((_, held)) = &mut *watch.fired.lock().unwrap() {
+                    *held = true;
+                }
+            }
+        }
+        item
+    }
+}
+
+/// A waker that passes its wake-ups on, noting that one came.
+struct NoteWake {
+    woken: AtomicBool,
+    waker: std::task::Waker,
+}
+
+impl NoteWake {
+    fn new(waker: &std::task::Waker) -> Self {
+        NoteWake {
+            woken: AtomicBool::new(false),
+            waker: waker.clone(),
+        }
+    }
+}
+
+impl std::task::Wake for NoteWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, SeqCst);
+        self.waker.wake_by_ref();
+    }
+}
+
+/// What the [`Watch`] saw, checked: no child polled before its own
+/// wake-up, no poll of the chain past its budget of starts, no pull past
+/// the batch deadline, every finished child heard of, and once the stop
+/// signal fired, nothing more pulled and no sleep with the input held.
+fn check_watch(case: &Case, watch: &Watch) -> Result<(), TestCaseError> {
+    if let Some((index, poll)) = watch.ledger.first_spurious() {
+        prop_assert!(
+            false,
+            "a child was polled again before its own wake-up: input {} ({:?}) at its poll {}, {} such polls in all",
+            index,
+            case.scripts[index],
+            poll,
+            watch.ledger.spurious()
+        );
+    }
+    let most = watch.most_created.load(SeqCst);
+    prop_assert!(
+        most <= STARTS_PER_POLL,
+        "one poll of the chain created {} children (at most {} may start)",
+        most,
+        STARTS_PER_POLL
+    );
+    if let (Some(within), Some(started)) = (case.within, watch.started.get()) {
+        let last = *started + within + PULL_GRACE;
+        let pulled_at = watch.input.pulled_at.lock().unwrap();
+        let late = pulled_at.iter().filter(|&&at| at > last).count();
+        prop_assert_eq!(
+            late,
+            0,
+            "inputs pulled more than {:?} past the batch deadline (of {} pulled)",
+            PULL_GRACE,
+            pulled_at.len()
+        );
+    }
+    if let Some(heard) = &watch.heard {
+        prop_assert_eq!(
+            heard.load(SeqCst),
+            watch.tracker.finished(),
+            "the on_each hook heard of fewer or more children than finished"
+        );
+    }
+    if let Some((created, held)) = *watch.fired.lock().unwrap() {
+        prop_assert!(
+            !held,
+            "the batch went to sleep after the stop signal still holding its input"
+        );
+        prop_assert_eq!(
+            watch.tracker.created(),
+            created,
+            "inputs pulled after the stop signal"
+        );
+    }
+    Ok(())
+}
 /// How the drive ended, checked: the output if the batch finished.
 fn check_stop<T>(
     case: &Case,
     stop: Result<Stop<T>, Stall>,
-    at_stop: &Mutex<Option<AtStop>>,
+    watch: &Watch,
 ) -> Result<Option<T>, TestCaseError> {
-    check_stop_within(case, stop, at_stop, None)
+    check_stop_within(case, stop, watch, None)
 }
 
 /// [`check_stop`], for an `in_order` stream that had handed out
 /// `window.0` outputs when it stopped, with a window of `window.1`: a full
-/// window may leave a slot free for good behind a child that never ends.
+/// window may leave a slot free for good behind a child that never ends,
+/// and so may a stop signal.
 fn check_stop_within<T>(
     case: &Case,
     stop: Result<Stop<T>, Stall>,
-    at_stop: &Mutex<Option<AtStop>>,
+    watch: &Watch,
     window: Option<(usize, usize)>,
 ) -> Result<Option<T>, TestCaseError> {
     match stop {
@@ -446,7 +896,8 @@ fn check_stop_within<T>(
         }
         Ok(Stop::Idle) => {
             prop_assert!(case.may_idle(), "asleep for good, yet meant to finish");
-            let at = at_stop
+            let at = watch
+                .at_stop
                 .lock()
                 .unwrap()
                 .expect("the batch was dropped unfinished");
@@ -459,7 +910,8 @@ fn check_stop_within<T>(
                 at.running > 0
                     && (at.running >= case.bound()
                         || at.created == case.scripts.len()
-                        || window_full),
+                        || window_full
+                        || watch.stopped()),
                 "asleep with a slot free and inputs left: {:?}",
                 at
             );
@@ -482,7 +934,7 @@ fn check_bookkeeping(
     // Rule 2: n + 1 alive while admitting; under a shared limiter an input
     // is created only once its permit is held.
     let alive_bound = match case.limit {
-        Limit::Shared(n) => n,
+        Limit::Shared(n) => n + usize::from(case.may_pull_ahead()),
         _ => case.bound().saturating_add(1),
     };
     prop_assert!(
@@ -565,27 +1017,52 @@ fn check_output(case: &Case, index: usize, output: Seen) -> Result<(), TestCaseE
     Ok(())
 }
 
-/// Every input shows up once, with an outcome it may have.
-fn check_every_input(case: &Case, outputs: Vec<(usize, Seen)>) -> Result<(), TestCaseError> {
-    let mut seen = vec![false; case.scripts.len()];
+/// Every one of the first `reported` inputs shows up once, with an
+/// outcome it may have, and no other does.
+fn check_every_input(
+    case: &Case,
+    outputs: Vec<(usize, Seen)>,
+    reported: usize,
+) -> Result<(), TestCaseError> {
+    check_inputs(case, outputs, reported, true)
+}
+
+/// No input beyond the first `reported` shows up, none twice, each with an
+/// outcome it may have; with `all`, every one of them does.
+fn check_inputs(
+    case: &Case,
+    outputs: Vec<(usize, Seen)>,
+    reported: usize,
+    all: bool,
+) -> Result<(), TestCaseError> {
+    let mut seen = vec![false; reported];
     for (index, output) in outputs {
+        prop_assert!(
+            index < reported,
+            "input {} reported, of {} that may be",
+            index,
+            reported
+        );
         prop_assert!(!seen[index], "input {} reported twice", index);
         seen[index] = true;
         check_output(case, index, output)?;
     }
-    prop_assert!(seen.iter().all(|s| *s), "an input was never reported");
+    if all {
+        prop_assert!(seen.iter().all(|s| *s), "an input was never reported");
+    }
     Ok(())
 }
 
+/// The children of a case: scripted, tracked and strict (rule 13: the
+/// ledger counts a poll that comes before their own wake-up).
 fn children<'a>(
     case: &'a Case,
     tracker: &'a Tracker,
     ledger: &'a Ledger,
 ) -> impl Iterator<Item = impl Future<Output = Result<usize, usize>> + Send + 'a> + 'a {
-    case.scripts
-        .iter()
-        .enumerate()
-        .map(move |(i, script)| tracker.track(i, Scripted::new(i, *script).keeping(ledger)))
+    case.scripts.iter().enumerate().map(move |(i, script)| {
+        tracker.track(i, Scripted::new(i, *script).keeping_strictly(ledger))
+    })
 }
 
 fn limiter_for(case: &Case) -> Option<Limiter> {
@@ -595,13 +1072,19 @@ fn limiter_for(case: &Case) -> Option<Limiter> {
     }
 }
 
-/// Hands `$children` over as `$case` says, through a [`ScriptedStream`]
-/// or as the iterator it is, to `$body` as `$input`; `$full` counts the
-/// stream's polls while every slot was taken.
+/// Hands `$children` over as `$case` says, logged into `$watch`'s input
+/// log (and slow to pull if the case says so), through a
+/// [`ScriptedStream`] or as the iterator it is, to `$body` as `$input`;
+/// `$full` counts the stream's polls while every slot was taken.
 macro_rules! with_input {
-    ($children:expr, $case:expr, $tracker:expr, $ledger:expr, $full:ident, |$input:ident| $body:expr) => {{
+    ($children:expr, $case:expr, $watch:expr, $full:ident, |$input:ident| $body:expr) => {{
         let case: &Case = $case;
-        let children = $children;
+        let watch: &Watch = $watch;
+        let children = Logged {
+            children: $children,
+            spin: case.slow_pull_us.map(|us| Duration::from_micros(us.into())),
+            log: watch.input.clone(),
+        };
         match &case.gaps {
             None => {
                 let $input = children;
@@ -611,8 +1094,10 @@ macro_rules! with_input {
                 let gaps = (0..case.scripts.len())
                     .map(|i| pattern[i % pattern.len()])
                     .collect();
-                let stream =
-                    ScriptedStream::new(children, gaps, $ledger).gated($tracker, case.bound());
+                let shared = matches!(case.limit, Limit::Shared(_));
+                let stream = ScriptedStream::new(children, gaps, &watch.ledger)
+                    .gated(&watch.tracker, case.bound(), shared)
+                    .hint(case.hint);
                 $full = stream.polls_while_full();
                 let $input = stream;
                 $body
@@ -622,34 +1107,67 @@ macro_rules! with_input {
 }
 
 /// The stream input, if any, was polled only while a slot was free.
-fn check_lazy_pull(full: &std::sync::atomic::AtomicUsize) -> Result<(), TestCaseError> {
-    let polls = full.load(std::sync::atomic::Ordering::SeqCst);
+fn check_lazy_pull(full: &AtomicUsize) -> Result<(), TestCaseError> {
+    let polls = full.load(SeqCst);
     prop_assert_eq!(polls, 0, "the stream was polled while every slot was taken");
     Ok(())
 }
 
+/// An `on_each` hook that counts into `$heard` the children that
+/// finished.
+macro_rules! hook {
+    ($heard:expr) => {{
+        let heard: Arc<AtomicUsize> = $heard;
+        move |_, done| {
+            if let Done::Output(_) = done {
+                heard.fetch_add(1, SeqCst);
+            }
+        }
+    }};
+}
+
+/// `$batch` with a [`hook!`] if `$heard` is set.
+macro_rules! hearing {
+    ($batch:expr, $heard:expr) => {{
+        let batch = $batch;
+        match $heard {
+            Some(heard) => batch.on_each(hook!(heard)),
+            None => batch,
+        }
+    }};
+}
+
 /// Configures `$children` as `$case` says and ends the chain with `$end`,
-/// `$batch` naming the configured batch. Without deadlines the batch is a
-/// plain one (`Bounded`, or none at all), so both kinds are exercised.
+/// `$batch` naming the configured batch, heard by an `on_each` hook if
+/// `$watch` has one. Without deadlines the batch is a plain one
+/// (`Bounded`, or none at all, unless a hook listens), so both kinds are
+/// exercised.
 macro_rules! with_batch {
-    ($children:expr, $case:expr, $limiter:expr, |$batch:ident| $end:expr) => {{
+    ($children:expr, $case:expr, $limiter:expr, $watch:expr, |$batch:ident| $end:expr) => {{
         let case: &Case = $case;
         let limiter: Option<&Limiter> = $limiter;
+        let heard: Option<Arc<AtomicUsize>> = $watch.heard.clone();
         let children = $children;
         match (case.deadline, case.within) {
             (None, None) => match (&case.limit, limiter) {
                 (Limit::Own(n), _) => {
-                    let $batch = children.bounded(*n);
+                    let $batch = hearing!(children.bounded(*n), heard);
                     $end
                 }
                 (Limit::Shared(_), Some(limiter)) => {
-                    let $batch = children.bounded_by(limiter);
+                    let $batch = hearing!(children.bounded_by(limiter), heard);
                     $end
                 }
-                _ => {
-                    let $batch = children;
-                    $end
-                }
+                _ => match heard {
+                    Some(heard) => {
+                        let $batch = children.on_each(hook!(heard));
+                        $end
+                    }
+                    None => {
+                        let $batch = children;
+                        $end
+                    }
+                },
             },
             (deadline, within) => {
                 let batch = match (deadline, within) {
@@ -660,11 +1178,12 @@ macro_rules! with_batch {
                     (None, Some(within)) => children.within(within),
                     (None, None) => unreachable!("matched above"),
                 };
-                let $batch = match (&case.limit, limiter) {
+                let batch = match (&case.limit, limiter) {
                     (Limit::Own(n), _) => batch.bounded(*n),
                     (Limit::Shared(_), Some(limiter)) => batch.bounded_by(limiter),
                     _ => batch,
                 };
+                let $batch = hearing!(batch, heard);
                 $end
             }
         }
@@ -672,22 +1191,21 @@ macro_rules! with_batch {
 }
 
 /// Runs `$children` as `$case` says ([`with_input!`], then [`with_batch!`]),
-/// ending the chain with `$end`, under the case's driver, watched by the
-/// tracker; checks that a stream input was pulled lazily, and returns how
-/// the drive stopped.
+/// ending the chain with `$end`, under the case's driver, watched by
+/// `$watch`; checks that a stream input was pulled lazily and what the
+/// watch saw, and returns how the drive stopped.
 macro_rules! drive {
-    ($children:expr, $case:expr, ($tracker:expr, $ledger:expr, $limiter:expr, $at_stop:expr), |$batch:ident| $end:expr) => {{
+    ($children:expr, $case:expr, ($watch:expr, $limiter:expr), |$batch:ident| $end:expr) => {{
         let mut full = Arc::default();
-        let stop = with_input!(
-            $children,
+        let watch: &Watch = $watch;
+        let stop = with_input!($children, $case, watch, full, |input| with_batch!(
+            input,
             $case,
-            $tracker,
-            $ledger,
-            full,
-            |input| with_batch!(input, $case, $limiter, |$batch| $case
-                .driver($ledger)
-                .drive(watching($tracker, $at_stop, $end)))
-        );
+            $limiter,
+            watch,
+            |$batch| $case.driver(&watch.ledger).drive(watching(watch, $end))
+        ));
+        check_watch($case, watch)?;
         check_lazy_pull(&full)?;
         stop
     }};
@@ -695,18 +1213,23 @@ macro_rules! drive {
 
 fn gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
-    let at_stop = Mutex::new(None);
+    let watch = Watch::new(case, &tracker, &ledger, false);
     let stop = drive!(
         children(case, &tracker, &ledger),
         case,
-        (&tracker, &ledger, limiter.as_ref(), &at_stop),
+        (&watch, limiter.as_ref()),
         |batch| batch.gather().map(seen_all)
     );
-    let outputs = check_stop(case, stop, &at_stop)?;
+    let outputs = check_stop(case, stop, &watch)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(outputs) = outputs {
-        prop_assert_eq!(outputs.len(), case.scripts.len());
-        check_every_input(case, outputs.into_iter().enumerate().collect())?;
+        let reported = case.reported(&tracker, None);
+        prop_assert_eq!(
+            outputs.len(),
+            reported,
+            "outputs, against inputs to report (an output lost, or one too many?)"
+        );
+        check_every_input(case, outputs.into_iter().enumerate().collect(), reported)?;
         if !is_short(case.within) {
             prop_assert_eq!(tracker.created(), case.scripts.len());
         }
@@ -716,14 +1239,14 @@ fn gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
 
 fn try_gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
-    let at_stop = Mutex::new(None);
+    let watch = Watch::new(case, &tracker, &ledger, false);
     // How many inputs had been created when the first child failed.
     let created_at_failure = Arc::new(Mutex::new(None));
     let children = case.scripts.iter().enumerate().map(|(i, script)| {
         let (tracker_at_failure, created_at_failure) =
             (tracker.clone(), created_at_failure.clone());
         let child = Scripted::new(i, *script)
-            .keeping(&ledger)
+            .keeping_strictly(&ledger)
             .on_error(move || {
                 created_at_failure
                     .lock()
@@ -732,17 +1255,17 @@ fn try_gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
             });
         tracker.track(i, child.map_err(Failure::Child))
     });
-    let stop = drive!(
-        children,
-        case,
-        (&tracker, &ledger, limiter.as_ref(), &at_stop),
-        |batch| batch.try_gather()
-    );
-    let outcome = check_stop(case, stop, &at_stop)?;
+    let stop = drive!(children, case, (&watch, limiter.as_ref()), |batch| batch
+        .try_gather());
+    let outcome = check_stop(case, stop, &watch)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     match outcome {
         Some(Ok(values)) => {
-            prop_assert_eq!(values.len(), case.scripts.len());
+            prop_assert_eq!(
+                values.len(),
+                case.reported(&tracker, None),
+                "outputs, against inputs to report (an output lost, or one too many?)"
+            );
             for (index, value) in values.into_iter().enumerate() {
                 check_output(case, index, Ok(Ok(value)))?;
             }
@@ -768,10 +1291,11 @@ fn try_gather_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
 }
 
 /// Collects a stream in arrival order, awaiting `between` after each item,
-/// and telling `after_each` how many items have come so far.
+/// telling `after_each` how many items have come so far, and stopping
+/// (dropping the stream) after `take` items if set.
 async fn collect<S: Stream>(
     stream: S,
-    between: Between,
+    case: &Case,
     ledger: &Ledger,
     mut after_each: impl FnMut(usize),
 ) -> Vec<S::Item> {
@@ -780,7 +1304,10 @@ async fn collect<S: Stream>(
     while let Some(item) = futures::StreamExt::next(&mut stream).await {
         items.push(item);
         after_each(items.len());
-        match between {
+        if case.take == Some(items.len()) {
+            break;
+        }
+        match case.between {
             Between::Nothing => {}
             Between::YieldAndTimer if items.len() % 32 == 0 => {
                 ledger
@@ -793,38 +1320,59 @@ async fn collect<S: Stream>(
     items
 }
 
+/// How many items a consumer of a stream end takes, of `reported`.
+fn taken(case: &Case, reported: usize) -> usize {
+    case.take.map_or(reported, |take| take.min(reported))
+}
+
 fn as_completed_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
-    let at_stop = Mutex::new(None);
+    let watch = Watch::new(case, &tracker, &ledger, true);
     let stop = drive!(
         children(case, &tracker, &ledger),
         case,
-        (&tracker, &ledger, limiter.as_ref(), &at_stop),
-        |batch| collect(batch.as_completed(), case.between, &ledger, |_| {}).map(|items| items
+        (&watch, limiter.as_ref()),
+        |batch| collect(
+            per_poll(&watch, batch.as_completed()),
+            case,
+            &ledger,
+            |_| {}
+        )
+        .map(|items| items
             .into_iter()
             .map(|(index, output)| (index, output.seen()))
             .collect::<Vec<_>>())
     );
-    let items = check_stop(case, stop, &at_stop)?;
+    let items = check_stop(case, stop, &watch)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(items) = items {
-        check_every_input(case, items)?;
+        let reported = case.reported(&tracker, None);
+        prop_assert_eq!(
+            items.len(),
+            taken(case, reported),
+            "outputs, against inputs to report (an output lost, or one too many?)"
+        );
+        check_inputs(case, items, reported, case.take.is_none())?;
     }
     Ok(())
 }
 
 fn in_order_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
+    let case = &case.for_in_order();
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
-    let at_stop = Mutex::new(None);
+    let watch = Watch::new(case, &tracker, &ledger, true).stopping(case);
     // No input is admitted 2n places or more past the first not yet
-    // handed out: when k outputs are out, at most k + 2n were created.
+    // handed out: when k outputs are out, at most k + 2n were created (and
+    // one more pulled ahead of its permit, if the input's hint may say it
+    // is empty when it is not).
     let window = case.bound().saturating_mul(2);
     let past_window = Mutex::new(None);
-    let handed = std::sync::atomic::AtomicUsize::new(0);
+    let handed = AtomicUsize::new(0);
     let check_window = |handed_out: usize| {
-        handed.store(handed_out, std::sync::atomic::Ordering::SeqCst);
+        handed.store(handed_out, SeqCst);
         let created = tracker.created();
-        if created > handed_out.saturating_add(window) {
+        let ahead = usize::from(case.may_pull_ahead());
+        if created > handed_out.saturating_add(window).saturating_add(ahead) {
             past_window
                 .lock()
                 .unwrap()
@@ -834,11 +1382,17 @@ fn in_order_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let stop = drive!(
         children(case, &tracker, &ledger),
         case,
-        (&tracker, &ledger, limiter.as_ref(), &at_stop),
-        |batch| collect(batch.in_order(), case.between, &ledger, check_window).map(seen_all)
+        (&watch, limiter.as_ref()),
+        |batch| {
+            let outputs = match &watch.stop {
+                Some((signal, _)) => Either::Left(batch.until(signal.signal()).in_order()),
+                None => Either::Right(batch.in_order()),
+            };
+            collect(per_poll(&watch, outputs), case, &ledger, check_window).map(seen_all)
+        }
     );
-    let handed = handed.load(std::sync::atomic::Ordering::SeqCst);
-    let outputs = check_stop_within(case, stop, &at_stop, Some((handed, window)))?;
+    let handed = handed.load(SeqCst);
+    let outputs = check_stop_within(case, stop, &watch, Some((handed, window)))?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     let past_window = *past_window.lock().unwrap();
     prop_assert_eq!(
@@ -848,31 +1402,46 @@ fn in_order_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
         window
     );
     if let Some(outputs) = outputs {
-        prop_assert_eq!(outputs.len(), case.scripts.len());
-        check_every_input(case, outputs.into_iter().enumerate().collect())?;
+        let reported = case.reported(&tracker, watch.stop.as_ref().map(|_| &watch));
+        prop_assert_eq!(
+            outputs.len(),
+            taken(case, reported),
+            "outputs, against inputs to report (an output lost, or one too many?)"
+        );
+        check_inputs(
+            case,
+            outputs.into_iter().enumerate().collect(),
+            reported,
+            case.take.is_none(),
+        )?;
     }
     Ok(())
 }
 
 fn report_keeps_its_promises(case: &Case) -> Result<(), TestCaseError> {
     let (tracker, ledger, limiter) = (Tracker::new(), Ledger::new(), limiter_for(case));
-    let at_stop = Mutex::new(None);
+    let watch = Watch::new(case, &tracker, &ledger, false);
     let stop = drive!(
         children(case, &tracker, &ledger),
         case,
-        (&tracker, &ledger, limiter.as_ref(), &at_stop),
+        (&watch, limiter.as_ref()),
         |batch| batch.report()
     );
-    let report: Option<Report<usize, usize>> = check_stop(case, stop, &at_stop)?;
+    let report: Option<Report<usize, usize>> = check_stop(case, stop, &watch)?;
     check_bookkeeping(case, &tracker, limiter.as_ref())?;
     if let Some(report) = report {
         prop_assert!(report.panicked.is_empty());
-        prop_assert_eq!(report.len(), case.scripts.len());
+        let reported = case.reported(&tracker, None);
+        prop_assert_eq!(
+            report.len(),
+            reported,
+            "outputs, against inputs to report (an output lost, or one too many?)"
+        );
         let outputs = (report.ok.into_iter().map(|(i, v)| (i, Ok(Ok(v)))))
             .chain(report.failed.into_iter().map(|(i, e)| (i, Ok(Err(e)))))
             .chain(report.timed_out.into_iter().map(|(i, e)| (i, Err(e))))
             .collect();
-        check_every_input(case, outputs)?;
+        check_every_input(case, outputs, reported)?;
     }
     Ok(())
 }

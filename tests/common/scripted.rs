@@ -24,6 +24,12 @@ pub enum Wake {
     /// microseconds or until it has been woken, so the wake-up lands
     /// sometimes before that poll returns and sometimes after.
     Race { spin_us: u8 },
+    /// Two sources hold its waker: the thread of [`Race`](Wake::Race),
+    /// which wakes it at once, and a slower one that wakes it `late_us`
+    /// microseconds later. The child goes on once the first has
+    /// woken it; the second wake-up comes late, often after the child
+    /// finished, when the place it woke may hold the next child.
+    Twice { late_us: u16 },
 }
 
 /// How a scripted child ends.
@@ -80,7 +86,16 @@ impl Scripted {
     /// Keeps `ledger`: every wake-up the child arranges off its own poll is
     /// promised there, and every wake-up it gets makes it owe a poll.
     pub fn keeping(mut self, ledger: &Ledger) -> Self {
-        self.book = Some((ledger.clone(), ledger.debt()));
+        self.book = Some((ledger.clone(), ledger.debt(self.index, false)));
+        self
+    }
+
+    /// As [`keeping`](Scripted::keeping), and the ledger counts every poll
+    /// of the child that begins while it was not woken (rule 13): for a
+    /// child of a batch, never for an input a batch may poll whenever it
+    /// could admit.
+    pub fn keeping_strictly(mut self, ledger: &Ledger) -> Self {
+        self.book = Some((ledger.clone(), ledger.debt(self.index, true)));
         self
     }
 
@@ -119,6 +134,20 @@ impl Future for Scripted {
         if let Some((_, debt)) = &self.book {
             debt.poll_begins();
         }
+        let polled = self.as_mut().follow_script(cx);
+        if let Some((_, debt)) = &self.book {
+            debt.poll_ends();
+        }
+        polled
+    }
+}
+
+impl Scripted {
+    /// One poll's worth of the script.
+    fn follow_script(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<<Self as Future>::Output> {
         if self.script.pendings > 0 {
             match self.script.wake {
                 Wake::AtOnce => {
@@ -126,6 +155,13 @@ impl Future for Scripted {
                     self.woke_itself();
                 }
                 Wake::OtherThread => wake_from_another_thread(self.promise(cx.waker())),
+                Wake::Twice { late_us } => {
+                    wake_racing(self.promise(cx.waker()), Duration::ZERO);
+                    wake_late(
+                        self.promise(cx.waker()),
+                        Duration::from_micros(late_us.into()),
+                    );
+                }
                 Wake::Race { spin_us } => wake_racing(
                     self.promise(cx.waker()),
                     Duration::from_micros(spin_us.into()),
@@ -186,6 +222,27 @@ pub fn wake_from_another_thread(waker: Waker) {
         .expect("the waking thread runs for the whole test");
 }
 
+/// Hands `waker` to a helper thread that wakes it `after` from now (or
+/// later, behind wake-ups handed to it earlier and due later).
+pub fn wake_late(waker: Waker, after: Duration) {
+    static HELPER: OnceLock<Mutex<Sender<(Waker, Instant)>>> = OnceLock::new();
+    let sender = HELPER.get_or_init(|| {
+        let (sender, receiver) = channel::<(Waker, Instant)>();
+        std::thread::spawn(move || {
+            for (waker, due) in receiver {
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                waker.wake();
+            }
+        });
+        Mutex::new(sender)
+    });
+    sender
+        .lock()
+        .unwrap()
+        .send((waker, Instant::now() + after))
+        .expect("the late thread runs for the whole test");
+}
+
 /// Hands `waker` to a helper thread that wakes it at once, with no pause,
 /// then spins for up to `spin` (yielding the CPU, so the helper can run on
 /// a busy machine) or until the wake-up has happened: the wake-up races
@@ -216,6 +273,19 @@ pub fn wake_racing(waker: Waker, spin: Duration) {
     }
 }
 
+/// What a [`ScriptedStream`]'s size hint says, of the items it has left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// The truth.
+    True,
+    /// That it is empty: `(0, Some(0))`.
+    SaysEmpty,
+    /// Half as many as it has, at most.
+    TooLow,
+    /// At least twice as many as it has, and no end.
+    TooHigh,
+}
+
 /// A stream input made of an iterator's children, pending before some of
 /// them as a script says: before item `i`, if `gaps[i]` is set, the stream
 /// waits on a [`Scripted`] gate (pending its `pendings` times, woken its
@@ -230,6 +300,10 @@ pub struct ScriptedStream<I> {
     /// `(running children, limit)`: a poll while `limit` children run is a
     /// poll while every slot is taken.
     gate_check: Option<(super::Tracker, usize)>,
+    /// The batch queues at a shared limiter: a poll made when the stream's
+    /// hint says it is empty is the one the design allows while full.
+    shared: bool,
+    hint: Hint,
     polls_while_full: Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -242,13 +316,24 @@ impl<I: Iterator> ScriptedStream<I> {
             gate: None,
             ledger: ledger.clone(),
             gate_check: None,
+            shared: false,
+            hint: Hint::True,
             polls_while_full: Arc::default(),
         }
     }
 
-    /// Counts the polls made while `limit` children of `tracker` run.
-    pub fn gated(mut self, tracker: &super::Tracker, limit: usize) -> Self {
+    /// Counts the polls made while `limit` children of `tracker` run; a
+    /// batch under a `shared` limiter may make one when the hint says the
+    /// stream is empty.
+    pub fn gated(mut self, tracker: &super::Tracker, limit: usize, shared: bool) -> Self {
         self.gate_check = Some((tracker.clone(), limit));
+        self.shared = shared;
+        self
+    }
+
+    /// Its size hint says `hint`.
+    pub fn hint(mut self, hint: Hint) -> Self {
+        self.hint = hint;
         self
     }
 
@@ -266,7 +351,7 @@ impl<I: Iterator + Unpin> futures::Stream for ScriptedStream<I> {
         // A stream whose hint says it is empty is asked before its batch
         // queues at a shared limiter for a permit (a hint is no promise):
         // the one poll the design allows while every slot is taken.
-        let says_empty = this.children.size_hint() == (0, Some(0));
+        let says_empty = this.shared && futures::Stream::size_hint(&*this) == (0, Some(0));
         if !says_empty && this.gate_check.as_ref().is_some_and(full) {
             this.polls_while_full.fetch_add(1, SeqCst);
         }
@@ -285,6 +370,13 @@ impl<I: Iterator + Unpin> futures::Stream for ScriptedStream<I> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.children.size_hint()
+        let (low, high) = self.children.size_hint();
+        let left = high.unwrap_or(low);
+        match self.hint {
+            Hint::True => (low, high),
+            Hint::SaysEmpty => (0, Some(0)),
+            Hint::TooLow => (0, Some(left / 2)),
+            Hint::TooHigh => (left.saturating_mul(2).saturating_add(100), None),
+        }
     }
 }
