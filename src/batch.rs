@@ -504,12 +504,12 @@ where
     ///
     /// A panic in the body or in a child goes on out of `poll`; a child's
     /// after its siblings are dropped (unless the batch catches panics).
-    pub fn for_each<F, Fut>(self, body: F) -> ForEach<I, D, P, F, Fut>
+    pub fn for_each<F, Fut>(self, body: F) -> ForEach<AsCompleted<I, D, P>, F, Fut>
     where
         F: FnMut((usize, Output<I, D, P>)) -> Fut,
         Fut: Future<Output = ()>,
     {
-        ForEach::new(self.drive, body)
+        ForEach::new(AsCompleted::new(self.drive), body)
     }
 
     /// As [`for_each`](Batch::for_each), stopping at the first `Err` a body
@@ -541,12 +541,12 @@ where
     /// # Panics
     ///
     /// As for [`for_each`](Batch::for_each).
-    pub fn try_for_each<F, Fut, E>(self, body: F) -> TryForEach<I, D, P, F, Fut>
+    pub fn try_for_each<F, Fut, E>(self, body: F) -> TryForEach<AsCompleted<I, D, P>, F, Fut>
     where
         F: FnMut((usize, Output<I, D, P>)) -> Fut,
         Fut: Future<Output = Result<(), E>>,
     {
-        TryForEach::new(self.drive, body)
+        TryForEach::new(AsCompleted::new(self.drive), body)
     }
 
     /// As [`for_each`](Batch::for_each), folding the outputs into an
@@ -572,12 +572,12 @@ where
     /// # Panics
     ///
     /// As for [`for_each`](Batch::for_each).
-    pub fn fold<T, F, Fut>(self, init: T, body: F) -> Fold<I, D, P, F, Fut, T>
+    pub fn fold<T, F, Fut>(self, init: T, body: F) -> Fold<AsCompleted<I, D, P>, F, Fut, T>
     where
         F: FnMut(T, (usize, Output<I, D, P>)) -> Fut,
         Fut: Future<Output = T>,
     {
-        Fold::new(self.drive, init, body)
+        Fold::new(AsCompleted::new(self.drive), init, body)
     }
 
     /// Sends each `(input index, output)` into `sink`, in completion order,
@@ -617,11 +617,11 @@ where
     ///
     /// A panic in the sink or in a child goes on out of `poll`; a child's
     /// after its siblings are dropped (unless the batch catches panics).
-    pub fn forward<S>(self, sink: S) -> Forward<I, D, P, S>
+    pub fn forward<S>(self, sink: S) -> Forward<AsCompleted<I, D, P>, S>
     where
         S: Sink<(usize, Output<I, D, P>)>,
     {
-        Forward::new(self.drive, sink)
+        Forward::new(AsCompleted::new(self.drive), sink)
     }
 }
 

@@ -276,10 +276,14 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// As for [`as_completed`](FanoutExt::as_completed), and the same trap:
     /// **the children run only while the stream is polled.** A loop body
     /// that awaits something else between two items stops every child in
-    /// flight, while their deadlines keep running; for such a consumer,
-    /// [`Batch::for_each`] keeps them running (in completion order). A slot freed by a
-    /// finished child is refilled at once, before the output is handed on,
-    /// so the batch stays full while you hold an item.
+    /// flight, while their deadlines keep running. **Consumer awaits? Use
+    /// [`for_each`](InOrder::for_each)** (or
+    /// [`try_for_each`](InOrder::try_for_each), [`fold`](InOrder::fold),
+    /// [`forward`](InOrder::forward)), found before `StreamExt`'s: the body
+    /// gets the outputs in input order and the children keep running while
+    /// it awaits. A slot freed by a finished child is refilled at once,
+    /// before the output is handed on, so the batch stays full while you
+    /// hold an item.
     ///
     /// # Panics
     ///

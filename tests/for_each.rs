@@ -339,3 +339,177 @@ on_every_executor! {
         assert_eq!(sum, 15);
     }
 }
+
+// The same ends on `in_order()`: the body gets each output alone, in input
+// order, and the children keep running while it awaits; the outputs
+// waiting for it keep to the window (2 places per slot).
+on_every_executor! {
+    /// The tour's slow consumer again, in input order.
+    async fn in_order_for_each_times_no_child_out_behind_a_slow_consumer() {
+        let seen = Mutex::new(Vec::new());
+        (0..12)
+            .map(five_steps)
+            .bounded(4)
+            .with_deadline(Duration::from_millis(300))
+            .in_order()
+            .for_each(|output| {
+                let seen = &seen;
+                async move {
+                    sleep_ms(150).await;
+                    seen.lock().unwrap().push(output);
+                }
+            })
+            .await;
+        let expected: Vec<Result<usize, Elapsed>> = (0..12).map(Ok).collect();
+        assert_eq!(seen.into_inner().unwrap(), expected);
+    }
+
+    async fn in_order_for_each_keeps_the_window_behind_a_slow_first_child() {
+        for limit in [1, 3] {
+            let tracker = Tracker::new();
+            let consumed = AtomicUsize::new(0);
+            let peak_waiting = AtomicUsize::new(0);
+            let peak_ahead = AtomicUsize::new(0);
+            let seen = (0..40)
+                .map(|i| tracker.track(i, async move {
+                    if i % 10 == 0 {
+                        sleep_ms(20).await;
+                    }
+                    yield_once(i).await
+                }))
+                .bounded(limit)
+                .in_order()
+                .fold(Vec::new(), |mut seen, output| {
+                    let consumed = consumed.fetch_add(1, SeqCst);
+                    // Finished and not yet handed to a body, this one aside.
+                    peak_waiting.fetch_max(tracker.finished() - consumed - 1, SeqCst);
+                    // Admitted past the first output not yet handed on.
+                    peak_ahead.fetch_max(tracker.created() - consumed, SeqCst);
+                    async move {
+                        sleep_ms(1).await;
+                        seen.push(output);
+                        seen
+                    }
+                })
+                .await;
+            assert_eq!(seen, (0..40).collect::<Vec<_>>(), "limit {limit}");
+            let window = 2 * limit;
+            assert!(peak_waiting.load(SeqCst) < window, "limit {limit}: {} waited", peak_waiting.load(SeqCst));
+            assert!(peak_ahead.load(SeqCst) <= window, "limit {limit}: {} admitted ahead", peak_ahead.load(SeqCst));
+            assert_eq!(tracker.alive(), 0);
+        }
+    }
+
+    async fn in_order_try_for_each_stops_at_the_first_error_in_input_order() {
+        let limiter = Limiter::new(3);
+        let tracker = Tracker::new();
+        let seen = Mutex::new(Vec::new());
+        let result = (0..100u64)
+            .map(|i| tracker.track(i as usize, async move {
+                // Later inputs finish first while they run together.
+                sleep_ms(3 * (3 - i % 3)).await;
+                if i > 6 {
+                    futures::future::pending::<()>().await;
+                }
+                i
+            }))
+            .bounded_by(&limiter)
+            .in_order()
+            .try_for_each(|i| {
+                seen.lock().unwrap().push(i);
+                async move { if i == 2 { Err(format!("input {i}")) } else { Ok(()) } }
+            })
+            .await;
+        assert_eq!(result, Err("input 2".to_string()));
+        assert_eq!(seen.into_inner().unwrap(), [0, 1, 2], "bodies in input order, none after the error");
+        assert_eq!(tracker.alive(), 0, "children dropped before the error came back");
+        assert_eq!(limiter.available(), 3, "every permit back");
+    }
+
+    async fn in_order_fold_and_forward_keep_input_order() {
+        let reversed = || (0..8u64).map(|i| async move {
+            sleep_ms(2 * (8 - i)).await;
+            i
+        });
+        let folded = reversed()
+            .bounded(4)
+            .in_order()
+            .fold(Vec::new(), |mut seen, i| async move {
+                yield_once(()).await;
+                seen.push(i);
+                seen
+            })
+            .await;
+        assert_eq!(folded, (0..8).collect::<Vec<_>>());
+        let mut sink = Vec::new();
+        reversed().bounded(4).in_order().forward(&mut sink).await.unwrap();
+        assert_eq!(sink, (0..8).collect::<Vec<_>>());
+    }
+
+    async fn in_order_taken_mid_stream_goes_on_from_where_it_stands() {
+        use futures::StreamExt;
+        let tracker = Tracker::new();
+        // Input 0 is slow: 1 to 3 finish early and wait in the window.
+        let mut stream = (0..8)
+            .map(|i| tracker.track(i, async move {
+                if i == 0 {
+                    sleep_ms(10).await;
+                }
+                i
+            }))
+            .bounded(4)
+            .in_order();
+        assert_eq!(stream.next().await, Some(0));
+        let mut seen = Vec::new();
+        stream
+            .for_each(|i| {
+                seen.push(i);
+                async {}
+            })
+            .await;
+        assert_eq!(seen, [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(tracker.alive(), 0);
+    }
+
+    async fn in_order_a_panicking_body_drops_the_children_and_goes_on() {
+        let limiter = Limiter::new(2);
+        let tracker = Tracker::new();
+        let caught = std::panic::AssertUnwindSafe(
+            (0..10)
+                .map(|i| tracker.track(i, async move {
+                    if i > 0 {
+                        futures::future::pending::<()>().await;
+                    }
+                    i
+                }))
+                .bounded_by(&limiter)
+                .in_order()
+                .for_each(|i| async move { panic!("body {i}") }),
+        )
+        .catch_unwind()
+        .await;
+        let payload = caught.expect_err("the body's panic goes on");
+        assert_eq!(panic_message(&*payload), "body 0");
+        assert_eq!(tracker.alive(), 0);
+        assert_eq!(limiter.available(), 2);
+    }
+
+    /// Children that register their waker once with a reactor thread, and
+    /// fail if polled again before it wakes them.
+    async fn in_order_for_each_runs_children_that_register_their_waker_once() {
+        let reactor = common::strict::Reactor::new();
+        let reactor = &reactor;
+        let mut seen = Vec::new();
+        (0..500)
+            .map(|i| reactor.child(i))
+            .bounded(5)
+            .in_order()
+            .for_each(|i| {
+                seen.push(i);
+                yield_once(())
+            })
+            .await;
+        assert_eq!(seen, (0..500).collect::<Vec<_>>());
+        assert_eq!(reactor.woken(), 500);
+    }
+}

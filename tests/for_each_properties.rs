@@ -1,16 +1,21 @@
 //! Property tests of the ends that take the consumer's body (`for_each`,
-//! `fold`, `try_for_each`, `forward`): random batches of children that are
-//! ready, yield, or are woken by another thread racing their poll; a body
-//! that awaits a random wake-up between items (nothing, a yield, another
-//! thread, a timer); random limits. After each case: no hang, every output
-//! seen exactly once, at most the limit of outputs waiting for the body,
-//! and after `try_for_each`'s error no child left alive.
+//! `fold`, `try_for_each`, `forward`), in completion order (`as_completed`)
+//! and in input order (`in_order`): random batches of children that are
+//! ready, yield, are woken by another thread racing their poll, or register
+//! their waker once with a reactor thread and fail if polled again before
+//! it wakes them; a body that awaits a random wake-up between items
+//! (nothing, a yield, another thread, a timer); random limits. After each
+//! case: no hang, every output seen exactly once (in input order for
+//! `in_order`), at most the limit of outputs waiting for the body in
+//! completion order and at most `in_order`'s window less one in input
+//! order, and after `try_for_each`'s error no child left alive.
 //!
 //! 256 cases per property under `cargo test` (`PROPTEST_CASES` overrides).
 
 mod common;
 use common::driver::or_stuck;
 use common::scripted::wake_racing;
+use common::strict::Reactor;
 use common::watchdog::Watchdog;
 use common::{Tracker, yield_once};
 use fanout::prelude::*;
@@ -34,6 +39,9 @@ enum Wait {
     Thread,
     /// A 200 µs timer.
     Timer,
+    /// Registers its waker once with the reactor thread, and fails if
+    /// polled again before that wake-up (children only).
+    Strict,
 }
 
 fn wait() -> impl Strategy<Value = Wait> {
@@ -43,6 +51,10 @@ fn wait() -> impl Strategy<Value = Wait> {
         2 => Just(Wait::Thread),
         1 => Just(Wait::Timer),
     ]
+}
+
+fn child_wait() -> impl Strategy<Value = Wait> {
+    prop_oneof![8 => wait(), 2 => Just(Wait::Strict)]
 }
 
 /// Pending once, woken by another thread racing this poll.
@@ -60,8 +72,9 @@ impl Future for ThreadWoken {
     }
 }
 
-async fn wait_for(how: Wait) {
+async fn wait_for(how: Wait, reactor: &Reactor) {
     match how {
+        Wait::Strict => reactor.child(()).await,
         Wait::Nothing => {}
         Wait::Yield => yield_once(()).await,
         Wait::Thread => ThreadWoken(false).await,
@@ -78,16 +91,26 @@ enum End {
     Forward,
 }
 
+/// The order the body takes the outputs in.
+#[derive(Debug, Clone, Copy)]
+enum Order {
+    /// A batch's own, or `as_completed()`'s.
+    Completion,
+    /// `in_order()`'s.
+    Input,
+}
+
 #[derive(Debug, Clone)]
 struct Case {
     children: Vec<Wait>,
     limit: Option<usize>,
     bodies: Vec<Wait>,
     end: End,
+    order: Order,
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let children = prop::collection::vec(wait(), 0..300);
+    let children = prop::collection::vec(child_wait(), 0..300);
     let limit = prop_oneof![1 => Just(None), 4 => (1usize..12).prop_map(Some)];
     let bodies = prop::collection::vec(wait(), 1..8);
     let end = prop_oneof![
@@ -96,22 +119,89 @@ fn case() -> impl Strategy<Value = Case> {
         1 => (0usize..300).prop_map(End::TryForEach),
         1 => Just(End::Forward),
     ];
-    (children, limit, bodies, end).prop_map(|(children, limit, bodies, end)| Case {
+    let order = prop_oneof![Just(Order::Completion), Just(Order::Input)];
+    (children, limit, bodies, end, order).prop_map(|(children, limit, bodies, end, order)| Case {
         children,
         limit,
         bodies,
         end,
+        order,
     })
+}
+
+/// Runs `case`'s end over `$end` (an `AsCompleted` or an `InOrder`),
+/// whose items `$split` turns into `(input index, output)`: the error
+/// `try_for_each` ended with, if any.
+macro_rules! consume {
+    ($case:expr, $end:expr, $split:expr, $note:expr, $body_wait:expr, $reactor:expr, $seen:expr) => {{
+        let split = $split;
+        let note = $note;
+        let body_wait = $body_wait;
+        let reactor: &Reactor = $reactor;
+        match $case.end {
+            End::ForEach => {
+                $end.for_each(|item| {
+                    let (index, output) = split(item);
+                    note(index, output);
+                    wait_for(body_wait(output), reactor)
+                })
+                .await;
+                None
+            }
+            End::Fold => {
+                let count = $end
+                    .fold(0, |count, item| {
+                        let (index, output) = split(item);
+                        note(index, output);
+                        async move {
+                            wait_for(body_wait(output), reactor).await;
+                            count + 1
+                        }
+                    })
+                    .await;
+                assert_eq!(count, $seen.lock().unwrap().len());
+                None
+            }
+            End::TryForEach(fail_at) => $end
+                .try_for_each(|item| {
+                    let (index, output) = split(item);
+                    note(index, output);
+                    async move {
+                        wait_for(body_wait(output), reactor).await;
+                        if output == fail_at {
+                            Err(output)
+                        } else {
+                            Ok(())
+                        }
+                    }
+                })
+                .await
+                .err(),
+            End::Forward => {
+                let (sink, received) = futures::channel::mpsc::unbounded();
+                $end.forward(sink).await.expect("the channel is open");
+                use futures::StreamExt;
+                let received: Vec<_> = received.collect().await;
+                for item in received {
+                    let (index, output) = split(item);
+                    note(index, output);
+                }
+                None
+            }
+        }
+    }};
 }
 
 /// Runs `case`: the outputs the body saw, the most that waited for it, and
 /// the error `try_for_each` ended with.
 async fn run(case: &Case, tracker: &Tracker) -> (Vec<usize>, usize, Option<usize>) {
+    let reactor = Reactor::new();
+    let reactor = &reactor;
     let children = case.children.clone();
     let batch = (0..children.len()).map(|i| {
         let wait = children[i];
         tracker.track(i, async move {
-            wait_for(wait).await;
+            wait_for(wait, reactor).await;
             i
         })
     });
@@ -132,54 +222,26 @@ async fn run(case: &Case, tracker: &Tracker) -> (Vec<usize>, usize, Option<usize
     };
     let bodies = &case.bodies;
     let body_wait = |n: usize| bodies[n % bodies.len()];
-    let mut failed = None;
-    match case.end {
-        End::ForEach => {
-            batch
-                .for_each(|(index, output)| {
-                    note(index, output);
-                    wait_for(body_wait(output))
-                })
-                .await
-        }
-        End::Fold => {
-            let count = batch
-                .fold(0, |count, (index, output)| {
-                    note(index, output);
-                    async move {
-                        wait_for(body_wait(output)).await;
-                        count + 1
-                    }
-                })
-                .await;
-            assert_eq!(count, seen.lock().unwrap().len());
-        }
-        End::TryForEach(fail_at) => {
-            let ended = batch
-                .try_for_each(|(index, output)| {
-                    note(index, output);
-                    async move {
-                        wait_for(body_wait(output)).await;
-                        if output == fail_at {
-                            Err(output)
-                        } else {
-                            Ok(())
-                        }
-                    }
-                })
-                .await;
-            failed = ended.err();
-        }
-        End::Forward => {
-            let (sink, received) = futures::channel::mpsc::unbounded();
-            batch.forward(sink).await.expect("the channel is open");
-            use futures::StreamExt;
-            let received: Vec<(usize, usize)> = received.collect().await;
-            for (index, output) in received {
-                note(index, output);
-            }
-        }
-    }
+    let failed = match case.order {
+        Order::Completion => consume!(
+            case,
+            batch.as_completed(),
+            |item: (usize, usize)| item,
+            &note,
+            &body_wait,
+            reactor,
+            seen
+        ),
+        Order::Input => consume!(
+            case,
+            batch.in_order(),
+            |output: usize| (output, output),
+            &note,
+            &body_wait,
+            reactor,
+            seen
+        ),
+    };
     let seen = seen.into_inner().unwrap();
     (seen, peak.load(SeqCst), failed)
 }
@@ -197,6 +259,9 @@ proptest! {
         sorted.sort_unstable();
         sorted.dedup();
         prop_assert_eq!(sorted.len(), seen.len(), "an output seen twice");
+        if let Order::Input = case.order {
+            prop_assert_eq!(&sorted, &seen, "in_order's body saw an output out of order");
+        }
         match (case.end, failed) {
             (End::TryForEach(_), Some(at)) => {
                 prop_assert_eq!(seen.last(), Some(&at), "the error is the last body's");
@@ -205,7 +270,12 @@ proptest! {
             _ => prop_assert_eq!(sorted, (0..case.children.len()).collect::<Vec<_>>(), "outputs lost"),
         }
         if let (Some(limit), false) = (case.limit, matches!(case.end, End::Forward)) {
-            prop_assert!(peak <= limit, "{} outputs waited under a limit of {}", peak, limit);
+            // In input order the window (2 places per slot) bounds them.
+            let most = match case.order {
+                Order::Completion => limit,
+                Order::Input => 2 * limit - 1,
+            };
+            prop_assert!(peak <= most, "{} outputs waited under a limit of {} ({:?} order)", peak, limit, case.order);
         }
         prop_assert_eq!(tracker.alive(), 0);
     }

@@ -1,16 +1,19 @@
 //! `AsCompleted`: outputs as they finish, with their input index.
 
 use crate::end::drive::{Drive, Item};
+use crate::end::feed::Feed;
 use crate::end::for_each::{Fold, ForEach, TryForEach};
 use crate::end::forward::Forward;
 use crate::input::Input;
 use crate::mode::{Deadlines, Output, Panics, Uncaught, Untimed};
+use crate::sealed::{Sealed, Token};
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, ready};
 use futures::sink::Sink;
 use futures::stream::{FusedStream, Stream};
+use std::collections::VecDeque;
 
 /// Stream for the [`as_completed`](crate::FanoutExt::as_completed) method:
 /// `(input index, output)` in completion order.
@@ -67,12 +70,12 @@ impl<I: Input, D: Deadlines, P: Panics> AsCompleted<I, D, P> {
     /// assert_eq!(seen, [0, 1, 2]);
     /// # });
     /// ```
-    pub fn for_each<F, Fut>(self, body: F) -> ForEach<I, D, P, F, Fut>
+    pub fn for_each<F, Fut>(self, body: F) -> ForEach<Self, F, Fut>
     where
         F: FnMut(Item<I, D, P>) -> Fut,
         Fut: Future<Output = ()>,
     {
-        ForEach::new(self.batch, body)
+        ForEach::new(self, body)
     }
 
     /// [`Batch::try_for_each`](crate::Batch::try_for_each) over the rest of
@@ -94,12 +97,12 @@ impl<I: Input, D: Deadlines, P: Panics> AsCompleted<I, D, P> {
     /// # Errors
     ///
     /// The first `Err` a body returns, as for the batch's.
-    pub fn try_for_each<F, Fut, E>(self, body: F) -> TryForEach<I, D, P, F, Fut>
+    pub fn try_for_each<F, Fut, E>(self, body: F) -> TryForEach<Self, F, Fut>
     where
         F: FnMut(Item<I, D, P>) -> Fut,
         Fut: Future<Output = Result<(), E>>,
     {
-        TryForEach::new(self.batch, body)
+        TryForEach::new(self, body)
     }
 
     /// [`Batch::fold`](crate::Batch::fold) over the rest of this stream.
@@ -112,12 +115,12 @@ impl<I: Input, D: Deadlines, P: Panics> AsCompleted<I, D, P> {
     /// assert_eq!(sum, 6);
     /// # });
     /// ```
-    pub fn fold<T, F, Fut>(self, init: T, body: F) -> Fold<I, D, P, F, Fut, T>
+    pub fn fold<T, F, Fut>(self, init: T, body: F) -> Fold<Self, F, Fut, T>
     where
         F: FnMut(T, Item<I, D, P>) -> Fut,
         Fut: Future<Output = T>,
     {
-        Fold::new(self.batch, init, body)
+        Fold::new(self, init, body)
     }
 
     /// [`Batch::forward`](crate::Batch::forward) over the rest of this
@@ -137,11 +140,71 @@ impl<I: Input, D: Deadlines, P: Panics> AsCompleted<I, D, P> {
     /// # Errors
     ///
     /// The sink's first error, as for the batch's.
-    pub fn forward<S>(self, sink: S) -> Forward<I, D, P, S>
+    pub fn forward<S>(self, sink: S) -> Forward<Self, S>
     where
         S: Sink<Item<I, D, P>>,
     {
-        Forward::new(self.batch, sink)
+        Forward::new(self, sink)
+    }
+}
+
+impl<I: Input, D, P> Sealed for AsCompleted<I, D, P> {}
+
+/// Completion order: the outputs that finish while the body is busy wait
+/// in the order they finished, and count against the batch's limit (beside
+/// the running children they fill at most the limit, then admission waits);
+/// an unbounded batch keeps admitting.
+impl<I: Input, D: Deadlines, P: Panics> Feed for AsCompleted<I, D, P> {
+    type Item = Item<I, D, P>;
+
+    fn into_feed(self, _: Token) -> Self {
+        AsCompleted {
+            batch: self.batch.collected(),
+        }
+    }
+
+    #[inline]
+    fn begin_feed_poll(&mut self, _: Token) {
+        self.batch.begin_poll();
+    }
+
+    #[inline]
+    fn end_feed_pass(&mut self, _: Token) {
+        self.batch.end_pass();
+    }
+
+    fn poll_feed(
+        &mut self,
+        waiting: &mut VecDeque<Self::Item>,
+        cx: &mut Context<'_>,
+        _: Token,
+    ) -> Poll<bool> {
+        let ceiling = self.ceiling(waiting.len());
+        let Some(item) = ready!(self.batch.poll_finished_below(cx, ceiling)) else {
+            return Poll::Ready(false);
+        };
+        waiting.push_back(item);
+        let ceiling = self.ceiling(waiting.len());
+        self.batch.refill_below(cx, ceiling);
+        Poll::Ready(true)
+    }
+}
+
+impl<I: Input, D: Deadlines, P: Panics> AsCompleted<I, D, P> {
+    /// The first input index that may not be admitted now, with `waiting`
+    /// outputs waiting for the body: as many more as the limit has room for
+    /// beside them and the running children, none once they fill it.
+    fn ceiling(&self, waiting: usize) -> usize {
+        let engine = self.batch.engine();
+        match engine.config().limit.capacity() {
+            Some(limit) => {
+                let taken = waiting + engine.occupied();
+                engine
+                    .admitted()
+                    .saturating_add(limit.saturating_sub(taken))
+            }
+            None => usize::MAX,
+        }
     }
 }
 

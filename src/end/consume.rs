@@ -3,78 +3,51 @@
 //! children side by side.
 
 use crate::end::budget::OUTPUTS_PER_POLL;
-use crate::end::drive::{Drive, Item};
-use crate::input::Input;
-use crate::mode::{Deadlines, Panics};
+use crate::end::feed::Feed;
+use crate::sealed::TOKEN;
+use core::fmt;
 use core::future::Future;
 use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::collections::VecDeque;
 
-/// A batch feeding a consumer's body, one output at a time, in completion
-/// order; the outputs that finish while the body is busy wait here.
+/// An ordered end feeding a consumer's body, one output at a time; the
+/// outputs that finish while the body is busy wait here, in the end's
+/// order.
 ///
-/// Outputs waiting count against the batch's limit: while waiting outputs
-/// and running children together fill it, no input is admitted, and the
-/// running children keep running. So at most `limit` outputs ever wait, and
-/// no child is admitted only to wait for a slow consumer past its deadline.
-pub(crate) struct Feed<I: Input, D: Deadlines, P: Panics> {
-    batch: Drive<I, D, P>,
-    waiting: VecDeque<Item<I, D, P>>,
-    /// The batch's limit, if it has one.
-    limit: Option<usize>,
+/// How many may wait is the end's rule (see [`Feed::poll_feed`]): beside
+/// the running children they fill at most the batch's limit in completion
+/// order, at most `in_order`'s window in input order. While they fill it no
+/// input is admitted and the running children keep running, so no child is
+/// admitted only to wait for a slow consumer past its deadline.
+pub(crate) struct Feeder<E: Feed> {
+    end: E,
+    waiting: VecDeque<E::Item>,
     /// The most outputs that ever waited at once.
     peak_waiting: usize,
 }
 
-impl<I: Input, D: Deadlines, P: Panics> Feed<I, D, P> {
-    pub(crate) fn new(batch: Drive<I, D, P>) -> Self {
-        let limit = batch.engine().config().limit.capacity();
-        Feed {
-            // Polled many times in one poll of the end, as a collecting end
-            // polls its batch: deadlines are stamped once per poll.
-            batch: batch.collected(),
+impl<E: Feed> Feeder<E> {
+    pub(crate) fn new(end: E) -> Self {
+        Feeder {
+            end: end.into_feed(TOKEN),
             waiting: VecDeque::new(),
-            limit,
             peak_waiting: 0,
         }
     }
 
     /// The next output for the body, if one waits.
-    pub(crate) fn pop(&mut self) -> Option<Item<I, D, P>> {
+    pub(crate) fn pop(&mut self) -> Option<E::Item> {
         self.waiting.pop_front()
     }
 
-    /// The first input index that may not be admitted now: as many more as
-    /// the limit has room for beside the waiting outputs and the running
-    /// children, none once they fill it.
-    fn ceiling(&self) -> usize {
-        let engine = self.batch.engine();
-        match self.limit {
-            Some(limit) => {
-                let taken = self.waiting.len() + engine.occupied();
-                engine
-                    .admitted()
-                    .saturating_add(limit.saturating_sub(taken))
-            }
-            None => usize::MAX,
-        }
-    }
-
-    /// Takes the next output the children have, refilling its slot if the
-    /// limit allows: `Ready(true)` when one was taken, `Ready(false)` once
-    /// the batch has none left to give.
+    /// Takes in what the children have next: `Ready(true)` when something
+    /// was taken, `Ready(false)` once the batch has none left to give.
     pub(crate) fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        let ceiling = self.ceiling();
-        let Some(item) = core::task::ready!(self.batch.poll_finished_below(cx, ceiling)) else {
-            return Poll::Ready(false);
-        };
-        self.waiting.push_back(item);
+        let taken = self.end.poll_feed(&mut self.waiting, cx, TOKEN);
         self.peak_waiting = self.peak_waiting.max(self.waiting.len());
-        let ceiling = self.ceiling();
-        self.batch.refill_below(cx, ceiling);
-        Poll::Ready(true)
+        taken
     }
 
     /// Whether an output waits for the consumer.
@@ -82,24 +55,25 @@ impl<I: Input, D: Deadlines, P: Panics> Feed<I, D, P> {
         !self.waiting.is_empty()
     }
 
-    /// A poll of the end begins (see [`Drive::begin_poll`]).
+    /// A poll of the consuming future begins.
     pub(crate) fn begin_poll(&mut self) {
-        self.batch.begin_poll();
+        self.end.begin_feed_poll(TOKEN);
     }
 
-    /// The end's poll is about to return `Pending` (see
-    /// [`Drive::end_pass`]).
+    /// The consuming future's poll is about to return `Pending`.
     pub(crate) fn end_pass(&mut self) {
-        self.batch.end_pass();
+        self.end.end_feed_pass(TOKEN);
     }
+}
 
-    /// The most outputs that ever waited at once, for `Debug`.
-    pub(crate) fn peak_waiting(&self) -> usize {
-        self.peak_waiting
-    }
-
-    pub(crate) fn batch(&self) -> &Drive<I, D, P> {
-        &self.batch
+/// The end, and the most outputs that ever waited at once.
+impl<E: Feed + fmt::Debug> fmt::Debug for Feeder<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Feeder")
+            .field("end", &self.end)
+            .field("waiting", &self.waiting.len())
+            .field("peak_waiting", &self.peak_waiting)
+            .finish()
     }
 }
 
@@ -120,21 +94,19 @@ impl<I: Input, D: Deadlines, P: Panics> Feed<I, D, P> {
 /// when the batch and the body are both done, and `Pending` with a wake-up
 /// arranged (the body's own, the children's, or the task's after the
 /// budget of outputs per poll).
-pub(crate) fn poll_consumer<I, D, P, S, Fut, R>(
-    feed: &mut Feed<I, D, P>,
+pub(crate) fn poll_consumer<E, S, Fut, R>(
+    feed: &mut Feeder<E>,
     mut body: Pin<&mut Option<Fut>>,
     cx: &mut Context<'_>,
     state: &mut S,
-    start: impl Fn(&mut S, Item<I, D, P>) -> Fut,
+    start: impl Fn(&mut S, E::Item) -> Fut,
     finished: impl Fn(&mut S, Fut::Output) -> ControlFlow<R>,
 ) -> Poll<ControlFlow<R>>
 where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
+    E: Feed,
     Fut: Future,
 {
-    feed.batch.begin_poll();
+    feed.begin_poll();
     let mut body_waits = false;
     let mut batch_done = false;
     for _ in 0..OUTPUTS_PER_POLL {
@@ -158,7 +130,7 @@ where
             }
         }
         if batch_done {
-            if body.is_none() && feed.waiting.is_empty() {
+            if body.is_none() && !feed.has_waiting() {
                 return Poll::Ready(ControlFlow::Continue(()));
             }
             if body_waits {
@@ -169,9 +141,9 @@ where
         match feed.poll_take(cx) {
             Poll::Ready(true) => {}
             Poll::Ready(false) => batch_done = true,
-            Poll::Pending if body.is_none() && !feed.waiting.is_empty() => {}
+            Poll::Pending if body.is_none() && feed.has_waiting() => {}
             Poll::Pending => {
-                feed.batch.end_pass();
+                feed.end_pass();
                 return Poll::Pending;
             }
         }
@@ -182,6 +154,6 @@ where
         // body's own wake-up brings the next poll.)
         cx.waker().wake_by_ref();
     }
-    feed.batch.end_pass();
+    feed.end_pass();
     Poll::Pending
 }

@@ -1,10 +1,9 @@
 //! `ForEach`, `TryForEach` and `Fold`: the consumer's async body run
-//! beside the children, one output at a time, in completion order.
+//! beside the children, one output at a time, in the order of the end
+//! that feeds it.
 
-use crate::end::consume::{Feed, poll_consumer};
-use crate::end::drive::{Drive, Item};
-use crate::input::Input;
-use crate::mode::{Deadlines, Panics};
+use crate::end::consume::{Feeder, poll_consumer};
+use crate::end::feed::Feed;
 use core::fmt;
 use core::future::Future;
 use core::ops::ControlFlow;
@@ -15,38 +14,36 @@ use pin_project_lite::pin_project;
 pin_project! {
     /// Future for the [`for_each`](crate::Batch::for_each) method.
     ///
-    /// `I`, `D` and `P` are those of the [`Batch`](crate::Batch) it ends;
-    /// `F` is the body, `Fut` the future it returns for each output.
+    /// `E` is the end whose order the body takes the outputs in
+    /// ([`AsCompleted`](super::AsCompleted) for a batch's own, or
+    /// [`InOrder`](super::InOrder)); `F` is the body, `Fut` the future it
+    /// returns for each output.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct ForEach<I, D, P, F, Fut>
+    pub struct ForEach<E, F, Fut>
     where
-        I: Input,
-        D: Deadlines,
-        P: Panics,
+        E: Feed,
     {
-        feed: Feed<I, D, P>,
+        feed: Feeder<E>,
         body: F,
         #[pin]
         running: Option<Fut>,
     }
 }
 
-impl<I: Input, D: Deadlines, P: Panics, F, Fut> ForEach<I, D, P, F, Fut> {
-    pub(crate) fn new(batch: Drive<I, D, P>, body: F) -> Self {
+impl<E: Feed, F, Fut> ForEach<E, F, Fut> {
+    pub(crate) fn new(end: E, body: F) -> Self {
         ForEach {
-            feed: Feed::new(batch),
+            feed: Feeder::new(end),
             body,
             running: None,
         }
     }
 }
 
-impl<I, D, P, F, Fut> Future for ForEach<I, D, P, F, Fut>
+impl<E, F, Fut> Future for ForEach<E, F, Fut>
 where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-    F: FnMut(Item<I, D, P>) -> Fut,
+    E: Feed,
+    F: FnMut(E::Item) -> Fut,
     Fut: Future<Output = ()>,
 {
     type Output = ();
@@ -69,45 +66,42 @@ where
 pin_project! {
     /// Future for the [`try_for_each`](crate::Batch::try_for_each) method.
     ///
-    /// `I`, `D` and `P` are those of the [`Batch`](crate::Batch) it ends;
-    /// `F` is the body, `Fut` the future it returns for each output.
+    /// `E` is the end whose order the body takes the outputs in (see
+    /// [`ForEach`]); `F` is the body, `Fut` the future it returns for each
+    /// output.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct TryForEach<I, D, P, F, Fut>
+    pub struct TryForEach<E, F, Fut>
     where
-        I: Input,
-        D: Deadlines,
-        P: Panics,
+        E: Feed,
     {
         // `None` after the first error: every running child is dropped,
         // and its permit returned, before the error is handed out.
-        feed: Option<Feed<I, D, P>>,
+        feed: Option<Feeder<E>>,
         body: F,
         #[pin]
         running: Option<Fut>,
     }
 }
 
-impl<I: Input, D: Deadlines, P: Panics, F, Fut> TryForEach<I, D, P, F, Fut> {
-    pub(crate) fn new(batch: Drive<I, D, P>, body: F) -> Self {
+impl<E: Feed, F, Fut> TryForEach<E, F, Fut> {
+    pub(crate) fn new(end: E, body: F) -> Self {
         TryForEach {
-            feed: Some(Feed::new(batch)),
+            feed: Some(Feeder::new(end)),
             body,
             running: None,
         }
     }
 }
 
-impl<I, D, P, F, Fut, E> Future for TryForEach<I, D, P, F, Fut>
+impl<E, F, Fut, Error> Future for TryForEach<E, F, Fut>
 where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-    F: FnMut(Item<I, D, P>) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
+    E: Feed,
+    F: FnMut(E::Item) -> Fut,
+    Fut: Future<Output = Result<(), Error>>,
 {
-    type Output = Result<(), E>;
+    type Output = Result<(), Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let mut this = self.project();
         let feed = this
             .feed
@@ -135,17 +129,15 @@ where
 pin_project! {
     /// Future for the [`fold`](crate::Batch::fold) method.
     ///
-    /// `I`, `D` and `P` are those of the [`Batch`](crate::Batch) it ends;
-    /// `F` is the body, `Fut` the future it returns for each output, `T`
-    /// the accumulator.
+    /// `E` is the end whose order the body takes the outputs in (see
+    /// [`ForEach`]); `F` is the body, `Fut` the future it returns for each
+    /// output, `T` the accumulator.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Fold<I, D, P, F, Fut, T>
+    pub struct Fold<E, F, Fut, T>
     where
-        I: Input,
-        D: Deadlines,
-        P: Panics,
+        E: Feed,
     {
-        feed: Feed<I, D, P>,
+        feed: Feeder<E>,
         body: F,
         // `None` while a body holds it.
         accumulator: Option<T>,
@@ -154,10 +146,10 @@ pin_project! {
     }
 }
 
-impl<I: Input, D: Deadlines, P: Panics, F, Fut, T> Fold<I, D, P, F, Fut, T> {
-    pub(crate) fn new(batch: Drive<I, D, P>, init: T, body: F) -> Self {
+impl<E: Feed, F, Fut, T> Fold<E, F, Fut, T> {
+    pub(crate) fn new(end: E, init: T, body: F) -> Self {
         Fold {
-            feed: Feed::new(batch),
+            feed: Feeder::new(end),
             body,
             accumulator: Some(init),
             running: None,
@@ -165,12 +157,10 @@ impl<I: Input, D: Deadlines, P: Panics, F, Fut, T> Fold<I, D, P, F, Fut, T> {
     }
 }
 
-impl<I, D, P, F, Fut, T> Future for Fold<I, D, P, F, Fut, T>
+impl<E, F, Fut, T> Future for Fold<E, F, Fut, T>
 where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-    F: FnMut(T, Item<I, D, P>) -> Fut,
+    E: Feed,
+    F: FnMut(T, E::Item) -> Fut,
     Fut: Future<Output = T>,
 {
     type Output = T;
@@ -204,32 +194,26 @@ where
     }
 }
 
-impl<I: Input, D: Deadlines, P: Panics, F, Fut> fmt::Debug for ForEach<I, D, P, F, Fut> {
+impl<E: Feed + fmt::Debug, F, Fut> fmt::Debug for ForEach<E, F, Fut> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ForEach")
-            .field("batch", self.feed.batch())
-            .field("peak_waiting", &self.feed.peak_waiting())
+            .field("feed", &self.feed)
             .finish_non_exhaustive()
     }
 }
 
-impl<I: Input, D: Deadlines, P: Panics, F, Fut> fmt::Debug for TryForEach<I, D, P, F, Fut> {
+impl<E: Feed + fmt::Debug, F, Fut> fmt::Debug for TryForEach<E, F, Fut> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct("TryForEach");
-        if let Some(feed) = &self.feed {
-            debug
-                .field("batch", feed.batch())
-                .field("peak_waiting", &feed.peak_waiting());
-        }
-        debug.finish_non_exhaustive()
+        f.debug_struct("TryForEach")
+            .field("feed", &self.feed)
+            .finish_non_exhaustive()
     }
 }
 
-impl<I: Input, D: Deadlines, P: Panics, F, Fut, T> fmt::Debug for Fold<I, D, P, F, Fut, T> {
+impl<E: Feed + fmt::Debug, F, Fut, T> fmt::Debug for Fold<E, F, Fut, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Fold")
-            .field("batch", self.feed.batch())
-            .field("peak_waiting", &self.feed.peak_waiting())
+            .field("feed", &self.feed)
             .finish_non_exhaustive()
     }
 }

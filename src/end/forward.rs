@@ -2,10 +2,8 @@
 //! children.
 
 use crate::end::budget::OUTPUTS_PER_POLL;
-use crate::end::consume::Feed;
-use crate::end::drive::{Drive, Item};
-use crate::input::Input;
-use crate::mode::{Deadlines, Panics};
+use crate::end::consume::Feeder;
+use crate::end::feed::Feed;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -16,38 +14,34 @@ use pin_project_lite::pin_project;
 pin_project! {
     /// Future for the [`forward`](crate::Batch::forward) method.
     ///
-    /// `I`, `D` and `P` are those of the [`Batch`](crate::Batch) it ends;
-    /// `S` is the sink.
+    /// `E` is the end whose order the outputs go into the sink in (see
+    /// [`ForEach`](super::ForEach)); `S` is the sink.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Forward<I, D, P, S>
+    pub struct Forward<E, S>
     where
-        I: Input,
-        D: Deadlines,
-        P: Panics,
+        E: Feed,
     {
         // `None` once the batch is done, or after the sink's error: the
         // children are dropped before it is handed out.
-        feed: Option<Feed<I, D, P>>,
+        feed: Option<Feeder<E>>,
         #[pin]
         sink: S,
     }
 }
 
-impl<I: Input, D: Deadlines, P: Panics, S> Forward<I, D, P, S> {
-    pub(crate) fn new(batch: Drive<I, D, P>, sink: S) -> Self {
+impl<E: Feed, S> Forward<E, S> {
+    pub(crate) fn new(end: E, sink: S) -> Self {
         Forward {
-            feed: Some(Feed::new(batch)),
+            feed: Some(Feeder::new(end)),
             sink,
         }
     }
 }
 
-impl<I, D, P, S> Future for Forward<I, D, P, S>
+impl<E, S> Future for Forward<E, S>
 where
-    I: Input,
-    D: Deadlines,
-    P: Panics,
-    S: Sink<Item<I, D, P>>,
+    E: Feed,
+    S: Sink<E::Item>,
 {
     type Output = Result<(), S::Error>;
 
@@ -110,14 +104,10 @@ where
     }
 }
 
-impl<I: Input, D: Deadlines, P: Panics, S> fmt::Debug for Forward<I, D, P, S> {
+impl<E: Feed + fmt::Debug, S> fmt::Debug for Forward<E, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct("Forward");
-        if let Some(feed) = &self.feed {
-            debug
-                .field("batch", feed.batch())
-                .field("peak_waiting", &feed.peak_waiting());
-        }
-        debug.finish_non_exhaustive()
+        f.debug_struct("Forward")
+            .field("feed", &self.feed)
+            .finish_non_exhaustive()
     }
 }

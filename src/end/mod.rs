@@ -9,11 +9,19 @@
 //! [`as_completed`](crate::Batch::as_completed) an [`AsCompleted`] and
 //! [`in_order`](crate::Batch::in_order) an [`InOrder`]. Each takes the
 //! `I, D, P` of the batch it ends.
+//!
+//! The ends that run the consumer's own async body beside the children
+//! ([`for_each`](crate::Batch::for_each) makes a [`ForEach`],
+//! [`try_for_each`](crate::Batch::try_for_each) a [`TryForEach`],
+//! [`fold`](crate::Batch::fold) a [`Fold`], [`forward`](crate::Batch::forward)
+//! a [`Forward`]) take instead the [`Feed`] whose order the body gets the
+//! outputs in: [`AsCompleted`] or [`InOrder`].
 
 pub(crate) mod as_completed;
 pub(crate) mod budget;
 pub(crate) mod consume;
 pub(crate) mod drive;
+pub(crate) mod feed;
 pub(crate) mod for_each;
 pub(crate) mod forward;
 pub(crate) mod gather;
@@ -26,6 +34,7 @@ pub(crate) mod try_gather;
 
 pub use crate::outcome::Outcome;
 pub use as_completed::AsCompleted;
+pub use feed::Feed;
 pub use for_each::{Fold, ForEach, TryForEach};
 pub use forward::Forward;
 pub use gather::Gather;
