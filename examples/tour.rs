@@ -202,6 +202,34 @@ async fn tour() {
         12 - in_time,
         seconds(started)
     );
+    // The same cure in input order: `in_order()` has its own `for_each`.
+    let started = Instant::now();
+    let mut written = Vec::new();
+    (0..12)
+        .map(job)
+        .bounded(4)
+        .with_deadline(deadline)
+        .in_order()
+        .for_each(|result| {
+            written.push(result);
+            write()
+        })
+        .await;
+    let in_time = written.iter().filter(|result| result.is_ok()).count();
+    let in_input_order = written
+        .iter()
+        .enumerate()
+        .all(|(i, result)| *result == Ok(i));
+    println!(
+        "   in_order for_each: {in_time} ok, {} timed out, in {}, {}",
+        12 - in_time,
+        seconds(started),
+        if in_input_order {
+            "written in input order"
+        } else {
+            "not in input order"
+        }
+    );
 }
 
 /// What became of one call of cell 5.
