@@ -18,6 +18,7 @@ use crate::panicked::Panicked;
 ///         Done::Output(Ok(_)) => "ok",
 ///         Done::Output(Err(_)) => "failed",
 ///         Done::TimedOut(_) => "timed out",
+///         Done::NotStarted => "not started",
 ///         Done::Panicked(_) => "panicked",
 ///         _ => "other", // `Done` is `#[non_exhaustive]`
 ///     }
@@ -32,6 +33,11 @@ pub enum Done<'a, T> {
     Output(&'a T),
     /// The child missed its own deadline, or the batch's.
     TimedOut(Elapsed),
+    /// The batch's deadline ([`within`](crate::FanoutExt::within)) passed
+    /// before this input was admitted: it was never made into a child. Its
+    /// output says `Err(Elapsed::Batch)`, as for a child cut off while
+    /// running; the hook tells them apart.
+    NotStarted,
     /// The child panicked; only seen with
     /// [`catch_panics`](crate::FanoutExt::catch_panics) (otherwise the
     /// panic ends the batch).

@@ -27,8 +27,28 @@ use core::fmt;
 /// );
 /// # });
 /// ```
+///
+/// # Two variants, for good
+///
+/// Not `#[non_exhaustive]`: a child has two deadlines and no more, its own
+/// and its batch's, so a `match` names both and needs no `_` arm, and the
+/// compiler checks that retry policies cover each. (An input that a batch
+/// deadline stopped before it started is `Batch` in a batch's output; a
+/// [`Report`](crate::Report) and an [`on_each`](crate::FanoutExt::on_each)
+/// hook tell it apart.)
+///
+/// ```
+/// use fanout::Elapsed;
+///
+/// fn retry(elapsed: Elapsed) -> bool {
+///     match elapsed {
+///         Elapsed::Child => true,  // this call was slow: try it again
+///         Elapsed::Batch => false, // the whole batch ran out of time
+///     }
+/// }
+/// assert!(retry(Elapsed::Child));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum Elapsed {
     /// The child's own deadline passed: it ran for the whole
     /// [`with_deadline`](crate::FanoutExt::with_deadline) duration, counted

@@ -514,7 +514,9 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///     ms
     /// });
     /// let out = waits.bounded(2).within(Duration::from_millis(200)).gather().await;
-    /// // Input 3 was never started: it is reported without being created.
+    /// // Input 3 was never started: it is reported without being created
+    /// // (a `report()` lists it in `not_started`, an `on_each` hook hears
+    /// // `Done::NotStarted`).
     /// assert_eq!(out, [Ok(10), Err(Elapsed::Batch), Err(Elapsed::Batch), Err(Elapsed::Batch)]);
     /// # });
     /// ```

@@ -68,7 +68,7 @@
 //! | [`.try_gather()`](FanoutExt::try_gather) | `Result<Vec<T>, E>` | input | fails the batch via `E: From<Elapsed>` | same | siblings dropped, no more input pulled, `Err` returned | same | same |
 //! | [`.as_completed()`](FanoutExt::as_completed) | `Stream` of `(index, T)` | completion | item `(i, Err(Elapsed::Child))` | items `(i, Err(Elapsed::Batch))` | its `Err` is a value | same | same |
 //! | [`.in_order()`](FanoutExt::in_order) | `Stream` of `T` | input, each as soon as every earlier one is out | item `Err(Elapsed::Child)` in its place | items `Err(Elapsed::Batch)` in their places | its `Err` is a value | same | same, and the outputs held for an earlier one are dropped |
-//! | [`.report()`](FanoutExt::report) | [`Report<T, E>`](Report) | sorted by index | in `timed_out` | in `timed_out` | in `failed` | same, or in `panicked` with `catch_panics` | same |
+//! | [`.report()`](FanoutExt::report) | [`Report<T, E>`](Report) | sorted by index | in `timed_out` | in `timed_out`, or in `not_started` if never admitted | in `failed` | same, or in `panicked` with `catch_panics` | same |
 //!
 //! With `.catch_panics()` every output is wrapped once more, as
 //! `Result<_, Panicked>`, and siblings run on undisturbed. See [`Elapsed`]

@@ -24,8 +24,11 @@ pub enum Outcome<T, E> {
     Ok(T),
     /// The child returned `Err`.
     Failed(E),
-    /// The child missed its own deadline, or the batch's.
+    /// The child missed its own deadline, or the batch's while it ran.
     TimedOut(Elapsed),
+    /// The batch's deadline ([`within`](crate::FanoutExt::within)) passed
+    /// before this input was admitted: it was never made into a child.
+    NotStarted,
     /// The child panicked (only with
     /// [`catch_panics`](crate::FanoutExt::catch_panics)).
     Panicked(Panicked),

@@ -18,6 +18,7 @@ fn label<T, E>(done: Done<'_, Result<T, E>>) -> &'static str {
         Done::Output(Err(_)) => "failed",
         Done::TimedOut(Elapsed::Child) => "timed out",
         Done::TimedOut(Elapsed::Batch) => "cut",
+        Done::NotStarted => "not started",
         Done::Panicked(_) => "panicked",
         _ => "new to fanout",
     }
@@ -100,8 +101,11 @@ on_every_executor! {
         });
         let out = children
             .bounded(3)
-            // Long enough, even under Miri, for the first pass to finish.
-            .within(Duration::from_millis(if cfg!(miri) { 3_000 } else { 30 }))
+            // Long enough, even under Miri and with the panic hook printing
+            // a backtrace, for the first pass to finish (inputs 2 to 4
+            // running when the deadline passes, not stopped before their
+            // start).
+            .within(Duration::from_millis(if cfg!(miri) { 3_000 } else { 300 }))
             .on_each(hook)
             .catch_panics()
             .gather()
@@ -110,6 +114,25 @@ on_every_executor! {
         let mut heard = heard.lock().unwrap().clone();
         heard.sort();
         assert_eq!(heard, [(0, "ok"), (1, "panicked"), (2, "cut"), (3, "cut"), (4, "cut")]);
+    }
+
+    async fn the_hook_tells_inputs_never_started_from_children_cut_off() {
+        let (heard, hook) = listener::<usize, usize>();
+        let children = (0..5).map(|i| async move {
+            if i == 1 {
+                futures::future::pending::<()>().await;
+            }
+            Ok(i)
+        });
+        let out = children
+            .bounded(1)
+            .within(Duration::from_millis(50))
+            .on_each(hook)
+            .gather()
+            .await;
+        assert_eq!(out, [Ok(Ok(0)), Err(Elapsed::Batch), Err(Elapsed::Batch), Err(Elapsed::Batch), Err(Elapsed::Batch)]);
+        let heard = heard.lock().unwrap().clone();
+        assert_eq!(heard, [(0, "ok"), (1, "cut"), (2, "not started"), (3, "not started"), (4, "not started")]);
     }
 
     async fn the_hook_agrees_with_the_report() {

@@ -76,3 +76,41 @@ fn a_report_can_be_collected_from_outcomes() {
     assert!(empty.is_empty() && empty.all_ok());
     assert_eq!(empty.to_string(), "0 ok, 0 failed, 0 timed out");
 }
+
+on_every_executor! {
+    /// Inputs a batch deadline stopped before their admission are counted
+    /// apart from children that ran out of time, in the lists and in the
+    /// summary.
+    async fn inputs_never_started_have_a_place_of_their_own() {
+        let calls = (0..6).map(|i| async move {
+            if i == 2 {
+                futures::future::pending::<()>().await; // stuck
+            }
+            Ok::<_, String>(i)
+        });
+        let report = calls.bounded(1).within(Duration::from_millis(50)).report().await;
+        assert_eq!(report.to_string(), "2 ok, 0 failed, 1 timed out, 3 not started");
+        assert_eq!(report.ok, [(0, 0), (1, 1)]);
+        assert_eq!(report.timed_out, [(2, Elapsed::Batch)]);
+        assert_eq!(report.not_started, [3, 4, 5]);
+        assert_eq!(report.len(), 6);
+        assert!(!report.all_ok());
+    }
+}
+
+#[test]
+fn a_collected_report_sorts_not_started_apart() {
+    let report: fanout::Report<u8, ()> = [
+        (3, Outcome::NotStarted),
+        (1, Outcome::NotStarted),
+        (0, Outcome::TimedOut(Elapsed::Batch)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(report.not_started, [1, 3]);
+    assert_eq!(report.timed_out, [(0, Elapsed::Batch)]);
+    assert_eq!(
+        report.to_string(),
+        "0 ok, 0 failed, 1 timed out, 2 not started"
+    );
+}

@@ -1,5 +1,6 @@
 //! `Drive`: a configured batch as the ends of a chain run it.
 
+use crate::elapsed::Elapsed;
 use crate::engine::finished::{self, Finished, Lost};
 use crate::engine::{ChildOutput, Engine};
 use crate::input::Input;
@@ -139,6 +140,7 @@ where
     > {
         self.engine.poll_fail_fast(cx, |result| match result {
             Err(Lost::Elapsed(elapsed)) => Err(D::fail(elapsed, TOKEN)),
+            Err(Lost::NotStarted) => Err(D::fail(Elapsed::Batch, TOKEN)),
             result => finished::output::<_, Untimed, Uncaught>(result).into_result(TOKEN),
         })
     }

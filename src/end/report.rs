@@ -49,11 +49,37 @@ use futures::future::FusedFuture;
 /// # });
 /// ```
 ///
+/// Inputs that a batch deadline ([`within`](crate::FanoutExt::within))
+/// stopped before they were admitted are not children that timed out: they
+/// have a list of their own, [`not_started`](Report::not_started), and the
+/// summary counts them apart (`2 ok, 0 failed, 1 timed out, 3 not
+/// started`): a batch that ran out of time before it could start most of
+/// its inputs reads differently from one whose children were slow.
+///
+/// ```
+/// use fanout::prelude::*;
+/// use futures_timer::Delay;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let calls = (0..6).map(|i| async move {
+///     if i == 2 {
+///         Delay::new(Duration::from_secs(10)).await; // stuck
+///     }
+///     Ok::<_, String>(i)
+/// });
+/// let report = calls.bounded(1).within(Duration::from_millis(50)).report().await;
+/// assert_eq!(report.to_string(), "2 ok, 0 failed, 1 timed out, 3 not started");
+/// assert_eq!(report.timed_out, [(2, fanout::Elapsed::Batch)]);
+/// assert_eq!(report.not_started, [3, 4, 5]);
+/// # });
+/// ```
+///
 /// # Growing
 ///
 /// `#[non_exhaustive]`: a later release may sort outcomes into more lists
-/// (inputs that never started, say) without breaking your code. Read the
-/// fields by name, and destructure with `..`:
+/// without breaking your code. Read the fields by name, and destructure
+/// with `..`:
 ///
 /// ```
 /// use fanout::Report;
@@ -70,9 +96,12 @@ pub struct Report<T, E> {
     pub ok: Vec<(usize, T)>,
     /// `(input index, error)` of each child that returned `Err`.
     pub failed: Vec<(usize, E)>,
-    /// `(input index, which deadline)` of each child that ran out of time,
-    /// including inputs a batch deadline stopped before they started.
+    /// `(input index, which deadline)` of each child that ran out of time
+    /// while it ran.
     pub timed_out: Vec<(usize, Elapsed)>,
+    /// The input index of each input that a batch deadline stopped before
+    /// it was admitted: never made into a child.
+    pub not_started: Vec<usize>,
     /// `(input index, panic)` of each child that panicked.
     pub panicked: Vec<(usize, Panicked)>,
 }
@@ -88,7 +117,11 @@ impl<T, E> Report<T, E> {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.ok.len() + self.failed.len() + self.timed_out.len() + self.panicked.len()
+        self.ok.len()
+            + self.failed.len()
+            + self.timed_out.len()
+            + self.not_started.len()
+            + self.panicked.len()
     }
 
     /// True when the report holds no outcome at all.
@@ -120,6 +153,7 @@ impl<T, E> Report<T, E> {
             ok: Vec::new(),
             failed: Vec::new(),
             timed_out: Vec::new(),
+            not_started: Vec::new(),
             panicked: Vec::new(),
         }
     }
@@ -129,6 +163,7 @@ impl<T, E> Report<T, E> {
             Outcome::Ok(value) => self.ok.push((index, value)),
             Outcome::Failed(error) => self.failed.push((index, error)),
             Outcome::TimedOut(elapsed) => self.timed_out.push((index, elapsed)),
+            Outcome::NotStarted => self.not_started.push(index),
             Outcome::Panicked(panicked) => self.panicked.push((index, panicked)),
         }
     }
@@ -137,6 +172,7 @@ impl<T, E> Report<T, E> {
         self.ok.sort_unstable_by_key(|(index, _)| *index);
         self.failed.sort_unstable_by_key(|(index, _)| *index);
         self.timed_out.sort_unstable_by_key(|(index, _)| *index);
+        self.not_started.sort_unstable();
         self.panicked.sort_unstable_by_key(|(index, _)| *index);
     }
 }
@@ -152,7 +188,9 @@ impl<T, E> FromIterator<(usize, Outcome<T, E>)> for Report<T, E> {
     }
 }
 
-/// `3 ok, 1 failed, 1 timed out`, with `, 1 panicked` when any did.
+/// `3 ok, 1 failed, 1 timed out`, with `, 2 not started` when a batch
+/// deadline stopped any input before it was admitted, and `, 1 panicked`
+/// when any child panicked.
 impl<T, E> fmt::Display for Report<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -162,6 +200,9 @@ impl<T, E> fmt::Display for Report<T, E> {
             self.failed.len(),
             self.timed_out.len()
         )?;
+        if !self.not_started.is_empty() {
+            write!(f, ", {} not started", self.not_started.len())?;
+        }
         if !self.panicked.is_empty() {
             write!(f, ", {} panicked", self.panicked.len())?;
         }

@@ -1,11 +1,14 @@
 //! `Cut`: the inputs a batch deadline stopped, waiting to be reported.
 
+use crate::elapsed::Elapsed;
+use crate::engine::finished::Lost;
 use core::ops::Range;
 use std::collections::VecDeque;
 
 /// The inputs left unfinished when the batch deadline passed, each to be
-/// handed on as `Elapsed::Batch`: first those that were running, in input
-/// order, then those never admitted (counted, never created).
+/// handed on: first those that were running, in input order, as
+/// `Elapsed::Batch`, then those never admitted (counted, never created) as
+/// not started.
 #[derive(Debug, Default)]
 pub(crate) struct Cut {
     running: VecDeque<usize>,
@@ -23,9 +26,12 @@ impl Cut {
         }
     }
 
-    /// The next input to report.
-    pub(crate) fn next(&mut self) -> Option<usize> {
-        self.running.pop_front().or_else(|| self.unstarted.next())
+    /// The next input to report, and why it has no output.
+    pub(crate) fn next(&mut self) -> Option<(usize, Lost)> {
+        match self.running.pop_front() {
+            Some(index) => Some((index, Lost::Elapsed(Elapsed::Batch))),
+            None => Some((self.unstarted.next()?, Lost::NotStarted)),
+        }
     }
 
     /// How many inputs are left to report.
@@ -46,13 +52,24 @@ impl Cut {
 #[cfg(test)]
 mod tests {
     use super::Cut;
+    use crate::elapsed::Elapsed;
+    use crate::engine::finished::Lost;
 
     #[test]
     fn the_running_come_first_in_input_order_then_the_unstarted() {
         let mut cut = Cut::new(vec![4, 1, 3], 5..7);
         assert_eq!(cut.len(), 5);
-        let order: Vec<usize> = std::iter::from_fn(|| cut.next()).collect();
-        assert_eq!(order, [1, 3, 4, 5, 6]);
+        let order: Vec<(usize, bool)> = std::iter::from_fn(|| cut.next())
+            .map(|(index, lost)| match lost {
+                Lost::Elapsed(Elapsed::Batch) => (index, true),
+                Lost::NotStarted => (index, false),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [(1, true), (3, true), (4, true), (5, false), (6, false)]
+        );
         assert!(cut.is_empty());
     }
 
@@ -60,7 +77,8 @@ mod tests {
     fn nothing_is_left_after_a_clear() {
         let mut cut = Cut::new(vec![0], 1..1_000);
         cut.clear();
-        assert_eq!((cut.len(), cut.next()), (0, None));
+        assert_eq!(cut.len(), 0);
+        assert!(cut.next().is_none());
         assert!(Cut::default().is_empty());
     }
 }

@@ -13,6 +13,11 @@ use crate::sealed::TOKEN;
 #[derive(Debug)]
 pub(crate) enum Lost {
     Elapsed(Elapsed),
+    /// The batch's deadline passed before the input was admitted: no child
+    /// was ever made for it. A batch's output says `Elapsed::Batch`, as for
+    /// a child cut off while running; `on_each` and a report tell the two
+    /// apart.
+    NotStarted,
     Panicked(Panicked),
 }
 
@@ -39,6 +44,7 @@ pub(crate) fn done<T>(result: &Result<T, Lost>) -> Done<'_, T> {
     match result {
         Ok(output) => Done::Output(output),
         Err(Lost::Elapsed(elapsed)) => Done::TimedOut(*elapsed),
+        Err(Lost::NotStarted) => Done::NotStarted,
         Err(Lost::Panicked(panicked)) => Done::Panicked(panicked),
     }
 }
@@ -49,6 +55,7 @@ pub(crate) fn outcome<O: Fallible>(result: Result<O, Lost>) -> Outcome<O::Ok, O:
         Ok(Ok(output)) => Outcome::Ok(output),
         Ok(Err(error)) => Outcome::Failed(error),
         Err(Lost::Elapsed(elapsed)) => Outcome::TimedOut(elapsed),
+        Err(Lost::NotStarted) => Outcome::NotStarted,
         Err(Lost::Panicked(panicked)) => Outcome::Panicked(panicked),
     }
 }
@@ -61,6 +68,7 @@ pub(crate) fn output<T, D: Deadlines, P: Panics>(
     match result {
         Ok(output) => P::output(Ok(D::output(Ok(output), TOKEN)), TOKEN),
         Err(Lost::Elapsed(elapsed)) => P::output(Ok(D::output(Err(elapsed), TOKEN)), TOKEN),
+        Err(Lost::NotStarted) => P::output(Ok(D::output(Err(Elapsed::Batch), TOKEN)), TOKEN),
         Err(Lost::Panicked(panicked)) => P::output(Err(panicked), TOKEN),
     }
 }
@@ -95,6 +103,14 @@ mod tests {
         ));
         assert!(matches!(done::<u8>(&Err(panicked())), Done::Panicked(_)));
         assert!(matches!(
+            done::<u8>(&Err(Lost::NotStarted)),
+            Done::NotStarted
+        ));
+        assert!(matches!(
+            outcome::<Result<u8, ()>>(Err(Lost::NotStarted)),
+            Outcome::NotStarted
+        ));
+        assert!(matches!(
             outcome(Ok::<Result<u8, ()>, Lost>(Ok(1))),
             Outcome::Ok(1)
         ));
@@ -114,6 +130,11 @@ mod tests {
         assert_eq!(
             output::<u8, Timed, Uncaught>(Err(Lost::Elapsed(Elapsed::Child))),
             Err(Elapsed::Child)
+        );
+        assert_eq!(
+            output::<u8, Timed, Uncaught>(Err(Lost::NotStarted)),
+            Err(Elapsed::Batch),
+            "outputs do not tell an input never started from a child cut off"
         );
         let caught = output::<u8, Timed, Caught>(Err(panicked()));
         assert_eq!(caught.unwrap_err().message(), Some("boom"));

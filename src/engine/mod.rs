@@ -419,8 +419,8 @@ impl<I: Input> Engine<I> {
         if let Some(finished) = self.held.take() {
             return Some(finished);
         }
-        let index = self.cut.next()?;
-        let finished = (index, Err(Lost::Elapsed(Elapsed::Batch)));
+        let (index, lost) = self.cut.next()?;
+        let finished = (index, Err(lost));
         if let Err(payload) = self.tell_finished(&finished) {
             self.fail(payload);
         }
