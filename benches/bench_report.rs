@@ -347,7 +347,15 @@ fn slow_consumer_rows(runs: usize) -> bool {
         );
         rows.push((wall, cpu, timed_out, waiting));
     }
-    let (for_each, join_set) = (rows[1], rows[3]);
+    let row = |name: &str| {
+        rows[WAYS
+            .iter()
+            .position(|way| *way == name)
+            .expect("a way of that name")]
+    };
+    let for_each = row("fanout for_each");
+    let on_tokio = row("fanout for_each on tokio, tokio sleep in the body");
+    let join_set = row("tokio JoinSet + Semaphore + timeout + loop");
     let goals = [
         ("for_each: no timeout", for_each.2 == 0),
         (
@@ -361,6 +369,10 @@ fn slow_consumer_rows(runs: usize) -> bool {
         (
             "for_each: at most 20 outputs waiting",
             for_each.3.is_some_and(|w| w <= 20),
+        ),
+        (
+            "for_each on tokio (the JoinSet idiom's runtime and consumer await): CPU below the JoinSet idiom's",
+            on_tokio.1 < join_set.1,
         ),
     ];
     let mut all_met = true;

@@ -35,9 +35,10 @@ pub(crate) struct Run {
 }
 
 /// The ways measured, by name.
-pub(crate) const WAYS: [&str; 4] = [
+pub(crate) const WAYS: [&str; 5] = [
     "fanout as_completed + loop",
     "fanout for_each",
+    "fanout for_each on tokio, tokio sleep in the body",
     "futures buffer_unordered + loop",
     "tokio JoinSet + Semaphore + timeout + loop",
 ];
@@ -49,7 +50,13 @@ pub(crate) fn run(way: &str, cpu_time: fn() -> Option<Duration>) -> Run {
     let (timed_out, peak_waiting) = match way {
         "fanout as_completed + loop" => (as_completed_loop(), None),
         "fanout for_each" => {
-            let (timed_out, peak) = for_each();
+            let (timed_out, peak) =
+                futures::executor::block_on(for_each(|| Box::pin(Delay::new(CONSUMER_AWAITS))));
+            (timed_out, Some(peak))
+        }
+        "fanout for_each on tokio, tokio sleep in the body" => {
+            let (timed_out, peak) = tokio_runtime()
+                .block_on(for_each(|| Box::pin(tokio::time::sleep(CONSUMER_AWAITS))));
             (timed_out, Some(peak))
         }
         "futures buffer_unordered + loop" => (buffer_unordered_loop(), None),
@@ -84,32 +91,43 @@ fn as_completed_loop() -> usize {
     })
 }
 
-fn for_each() -> (usize, usize) {
-    futures::executor::block_on(async {
-        let timed_out = std::cell::Cell::new(0);
-        let run = (0..CHILDREN)
-            .map(child)
-            .bounded(BOUND)
-            .with_deadline(DEADLINE)
-            .for_each(|(_, output)| {
-                let timed_out = &timed_out;
-                async move {
-                    Delay::new(CONSUMER_AWAITS).await;
-                    timed_out.set(timed_out.get() + usize::from(output.is_err()));
-                }
-            });
-        let mut run = std::pin::pin!(run);
-        run.as_mut().await;
-        // The most outputs that waited for the body, from its `Debug`.
-        let shown = format!("{run:?}");
-        let peak = shown
-            .split("peak_waiting: ")
-            .nth(1)
-            .and_then(|rest| rest.split([',', ' ']).next())
-            .and_then(|n| n.parse().ok())
-            .expect("for_each shows its peak of waiting outputs");
-        (timed_out.get(), peak)
-    })
+/// The consumer's await, as the runtime at hand spells it.
+type ConsumerAwait = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// `for_each` with a body that awaits what `consumer_awaits` makes; the
+/// timeouts and the most outputs that waited for the body.
+async fn for_each(consumer_awaits: fn() -> ConsumerAwait) -> (usize, usize) {
+    let timed_out = std::cell::Cell::new(0);
+    let run = (0..CHILDREN)
+        .map(child)
+        .bounded(BOUND)
+        .with_deadline(DEADLINE)
+        .for_each(|(_, output)| {
+            let timed_out = &timed_out;
+            async move {
+                consumer_awaits().await;
+                timed_out.set(timed_out.get() + usize::from(output.is_err()));
+            }
+        });
+    let mut run = std::pin::pin!(run);
+    run.as_mut().await;
+    // The most outputs that waited for the body, from its `Debug`.
+    let shown = format!("{run:?}");
+    let peak = shown
+        .split("peak_waiting: ")
+        .nth(1)
+        .and_then(|rest| rest.split([',', ' ']).next())
+        .and_then(|n| n.parse().ok())
+        .expect("for_each shows its peak of waiting outputs");
+    (timed_out.get(), peak)
+}
+
+/// The runtime of the tokio rows: one thread, its own timer.
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread tokio runtime")
 }
 
 fn buffer_unordered_loop() -> usize {
@@ -133,11 +151,7 @@ fn buffer_unordered_loop() -> usize {
 }
 
 fn join_set_loop() -> usize {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a current-thread tokio runtime");
-    runtime.block_on(async {
+    tokio_runtime().block_on(async {
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(BOUND));
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..CHILDREN {

@@ -513,3 +513,45 @@ on_every_executor! {
         assert_eq!(reactor.woken(), 500);
     }
 }
+
+on_every_executor! {
+    /// A body that registers its waker once with a reactor thread, and
+    /// fails if polled again before that wake-up: the children's wake-ups,
+    /// which wake the task too, must not poll it.
+    async fn a_body_that_registers_its_waker_once_is_polled_only_after_its_wake_up() {
+        let reactor = common::strict::Reactor::new();
+        let reactor = &reactor;
+        let seen = AtomicUsize::new(0);
+        (0..300)
+            .map(|i| async move {
+                if i % 2 == 0 {
+                    woken_by_another_thread().await;
+                }
+                i
+            })
+            .bounded(8)
+            .for_each(|_| {
+                seen.fetch_add(1, SeqCst);
+                reactor.child(())
+            })
+            .await;
+        let mut in_order = Vec::new();
+        (0..300)
+            .map(|i| async move {
+                if i % 3 == 0 {
+                    yield_once(()).await;
+                }
+                i
+            })
+            .bounded(8)
+            .in_order()
+            .for_each(|i| {
+                in_order.push(i);
+                reactor.child(())
+            })
+            .await;
+        assert_eq!(seen.load(SeqCst), 300);
+        assert_eq!(in_order, (0..300).collect::<Vec<_>>());
+        assert_eq!(reactor.woken(), 600);
+    }
+}

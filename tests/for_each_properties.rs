@@ -3,8 +3,8 @@
 //! and in input order (`in_order`): random batches of children that are
 //! ready, yield, are woken by another thread racing their poll, or register
 //! their waker once with a reactor thread and fail if polled again before
-//! it wakes them; a body that awaits a random wake-up between items
-//! (nothing, a yield, another thread, a timer); random limits. After each
+//! it wakes them; a body that awaits a random wake-up of the same kinds
+//! between items; random limits. After each
 //! case: no hang, every output seen exactly once (in input order for
 //! `in_order`), at most the limit of outputs waiting for the body in
 //! completion order and at most `in_order`'s window less one in input
@@ -40,7 +40,7 @@ enum Wait {
     /// A 200 µs timer.
     Timer,
     /// Registers its waker once with the reactor thread, and fails if
-    /// polled again before that wake-up (children only).
+    /// polled again before that wake-up.
     Strict,
 }
 
@@ -112,7 +112,7 @@ struct Case {
 fn case() -> impl Strategy<Value = Case> {
     let children = prop::collection::vec(child_wait(), 0..300);
     let limit = prop_oneof![1 => Just(None), 4 => (1usize..12).prop_map(Some)];
-    let bodies = prop::collection::vec(wait(), 1..8);
+    let bodies = prop::collection::vec(child_wait(), 1..8);
     let end = prop_oneof![
         2 => Just(End::ForEach),
         1 => Just(End::Fold),

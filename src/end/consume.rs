@@ -2,6 +2,7 @@
 //! outputs waiting for the body, and one poll that drives the body and the
 //! children side by side.
 
+use crate::end::body_wake::BodyWake;
 use crate::end::budget::OUTPUTS_PER_POLL;
 use crate::end::feed::Feed;
 use crate::sealed::TOKEN;
@@ -11,6 +12,7 @@ use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// An ordered end feeding a consumer's body, one output at a time; the
 /// outputs that finish while the body is busy wait here, in the end's
@@ -26,6 +28,8 @@ pub(crate) struct Feeder<E: Feed> {
     waiting: VecDeque<E::Item>,
     /// The most outputs that ever waited at once.
     peak_waiting: usize,
+    /// The waker the body is polled with (see [`BodyWake`]).
+    body_wake: Arc<BodyWake>,
 }
 
 impl<E: Feed> Feeder<E> {
@@ -34,6 +38,7 @@ impl<E: Feed> Feeder<E> {
             end: end.into_feed(TOKEN),
             waiting: VecDeque::new(),
             peak_waiting: 0,
+            body_wake: Arc::default(),
         }
     }
 
@@ -85,8 +90,8 @@ impl<E: Feed + fmt::Debug> fmt::Debug for Feeder<E> {
 /// and `finished` says what its output means (go on, or stop with a
 /// result), with `state` again (a fold's accumulator goes from one to the
 /// other). A body that
-/// returned `Pending` is not polled again in the same poll: its own
-/// wake-up brings the next. Between, every output the children have is
+/// returned `Pending` is polled again only after its own wake-up (see
+/// [`BodyWake`]), never twice in one poll. Between, every output the children have is
 /// taken into the feed, so they keep running (and finishing, and being
 /// timed honestly) while the body awaits.
 ///
@@ -107,6 +112,7 @@ where
     Fut: Future,
 {
     feed.begin_poll();
+    feed.body_wake.register(cx.waker());
     let mut body_waits = false;
     let mut batch_done = false;
     for _ in 0..OUTPUTS_PER_POLL {
@@ -114,10 +120,11 @@ where
             if body.is_none() {
                 if let Some(item) = feed.pop() {
                     body.set(Some(start(state, item)));
+                    feed.body_wake.body_started();
                 }
             }
             if let Some(running) = body.as_mut().as_pin_mut() {
-                match running.poll(cx) {
+                match BodyWake::poll_body(&feed.body_wake, running) {
                     Poll::Ready(output) => {
                         body.set(None);
                         if let ControlFlow::Break(result) = finished(state, output) {

@@ -18,6 +18,7 @@
 //! outputs in: [`AsCompleted`] or [`InOrder`].
 
 pub(crate) mod as_completed;
+pub(crate) mod body_wake;
 pub(crate) mod budget;
 pub(crate) mod consume;
 pub(crate) mod drive;
