@@ -555,3 +555,118 @@ on_every_executor! {
         assert_eq!(reactor.woken(), 600);
     }
 }
+
+on_every_executor! {
+    /// The deadline clock of a child admitted by a consuming end starts at
+    /// the end of the poll that admitted it, as for the collecting ends: a
+    /// stuck child times out.
+    async fn a_stuck_child_times_out_under_for_each() {
+        let seen = Mutex::new(Vec::new());
+        (0..4)
+            .map(|i| async move {
+                if i == 1 {
+                    futures::future::pending::<()>().await;
+                }
+                i
+            })
+            .bounded(2)
+            .with_deadline(Duration::from_millis(20))
+            .in_order()
+            .for_each(|output| {
+                seen.lock().unwrap().push(output);
+                async {}
+            })
+            .await;
+        assert_eq!(seen.into_inner().unwrap(), [Ok(0), Err(Elapsed::Child), Ok(2), Ok(3)]);
+    }
+
+    /// The budget of outputs per poll ran out while the body waits for the
+    /// very children still to be taken in: the end must come back for them
+    /// (it wakes its task), or nothing ever wakes the body.
+    async fn a_body_waiting_on_children_past_the_output_budget_is_not_stranded() {
+        const CHILDREN: usize = 1_000;
+        let finished = AtomicUsize::new(0);
+        let (all_done, on_all_done) = futures::channel::oneshot::channel::<()>();
+        let all_done = Mutex::new(Some(all_done));
+        let on_all_done = Mutex::new(Some(on_all_done));
+        let seen = AtomicUsize::new(0);
+        (0..CHILDREN)
+            .map(|i| {
+                let (finished, all_done) = (&finished, &all_done);
+                async move {
+                    if finished.fetch_add(1, SeqCst) + 1 == CHILDREN {
+                        let _ = all_done.lock().unwrap().take().unwrap().send(());
+                    }
+                    i
+                }
+            })
+            .as_completed() // unbounded: `Iterator::for_each` would be found first
+            .for_each(|_| {
+                seen.fetch_add(1, SeqCst);
+                // The first body waits until every child has run.
+                let wait = on_all_done.lock().unwrap().take();
+                async move {
+                    if let Some(wait) = wait {
+                        wait.await.unwrap();
+                    }
+                }
+            })
+            .await;
+        assert_eq!(seen.load(SeqCst), CHILDREN);
+    }
+}
+
+/// While the body waits and no child has an output, a poll of a consuming
+/// end returns without waking its own task: it waits for a wake-up, it
+/// does not spin through its budget of outputs and wake itself.
+#[test]
+fn a_waiting_consumer_does_not_spin() {
+    let (wake, waker) = CountedWake::new();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let (release, released) = futures::channel::oneshot::channel::<()>();
+    let mut released = Some(released);
+    let (finish, finished) = futures::channel::oneshot::channel::<()>();
+    let finished = futures::future::FutureExt::shared(finished);
+    let mut run = Box::pin(
+        (0..4)
+            .map(|i| {
+                let finished = finished.clone();
+                async move {
+                    if i >= 2 {
+                        let _ = finished.await;
+                    }
+                    i
+                }
+            })
+            .bounded(4)
+            .for_each(|_| {
+                // The first body waits to be released; the rest are quick.
+                let wait = released.take();
+                async move {
+                    if let Some(wait) = wait {
+                        let _ = wait.await;
+                    }
+                }
+            }),
+    );
+    use std::future::Future;
+    // Children 0 and 1 finish at once: one is in the body, one waits for
+    // it; children 2 and 3 wait too.
+    assert!(run.as_mut().poll(&mut cx).is_pending());
+    // (The first poll may wake the task once: a `FuturesUnordered` that
+    // has just polled every future it holds yields so.)
+    let after_first = wake.count();
+    assert!(run.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(
+        wake.count(),
+        after_first,
+        "the end woke its own task with nothing to do"
+    );
+    release.send(()).unwrap();
+    finish.send(()).unwrap();
+    assert!(
+        wake.count() > 0,
+        "the body's and children's wake-ups reach the task"
+    );
+    while run.as_mut().poll(&mut cx).is_pending() {}
+}

@@ -203,4 +203,12 @@ fn one_poll_of_any_end_starts_at_most_1024_children() {
     starts_in_one_poll("in_order", &mut |cx| {
         in_order.as_mut().poll_next(cx).is_ready()
     });
+    let mut for_each = Box::pin(children().as_completed().for_each(|_| async {}));
+    starts_in_one_poll("for_each", &mut |cx| for_each.as_mut().poll(cx).is_ready());
+    let mut in_order_fold = Box::pin(children().in_order().fold((), |(), _| async {}));
+    starts_in_one_poll("in_order().fold", &mut |cx| {
+        in_order_fold.as_mut().poll(cx).is_ready()
+    });
+    let mut forward = Box::pin(children().as_completed().forward(futures::sink::drain()));
+    starts_in_one_poll("forward", &mut |cx| forward.as_mut().poll(cx).is_ready());
 }
