@@ -114,3 +114,31 @@ fn a_collected_report_sorts_not_started_apart() {
         "0 ok, 0 failed, 1 timed out, 2 not started"
     );
 }
+
+#[test]
+fn not_ok_lists_every_input_that_did_not_return_ok_in_input_order() {
+    let report: Report<u8, &str> = [
+        (5, Outcome::NotStarted),
+        (0, Outcome::Ok(1)),
+        (4, Outcome::TimedOut(Elapsed::Child)),
+        (1, Outcome::Failed("no")),
+        (3, Outcome::Ok(2)),
+        (2, Outcome::TimedOut(Elapsed::Batch)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(report.not_ok(), [1, 2, 4, 5]);
+    let all_ok: Report<u8, ()> = [(0, Outcome::Ok(1))].into_iter().collect();
+    assert!(all_ok.not_ok().is_empty());
+}
+
+on_every_executor! {
+    async fn not_ok_includes_caught_panics() {
+        let calls = (0..4).map(|i| async move {
+            assert!(i != 2, "input 2 panics");
+            if i == 3 { Err(i) } else { Ok(i) }
+        });
+        let report = calls.bounded(2).catch_panics().report().await;
+        assert_eq!(report.not_ok(), [2, 3]);
+    }
+}

@@ -148,6 +148,46 @@ impl<T, E> Report<T, E> {
         self.len() == self.ok.len()
     }
 
+    /// The input index of every input that did not return `Ok`, in input
+    /// order: those that failed, timed out, never started or panicked. The
+    /// inputs to run again, say.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use futures_timer::Delay;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let ids = [10, 11, 12, 13, 14];
+    /// let calls = ids.map(|id| async move {
+    ///     match id {
+    ///         11 => Err("refused"),
+    ///         13 => {
+    ///             Delay::new(Duration::from_secs(10)).await; // too slow
+    ///             Ok(id)
+    ///         }
+    ///         _ => Ok(id),
+    ///     }
+    /// });
+    /// let report = calls.bounded(5).with_deadline(Duration::from_millis(50)).report().await;
+    /// let retry: Vec<_> = report.not_ok().into_iter().map(|i| ids[i]).collect();
+    /// assert_eq!(retry, [11, 13]);
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn not_ok(&self) -> Vec<usize> {
+        let mut indices: Vec<usize> = self
+            .failed
+            .iter()
+            .map(|(index, _)| *index)
+            .chain(self.timed_out.iter().map(|(index, _)| *index))
+            .chain(self.not_started.iter().copied())
+            .chain(self.panicked.iter().map(|(index, _)| *index))
+            .collect();
+        indices.sort_unstable();
+        indices
+    }
+
     fn new() -> Self {
         Report {
             ok: Vec::new(),
