@@ -670,3 +670,18 @@ fn a_waiting_consumer_does_not_spin() {
     );
     while run.as_mut().poll(&mut cx).is_pending() {}
 }
+
+on_every_executor! {
+    /// More outputs than one poll takes in, into a sink always ready: the
+    /// end must wake its task to come back for the rest.
+    async fn forward_past_its_output_budget_is_not_stranded() {
+        let mut sink = Vec::new();
+        (0..1_000)
+            .map(|i| async move { i })
+            .as_completed()
+            .forward(&mut sink)
+            .await
+            .unwrap();
+        assert_eq!(sink.len(), 1_000);
+    }
+}
