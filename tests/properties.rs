@@ -836,7 +836,15 @@ fn check_watch(case: &Case, watch: &Watch) -> Result<(), TestCaseError> {
         most,
         STARTS_PER_POLL
     );
-    if let (Some(within), Some(started)) = (case.within, watch.started.get()) {
+    // A zero batch deadline admits its first pass whole, each child one
+    // poll, however many polls of the chain that pass takes (budgets of
+    // starts and outputs make it several, each a trip through a possibly
+    // busy executor): there the deadline bounds what is admitted, not
+    // when (`tests/regression_zero_batch_deadline.rs` pins that), and a
+    // clock bound would only
+    // measure the machine's load.
+    let timed_within = case.within.filter(|within| !within.is_zero());
+    if let (Some(within), Some(started)) = (timed_within, watch.started.get()) {
         let last = *started + within + PULL_GRACE;
         let pulled_at = watch.input.pulled_at.lock().unwrap();
         let late = pulled_at.iter().filter(|&&at| at > last).count();

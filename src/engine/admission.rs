@@ -194,7 +194,9 @@ impl<I: Input> Admission<I> {
         let Poll::Ready(permit) = limit.poll_admit(&mut self.ticket, cx) else {
             return Ok(None);
         };
-        let pulled = match self.pulled_ahead.take() {
+        // Only a shared limit pulls ahead: the own limit's path never
+        // looks at `pulled_ahead`.
+        let pulled = match limit.queues().then(|| self.pulled_ahead.take()).flatten() {
             Some(child) => Ok(Poll::Ready(Some(child))),
             None => catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx, TOKEN))),
         };

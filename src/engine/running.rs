@@ -159,11 +159,15 @@ impl<F> Running<F> {
     /// it falls, instead of the largest burst the batch ever ran (a home
     /// holds a whole child, often kilobytes). The next burst makes its
     /// homes again, as any batch does its first.
-    #[inline]
+    #[inline(always)]
     fn home_back(&mut self, home: Home<F>) {
         self.homes.untag(&home);
         self.spare.push(home);
-        if self.spare.len() > self.len() + SPARE_HOMES_BEYOND_LOAD {
+        // The spares alone first: a batch at its limit keeps one or two,
+        // and `len` reads the `FuturesUnordered`'s head node.
+        if self.spare.len() > SPARE_HOMES_BEYOND_LOAD
+            && self.spare.len() > self.len() + SPARE_HOMES_BEYOND_LOAD
+        {
             self.shed_spares();
         }
     }
