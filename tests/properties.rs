@@ -841,8 +841,7 @@ fn check_watch(case: &Case, watch: &Watch) -> Result<(), TestCaseError> {
     // starts and outputs make it several, each a trip through a possibly
     // busy executor): there the deadline bounds what is admitted, not
     // when (`tests/regression_zero_batch_deadline.rs` pins that), and a
-    // clock bound would only
-    // measure the machine's load.
+    // clock bound would only measure the machine's load.
     let timed_within = case.within.filter(|within| !within.is_zero());
     if let (Some(within), Some(started)) = (timed_within, watch.started.get()) {
         let last = *started + within + PULL_GRACE;
