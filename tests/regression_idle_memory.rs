@@ -46,6 +46,9 @@ fn live() -> isize {
     LIVE.load(SeqCst)
 }
 
+/// The tests of this file count the same allocator: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A child of about 1 KiB that waits for its go.
 async fn job(go: oneshot::Receiver<()>) -> u8 {
     let ballast = [7u8; 1024];
@@ -56,6 +59,9 @@ async fn job(go: oneshot::Receiver<()>) -> u8 {
 #[test]
 #[cfg_attr(miri, ignore = "50,000 children of 1 KiB: too slow under Miri")]
 fn an_idle_batch_gives_back_the_memory_of_its_last_burst() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let _watchdog = Watchdog::start();
     const BURST: usize = 50_000;
     let waker = noop_waker();
@@ -112,6 +118,66 @@ fn an_idle_batch_gives_back_the_memory_of_its_last_burst() {
         Pin::new(&mut batch).poll_next(&mut cx),
         Poll::Ready(Some((BURST, 7)))
     ));
+    drop(jobs);
+    assert!(matches!(
+        Pin::new(&mut batch).poll_next(&mut cx),
+        Poll::Ready(None)
+    ));
+}
+
+/// The same for the queue of children that woke themselves (they wait
+/// there for their next poll at home): a burst of children that yield
+/// until their go grows it to one place per child, and an idle batch gives
+/// that back too.
+#[test]
+#[cfg_attr(miri, ignore = "30,000 children: too slow under Miri")]
+fn an_idle_batch_gives_back_the_queue_of_its_last_yielding_burst() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _watchdog = Watchdog::start();
+    const BURST: usize = 30_000;
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let (jobs, queue) = mpsc::unbounded();
+    let mut batch = queue.as_completed();
+    let before = live();
+    let mut gos = Vec::with_capacity(BURST);
+    for _ in 0..BURST {
+        let (go, mut wait) = oneshot::channel::<()>();
+        gos.push(go);
+        jobs.unbounded_send(async move {
+            // Wakes itself at every poll until its go comes.
+            while let Ok(None) = wait.try_recv() {
+                common::yield_once(()).await;
+            }
+            7u8
+        })
+        .unwrap();
+    }
+    while !format!("{batch:?}").contains(&format!("admitted: {BURST},")) {
+        assert!(Pin::new(&mut batch).poll_next(&mut cx).is_pending());
+    }
+    let at_peak = live() - before;
+    for go in gos {
+        go.send(()).unwrap();
+    }
+    let mut outputs = 0;
+    while outputs < BURST {
+        match Pin::new(&mut batch).poll_next(&mut cx) {
+            Poll::Ready(Some((_, 7))) => outputs += 1,
+            Poll::Ready(other) => panic!("unexpected {other:?}"),
+            Poll::Pending => {}
+        }
+    }
+    assert!(Pin::new(&mut batch).poll_next(&mut cx).is_pending(), "idle");
+    let idle = live() - before;
+    eprintln!("live bytes: {at_peak} at the peak of the burst, {idle} once idle");
+    // A place in the queue per child of the burst would be 240 KB or more.
+    assert!(
+        idle < 64 * 1024,
+        "an idle batch holds {idle} bytes after a burst that peaked at {at_peak}"
+    );
     drop(jobs);
     assert!(matches!(
         Pin::new(&mut batch).poll_next(&mut cx),
