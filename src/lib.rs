@@ -31,6 +31,7 @@
 //! | `async with asyncio.timeout(t)` around `gather` | [`.within(t)`](FanoutExt::within): a deadline for the whole batch |
 //! | `asyncio.TaskGroup` | [`.try_gather()`](FanoutExt::try_gather): the first failure drops the siblings and is returned |
 //! | `asyncio.as_completed` | [`.as_completed()`](FanoutExt::as_completed): a `Stream` of `(index, output)` in completion order |
+//! | `async for r in as_completed(..)` with an `await` in the body | [`.for_each(..)`](Batch::for_each) (or `try_for_each`, `fold`, `forward`; on [`in_order()`](end::InOrder::for_each) for input order): the body runs beside the children, which keep running while it awaits |
 //! | sorting results from exceptions by hand | [`.report()`](FanoutExt::report): successes, failures, deadline misses and panics with their indices; `20 ok, 1 failed, 1 timed out` |
 //! | `return_exceptions=True`, for a panic | [`.catch_panics()`](FanoutExt::catch_panics): a panicking child's slot holds `Err(Panicked)` |
 //! | aiometer's `max_per_second`, an API's rate limit | [`.rate(n, per)`](FanoutExt::rate): at most n starts in any window of `per` (bursts of up to n) |
@@ -114,9 +115,13 @@
 //!   them, never n + k. Batches take turns: while another batch waits, a
 //!   freed permit goes to it, never back to the one that freed it (two
 //!   batches under `Limiter::new(1)` start `a b a b ...`).
-//! - **`as_completed` and `in_order` run children only while you poll
-//!   them.** If your loop body awaits something else, the children wait too
-//!   while their deadlines keep running; `gather` has no such trap.
+//! - **Consumer awaits? Use `for_each`.** `as_completed` and `in_order`
+//!   run children only while you poll them: if a loop body awaits
+//!   something else, the children wait too while their deadlines keep
+//!   running. [`Batch::for_each`] (completion order) and
+//!   [`InOrder::for_each`](end::InOrder::for_each) (input order), with
+//!   their `try_for_each`, `fold` and `forward`, poll the body beside the
+//!   children; `gather` has no such trap either.
 //! - **Streams in.** A `Stream` input is polled only when the batch could
 //!   admit what it yields; while it is pending the running children go on,
 //!   and its wake-up admits the item at once. No item is pulled before its
