@@ -4,8 +4,9 @@ use core::future::Future;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll, Waker};
-use futures::task::{ArcWake, AtomicWaker, waker_ref};
+use futures::task::AtomicWaker;
 use std::sync::Arc;
+use std::task::Wake;
 
 /// The waker a consumer's body is polled with: it notes that the body was
 /// woken, then wakes the task.
@@ -38,23 +39,32 @@ impl BodyWake {
         self.woken.store(true, Ordering::Relaxed);
     }
 
-    /// Polls `body` if it is new or was woken since its last poll;
-    /// `Pending` otherwise, its wake-up still to come.
+    /// Polls `body` with `waker` (this one's, see [`BodyWake::waker`]) if
+    /// it is new or was woken since its last poll; `Pending` otherwise, its
+    /// wake-up still to come.
     #[inline]
-    pub(crate) fn poll_body<F: Future>(this: &Arc<Self>, body: Pin<&mut F>) -> Poll<F::Output> {
+    pub(crate) fn poll_body<F: Future>(&self, waker: &Waker, body: Pin<&mut F>) -> Poll<F::Output> {
         // Taken before the poll: a wake-up during the poll is kept for the
         // next one.
-        if !this.woken.swap(false, Ordering::AcqRel) {
+        if !self.woken.swap(false, Ordering::AcqRel) {
             return Poll::Pending;
         }
-        let waker = waker_ref(this);
-        body.poll(&mut Context::from_waker(&waker))
+        body.poll(&mut Context::from_waker(waker))
+    }
+
+    /// The waker the body is polled with: made once per consuming end.
+    pub(crate) fn waker(this: &Arc<Self>) -> Waker {
+        Waker::from(this.clone())
     }
 }
 
-impl ArcWake for BodyWake {
-    fn wake_by_ref(this: &Arc<Self>) {
-        this.woken.store(true, Ordering::Release);
-        this.task.wake();
+impl Wake for BodyWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
     }
 }

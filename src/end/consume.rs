@@ -10,7 +10,7 @@ use core::fmt;
 use core::future::Future;
 use core::ops::ControlFlow;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -28,17 +28,21 @@ pub(crate) struct Feeder<E: Feed> {
     waiting: VecDeque<E::Item>,
     /// The most outputs that ever waited at once.
     peak_waiting: usize,
-    /// The waker the body is polled with (see [`BodyWake`]).
+    /// Whether the body was woken, and the task to wake (see [`BodyWake`]).
     body_wake: Arc<BodyWake>,
+    /// The waker the body is polled with, `body_wake`'s.
+    body_waker: Waker,
 }
 
 impl<E: Feed> Feeder<E> {
     pub(crate) fn new(end: E) -> Self {
+        let body_wake = Arc::default();
         Feeder {
             end: end.into_feed(TOKEN),
             waiting: VecDeque::new(),
             peak_waiting: 0,
-            body_wake: Arc::default(),
+            body_waker: BodyWake::waker(&body_wake),
+            body_wake,
         }
     }
 
@@ -124,7 +128,7 @@ where
                 }
             }
             if let Some(running) = body.as_mut().as_pin_mut() {
-                match BodyWake::poll_body(&feed.body_wake, running) {
+                match feed.body_wake.poll_body(&feed.body_waker, running) {
                     Poll::Ready(output) => {
                         body.set(None);
                         if let ControlFlow::Break(result) = finished(state, output) {
