@@ -11,7 +11,7 @@
 //! cargo run --release --example bench_report -- --rss 1000000            # peak RSS, () outputs
 //! cargo run --release --example bench_report -- --rss 1000000 deadline   # the same with deadlines
 //! cargo run --release --example bench_report -- --expiries          # cost of many deadline expiries
-//! cargo run --release --example bench_report -- --slow-consumer     # a consumer that awaits, 3 runs (about 40 s)
+//! cargo run --release --example bench_report -- --slow-consumer     # a consumer that awaits, 3 runs (about 1 min)
 //! cargo run --release --example bench_report -- --rss-endless       # peak RSS over endless inputs, 10^3 vs 10^6 taken
 //! cargo run --release --example bench_report -- --rss-endless in_order stream 1000000  # one of them
 //! ```
