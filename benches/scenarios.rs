@@ -346,19 +346,22 @@ impl Way {
                     .await
                     .expect("no child fails"))
             }
+            // The streams, drained as any stream is: `StreamExt::fold`,
+            // named, since the ends' own `fold` (the consumer's body run
+            // beside the children) is found first.
             Way::FanoutAsCompleted => {
-                children()
-                    .bounded(bound)
-                    .as_completed()
-                    .fold(0, |t, (_, v)| async move { t + u64::from(v) })
-                    .await
+                StreamExt::fold(
+                    children().bounded(bound).as_completed(),
+                    0,
+                    |t, (_, v)| async move { t + u64::from(v) },
+                )
+                .await
             }
             Way::FanoutInOrder => {
-                children()
-                    .bounded(bound)
-                    .in_order()
-                    .fold(0, |t, v| async move { t + u64::from(v) })
-                    .await
+                StreamExt::fold(children().bounded(bound).in_order(), 0, |t, v| async move {
+                    t + u64::from(v)
+                })
+                .await
             }
             Way::BufferUnordered => {
                 let out: Vec<u32> = futures::stream::iter(children())
