@@ -131,3 +131,37 @@ fn a_caught_panic_shows_its_message() {
         "Panicked { message: Some(\"out of cheese\") }"
     );
 }
+
+/// The consumer ends show the end they take outputs from, how many outputs
+/// wait for the body, and the most that ever did.
+#[test]
+fn the_consumer_ends_show_their_end_and_the_outputs_waiting() {
+    // Input 0 finishes at once and its body never does; 1 to 3 run.
+    let mut for_each = Box::pin(
+        children()
+            .bounded(3)
+            .for_each(|_| futures::future::pending::<()>()),
+    );
+    assert!(poll_once(&mut for_each).is_pending());
+    assert_eq!(
+        format!("{for_each:?}"),
+        "ForEach { feed: Feeder { end: AsCompleted { batch: Bounded { limit: Some(3), admitted: 4, in_flight: 3, .. } }, waiting: 0, peak_waiting: 1 }, .. }"
+    );
+    let mut fold = Box::pin(
+        children()
+            .bounded(2)
+            .in_order()
+            .fold((), |(), _| futures::future::pending::<()>()),
+    );
+    assert!(poll_once(&mut fold).is_pending());
+    assert_eq!(
+        format!("{fold:?}"),
+        "Fold { feed: Feeder { end: InOrder { batch: Bounded { limit: Some(2), admitted: 3, in_flight: 2, .. }, window: 4, next_index: 1, waiting: 0 }, waiting: 0, peak_waiting: 1 }, .. }"
+    );
+    let try_for_each = children()
+        .bounded(1)
+        .try_for_each(|_| async { Ok::<(), ()>(()) });
+    assert!(format!("{try_for_each:?}").starts_with("TryForEach { feed: Some(Feeder { end: AsCompleted { batch: Bounded { limit: Some(1), admitted: 0"));
+    let forward = children().bounded(1).forward(futures::sink::drain());
+    assert!(format!("{forward:?}").starts_with("Forward { feed: Some(Feeder { end: AsCompleted { batch: Bounded { limit: Some(1), admitted: 0"));
+}
