@@ -49,6 +49,39 @@ fn live() -> isize {
 /// The tests of this file count the same allocator: one at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Polls `batch` until every job of the burst has been admitted.
+fn admit_whole_burst<S: Stream + Unpin + std::fmt::Debug>(
+    batch: &mut S,
+    burst: usize,
+    cx: &mut Context<'_>,
+) {
+    while !format!("{batch:?}").contains(&format!("admitted: {burst},")) {
+        assert!(Pin::new(&mut *batch).poll_next(cx).is_pending());
+    }
+}
+
+/// Lets every job go, takes every output (each job returns 7), and checks
+/// that the batch then sits idle, its channel still open.
+fn release_and_drain<S: Stream<Item = (usize, u8)> + Unpin>(
+    gos: Vec<oneshot::Sender<()>>,
+    batch: &mut S,
+    cx: &mut Context<'_>,
+) {
+    let burst = gos.len();
+    for go in gos {
+        go.send(()).unwrap();
+    }
+    let mut outputs = 0;
+    while outputs < burst {
+        match Pin::new(&mut *batch).poll_next(cx) {
+            Poll::Ready(Some((_, 7))) => outputs += 1,
+            Poll::Ready(other) => panic!("unexpected {other:?}"),
+            Poll::Pending => {}
+        }
+    }
+    assert!(Pin::new(&mut *batch).poll_next(cx).is_pending(), "idle");
+}
+
 /// A child of about 1 KiB that waits for its go.
 async fn job(go: oneshot::Receiver<()>) -> u8 {
     let ballast = [7u8; 1024];
@@ -77,9 +110,7 @@ fn an_idle_batch_gives_back_the_memory_of_its_last_burst() {
         gos.push(go);
         jobs.unbounded_send(job(wait)).unwrap();
     }
-    while !format!("{batch:?}").contains(&format!("admitted: {BURST},")) {
-        assert!(Pin::new(&mut batch).poll_next(&mut cx).is_pending());
-    }
+    admit_whole_burst(&mut batch, BURST, &mut cx);
     let at_peak = live() - before;
     assert!(
         at_peak > (BURST * 1024) as isize,
@@ -87,18 +118,7 @@ fn an_idle_batch_gives_back_the_memory_of_its_last_burst() {
     );
 
     // Every job goes; every output is taken; the channel stays open.
-    for go in gos {
-        go.send(()).unwrap();
-    }
-    let mut outputs = 0;
-    while outputs < BURST {
-        match Pin::new(&mut batch).poll_next(&mut cx) {
-            Poll::Ready(Some((_, 7))) => outputs += 1,
-            Poll::Ready(other) => panic!("unexpected {other:?}"),
-            Poll::Pending => {}
-        }
-    }
-    assert!(Pin::new(&mut batch).poll_next(&mut cx).is_pending(), "idle");
+    release_and_drain(gos, &mut batch, &mut cx);
     let idle = live() - before;
     eprintln!("live bytes: {at_peak} at the peak of the burst, {idle} once idle");
     // Allowed: a few spare homes (32, of about 1 KiB each) and the
@@ -155,22 +175,9 @@ fn an_idle_batch_gives_back_the_queue_of_its_last_yielding_burst() {
         })
         .unwrap();
     }
-    while !format!("{batch:?}").contains(&format!("admitted: {BURST},")) {
-        assert!(Pin::new(&mut batch).poll_next(&mut cx).is_pending());
-    }
+    admit_whole_burst(&mut batch, BURST, &mut cx);
     let at_peak = live() - before;
-    for go in gos {
-        go.send(()).unwrap();
-    }
-    let mut outputs = 0;
-    while outputs < BURST {
-        match Pin::new(&mut batch).poll_next(&mut cx) {
-            Poll::Ready(Some((_, 7))) => outputs += 1,
-            Poll::Ready(other) => panic!("unexpected {other:?}"),
-            Poll::Pending => {}
-        }
-    }
-    assert!(Pin::new(&mut batch).poll_next(&mut cx).is_pending(), "idle");
+    release_and_drain(gos, &mut batch, &mut cx);
     let idle = live() - before;
     eprintln!("live bytes: {at_peak} at the peak of the burst, {idle} once idle");
     // A place in the queue per child of the burst would be 240 KB or more.
