@@ -110,7 +110,7 @@ impl<I: Input, D: Deadlines, P: Panics> InOrder<I, D, P> {
 
     /// The first input index the batch may not admit yet.
     fn ceiling(&self) -> usize {
-        self.early.next_index().saturating_add(self.window)
+        self.ceiling_fed(0)
     }
 
     /// The first input index the batch may not admit yet while a body is
