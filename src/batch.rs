@@ -10,6 +10,7 @@ use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
 use crate::engine::config::Config;
+use crate::engine::flatten::Flatten;
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
 use crate::engine::slow_polls::SlowPolls;
@@ -17,7 +18,8 @@ use crate::engine::{ChildOutput, Engine};
 use crate::input::{Input, Until};
 use crate::limiter::Limiter;
 use crate::mode::{
-    Caught, Deadlines, FailFast, FailWith, Fallible, Output, Panics, Timed, Uncaught, Untimed,
+    Caught, Deadlines, FailFast, FailWith, Fallible, Flat, Nested, Output, PanicWith, Panics,
+    Timed, Uncaught, Untimed,
 };
 use core::fmt;
 use core::future::{Future, IntoFuture};
@@ -50,6 +52,10 @@ use std::time::Duration;
 ///   [`catch_panics`](Batch::catch_panics): then each output is wrapped
 ///   once more, as `Result<_, Panicked>` (outermost, wherever the call
 ///   stands in the chain).
+/// - Both become [`Flat`] after [`flatten_errors`](Batch::flatten_errors),
+///   which comes after the deadline settings and `catch_panics`: each
+///   output is then the child's own `Result<T, E>`, a missed deadline or a
+///   caught panic turned into an `E`.
 ///
 /// End the chain with [`gather`](Batch::gather) (or `.await` the batch,
 /// which gathers it), [`try_gather`](Batch::try_gather),
@@ -180,7 +186,10 @@ where
     /// assert_eq!(out, [Ok(1), Ok(2)]);
     /// # });
     /// ```
-    pub fn with_deadline(self, deadline: impl Into<Option<Duration>>) -> Batch<I, Timed, P> {
+    pub fn with_deadline(self, deadline: impl Into<Option<Duration>>) -> Batch<I, Timed, P>
+    where
+        D: Nested,
+    {
         let deadline = deadline.into();
         self.configure(|config| config.deadline = deadline)
             .into_mode()
@@ -201,7 +210,10 @@ where
     /// assert_eq!(out, [Ok(1), Ok(2)]);
     /// # });
     /// ```
-    pub fn within(self, deadline: impl Into<Option<Duration>>) -> Batch<I, Timed, P> {
+    pub fn within(self, deadline: impl Into<Option<Duration>>) -> Batch<I, Timed, P>
+    where
+        D: Nested,
+    {
         let deadline = deadline.into();
         self.configure(|config| config.within = deadline)
             .into_mode()
@@ -326,9 +338,87 @@ where
     /// assert_eq!(out[0].as_ref().map_err(|p| p.message()).err(), Some(Some("no")));
     /// # });
     /// ```
-    pub fn catch_panics(mut self) -> Batch<I, D, Caught> {
+    pub fn catch_panics(mut self) -> Batch<I, D, Caught>
+    where
+        P: Nested,
+    {
         self.drive.engine_mut().catch_panics();
         self.into_mode()
+    }
+
+    /// One `Result<T, E>` per child, for children that return
+    /// `Result<T, E>`: a missed deadline becomes `Err(E::from(Elapsed))`
+    /// and, when the batch [catches panics](Batch::catch_panics), a panic
+    /// `Err(E::from(Panicked))`, instead of each wrapping the output once
+    /// more (`Result<Result<T, E>, Elapsed>`, inside
+    /// `Result<_, Panicked>`). Then `?` on an output works as on the
+    /// child's own.
+    ///
+    /// It comes after [`with_deadline`](Batch::with_deadline),
+    /// [`within`](Batch::within) and [`catch_panics`](Batch::catch_panics)
+    /// (a chain that puts one of them after it does not compile, and says
+    /// so); the other settings may follow it. It changes what the outputs
+    /// look like, nothing of how the batch runs: every end takes the flat
+    /// outputs ([`try_gather`](Batch::try_gather) excepted, which already
+    /// fails with the children's own error), and [`report`](Batch::report)
+    /// and [`on_each`](Batch::on_each) still tell timeouts, inputs never
+    /// started and panics apart.
+    ///
+    /// The batch's type becomes `Batch<I, Flat, Flat>` (see
+    /// [`Flat`](crate::mode::Flat)).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use fanout::{Elapsed, Panicked};
+    /// use std::time::Duration;
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum FetchError {
+    ///     NotFound,
+    ///     TimedOut,
+    ///     Crashed,
+    /// }
+    /// impl From<Elapsed> for FetchError {
+    ///     fn from(_: Elapsed) -> Self {
+    ///         FetchError::TimedOut
+    ///     }
+    /// }
+    /// impl From<Panicked> for FetchError {
+    ///     fn from(_: Panicked) -> Self {
+    ///         FetchError::Crashed
+    ///     }
+    /// }
+    ///
+    /// async fn fetch(i: u32) -> Result<u32, FetchError> {
+    ///     match i {
+    ///         1 => Err(FetchError::NotFound),
+    ///         2 => futures::future::pending().await,
+    ///         3 => panic!("the parser broke"),
+    ///         _ => Ok(i * 10),
+    ///     }
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let out: Vec<Result<u32, FetchError>> = (0..5)
+    ///     .map(fetch)
+    ///     .bounded(2)
+    ///     .with_deadline(Duration::from_millis(20))
+    ///     .catch_panics()
+    ///     .flatten_errors()
+    ///     .gather()
+    ///     .await;
+    /// use FetchError::*;
+    /// assert_eq!(out, [Ok(0), Err(NotFound), Err(TimedOut), Err(Crashed), Ok(40)]);
+    /// # });
+    /// ```
+    pub fn flatten_errors(self) -> Batch<I, Flat, Flat>
+    where
+        ChildOutput<I>: Fallible,
+        D: Nested + FailWith<<ChildOutput<I> as Fallible>::Err>,
+        P: Nested + PanicWith<<ChildOutput<I> as Fallible>::Err>,
+    {
+        self.configure(|config| config.flatten = Flatten::for_modes::<D, P>())
+            .into_mode()
     }
 
     /// Every output, in input order; see

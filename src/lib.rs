@@ -73,7 +73,11 @@
 //!
 //! With `.catch_panics()` every output is wrapped once more, as
 //! `Result<_, Panicked>`, and siblings run on undisturbed. See [`Elapsed`]
-//! for the two deadlines and [`Panicked`] for a caught panic.
+//! for the two deadlines and [`Panicked`] for a caught panic. Children
+//! that return `Result<T, E>` can have one `Result<T, E>` each instead:
+//! [`.flatten_errors()`](Batch::flatten_errors), after the deadline
+//! settings and `catch_panics`, turns a missed deadline into
+//! `E::from(Elapsed)` and a caught panic into `E::from(Panicked)`.
 //!
 //! - **One task, nothing spawned.** Children are polled by the task awaiting
 //!   the chain: each gets its first poll the moment it is admitted, and those

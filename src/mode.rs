@@ -4,10 +4,12 @@
 //! `Batch<I, D, P>`: `D` says whether its children carry a deadline
 //! ([`Untimed`] or [`Timed`]), `P` whether it catches panics ([`Uncaught`]
 //! or [`Caught`]); each maps a finished child to the batch's output type.
-//! [`Fallible`] and [`FailWith`] are what
-//! [`try_gather`](crate::Batch::try_gather) and
-//! [`report`](crate::Batch::report) ask of the children's output and of
-//! `D`.
+//! [`flatten_errors`](crate::Batch::flatten_errors) makes both [`Flat`]:
+//! the child's own `Result` is the output. [`Fallible`], [`FailWith`] and
+//! [`PanicWith`] are what [`try_gather`](crate::Batch::try_gather),
+//! [`report`](crate::Batch::report) and `flatten_errors` ask of the
+//! children's output, of `D` and of `P`; [`Nested`] is what the deadline
+//! settings and `catch_panics` ask: that `flatten_errors` has not come yet.
 //!
 //! Every trait here is sealed: only fanout implements them, and their
 //! methods are fanout's own (hidden, and uncallable from outside). Name
@@ -15,13 +17,13 @@
 //!
 //! ```
 //! use fanout::input::Input;
-//! use fanout::mode::{Deadlines, Panics, Timed};
+//! use fanout::mode::{Nested, Panics, Timed};
 //! use fanout::prelude::*;
 //! use fanout::Batch;
 //! use std::time::Duration;
 //!
 //! /// The house policy: at most 4 at once, 2 s each.
-//! fn with_policy<I: Input, D: Deadlines, P: Panics>(batch: Batch<I, D, P>) -> Batch<I, Timed, P> {
+//! fn with_policy<I: Input, D: Nested, P: Panics>(batch: Batch<I, D, P>) -> Batch<I, Timed, P> {
 //!     batch.bounded(4).with_deadline(Duration::from_secs(2))
 //! }
 //!
@@ -103,7 +105,39 @@ pub enum Uncaught {}
 #[derive(Debug)]
 pub enum Caught {}
 
-/// Whether a batch's children carry a deadline: [`Untimed`] or [`Timed`].
+/// A [`Batch`](crate::Batch) whose missed deadlines and caught panics
+/// became the children's own errors
+/// ([`flatten_errors`](crate::Batch::flatten_errors)): each output is the
+/// child's `Result<T, E>`, a missed deadline `Err(E::from(Elapsed))`, a
+/// caught panic `Err(E::from(Panicked))`. It stands for both `D` and `P`.
+///
+/// ```
+/// use fanout::Batch;
+/// use fanout::mode::Flat;
+/// use fanout::prelude::*;
+/// use std::time::Duration;
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Late;
+/// impl From<fanout::Elapsed> for Late {
+///     fn from(_: fanout::Elapsed) -> Self {
+///         Late
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let batch: Batch<_, Flat, Flat> = [async { Ok::<u8, Late>(1) }]
+///     .with_deadline(Duration::from_secs(1))
+///     .flatten_errors();
+/// let out: Vec<Result<u8, Late>> = batch.gather().await;
+/// assert_eq!(out, [Ok(1)]);
+/// # });
+/// ```
+#[derive(Debug)]
+pub enum Flat {}
+
+/// Whether a batch's children carry a deadline: [`Untimed`] or [`Timed`]
+/// ([`Flat`] once a deadline's misses became the children's errors).
 ///
 /// Sealed: see the [module docs](self).
 pub trait Deadlines: Sealed {
@@ -139,8 +173,21 @@ impl Deadlines for Timed {
     }
 }
 
+impl Sealed for Flat {}
+
+/// The child's own output: a missed deadline was turned into it before it
+/// got here (see `engine::flatten`).
+impl Deadlines for Flat {
+    type Output<T> = T;
+    const TIMED: bool = false;
+
+    fn output<T>(timed: Result<T, Elapsed>, _: Token) -> T {
+        timed.unwrap_or_else(|elapsed| unreachable!("a flattened batch kept {elapsed} apart"))
+    }
+}
+
 /// Whether a batch catches its children's panics: [`Uncaught`] or
-/// [`Caught`].
+/// [`Caught`] ([`Flat`] once caught panics became the children's errors).
 ///
 /// Sealed: see the [module docs](self).
 pub trait Panics: Sealed {
@@ -179,6 +226,35 @@ impl Panics for Caught {
     }
 }
 
+/// The child's own output: a caught panic was turned into it before it got
+/// here (see `engine::flatten`).
+impl Panics for Flat {
+    type Output<T> = T;
+    const CAUGHT: bool = false;
+
+    fn output<T>(caught: Result<T, Panicked>, _: Token) -> T {
+        caught.unwrap_or_else(|panicked| unreachable!("a flattened batch kept {panicked} apart"))
+    }
+}
+
+/// A batch whose errors are not flattened yet: the deadline settings and
+/// [`catch_panics`](crate::Batch::catch_panics) change how outputs are
+/// wrapped, so they come before
+/// [`flatten_errors`](crate::Batch::flatten_errors), which unwraps them.
+///
+/// Sealed: see the [module docs](self).
+#[diagnostic::on_unimplemented(
+    message = "`flatten_errors` comes after `with_deadline`, `within` and `catch_panics`, and once",
+    label = "with `{Self}`, this batch's errors may be flattened already",
+    note = "move `.flatten_errors()` after every deadline setting and `catch_panics`, just before the end of the chain"
+)]
+pub trait Nested: Sealed {}
+
+impl Nested for Untimed {}
+impl Nested for Timed {}
+impl Nested for Uncaught {}
+impl Nested for Caught {}
+
 /// A batch that [`try_gather`](crate::Batch::try_gather) can stop at its
 /// first failure: one that lets panics go on ([`Uncaught`]). A failure
 /// ends the batch, and a panic goes on as it always does, so fail fast and
@@ -186,9 +262,10 @@ impl Panics for Caught {
 ///
 /// Sealed: see the [module docs](self).
 #[diagnostic::on_unimplemented(
-    message = "`try_gather` cannot end a batch that catches panics",
-    label = "`try_gather` stops at the first failure and lets a panic go on, so it does not follow `catch_panics`",
-    note = "to sort failures and caught panics alike, end the chain with `report` (or `gather`)"
+    message = "`try_gather` cannot end a batch that catches panics or flattens its errors",
+    label = "`try_gather` stops at the first failure and lets a panic go on, so it follows neither `catch_panics` nor `flatten_errors`",
+    note = "to sort failures and caught panics alike, end the chain with `report` (or `gather`)",
+    note = "`try_gather` fails with the children's own error type already: it needs no `flatten_errors`"
 )]
 pub trait FailFast: Panics {}
 
@@ -203,7 +280,7 @@ pub(crate) type Output<I, D, P> = <P as Panics>::Output<<D as Deadlines>::Output
 ///
 /// Sealed: see the [module docs](self).
 #[diagnostic::on_unimplemented(
-    message = "`try_gather` and `report` need children that return a `Result`, but these return `{Self}`",
+    message = "`try_gather`, `report` and `flatten_errors` need children that return a `Result`, but these return `{Self}`",
     label = "the children of this batch do not return a `Result`",
     note = "collect other outputs with `gather` or `as_completed`, or have each child return a `Result`"
 )]
@@ -214,6 +291,8 @@ pub trait Fallible: Sealed {
     type Err;
     #[doc(hidden)]
     fn into_result(self, _: Token) -> Result<Self::Ok, Self::Err>;
+    #[doc(hidden)]
+    fn from_err(error: Self::Err, _: Token) -> Self;
 }
 
 impl<T, E> Sealed for Result<T, E> {}
@@ -225,17 +304,22 @@ impl<T, E> Fallible for Result<T, E> {
     fn into_result(self, _: Token) -> Self {
         self
     }
+
+    fn from_err(error: E, _: Token) -> Self {
+        Err(error)
+    }
 }
 
-/// How a missed deadline fails a [`try_gather`](crate::Batch::try_gather)
-/// whose children return `Result<T, E>`: impossible without a deadline,
-/// `E::from(Elapsed)` with one.
+/// How a missed deadline becomes the error `E` of children that return
+/// `Result<T, E>`, for [`try_gather`](crate::Batch::try_gather) and
+/// [`flatten_errors`](crate::Batch::flatten_errors): impossible without a
+/// deadline, `E::from(Elapsed)` with one.
 ///
 /// Sealed: see the [module docs](self).
 #[diagnostic::on_unimplemented(
-    message = "under a deadline, `try_gather` fails the batch with `{E}::from(Elapsed)`, and `{E}` has no `From<fanout::Elapsed>`",
+    message = "under a deadline, `try_gather` and `flatten_errors` make a missed one a `{E}::from(Elapsed)`, and `{E}` has no `From<fanout::Elapsed>`",
     label = "a missed deadline cannot become a `{E}`",
-    note = "implement `From<fanout::Elapsed>` for the error type, or end the chain with `gather` or `report`"
+    note = "implement `From<fanout::Elapsed>` for the error type, or keep the deadline apart (drop `flatten_errors`, or end with `gather` or `report`)"
 )]
 pub trait FailWith<E>: Deadlines {
     #[doc(hidden)]
@@ -245,6 +329,15 @@ pub trait FailWith<E>: Deadlines {
 impl<E> FailWith<E> for Untimed {
     fn fail(elapsed: Elapsed, _: Token) -> E {
         unreachable!("a batch without a deadline reported {elapsed}")
+    }
+}
+
+// Never called: `try_gather` does not end a flattened batch (`Flat` is
+// not `FailFast`), and says so; without this impl it would first complain
+// of a missing `From<Elapsed>` that is there.
+impl<E> FailWith<E> for Flat {
+    fn fail(elapsed: Elapsed, _: Token) -> E {
+        unreachable!("a flattened batch failed a `try_gather` with {elapsed}")
     }
 }
 
@@ -258,9 +351,40 @@ impl<E: From<Elapsed>> FailWith<E> for Timed {
     }
 }
 
+/// How a caught panic becomes the children's error `E` under
+/// [`flatten_errors`](crate::Batch::flatten_errors): impossible when panics
+/// go on, `E::from(Panicked)` when the batch catches them.
+///
+/// Sealed: see the [module docs](self).
+#[diagnostic::on_unimplemented(
+    message = "`flatten_errors` on a batch that catches panics makes each one a `{E}::from(Panicked)`, and `{E}` has no `From<fanout::Panicked>`",
+    label = "a caught panic cannot become a `{E}`",
+    note = "implement `From<fanout::Panicked>` for the error type, or drop `catch_panics` (or `flatten_errors`)"
+)]
+pub trait PanicWith<E>: Panics {
+    #[doc(hidden)]
+    fn fail(panicked: Panicked, _: Token) -> E;
+}
+
+impl<E> PanicWith<E> for Uncaught {
+    fn fail(panicked: Panicked, _: Token) -> E {
+        unreachable!("a batch that lets panics go on caught {panicked}")
+    }
+}
+
+// Not looked through in errors, as for `FailWith`.
+#[diagnostic::do_not_recommend]
+impl<E: From<Panicked>> PanicWith<E> for Caught {
+    fn fail(panicked: Panicked, _: Token) -> E {
+        E::from(panicked)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Caught, Deadlines, FailWith, Fallible, Panics, Timed, Uncaught, Untimed};
+    use super::{
+        Caught, Deadlines, FailWith, Fallible, Flat, PanicWith, Panics, Timed, Uncaught, Untimed,
+    };
     use crate::elapsed::Elapsed;
     use crate::panicked::Panicked;
     use crate::sealed::TOKEN;
@@ -309,6 +433,33 @@ mod tests {
             <Timed as FailWith<Late>>::fail(Elapsed::Child, TOKEN),
             Late(Elapsed::Child)
         );
+    }
+
+    #[test]
+    fn a_caught_panic_fails_with_the_callers_error() {
+        #[derive(Debug)]
+        struct Broke(Option<String>);
+        impl From<Panicked> for Broke {
+            fn from(panicked: Panicked) -> Self {
+                Broke(panicked.message().map(str::to_owned))
+            }
+        }
+        let broke: Broke = <Caught as PanicWith<Broke>>::fail(Panicked::new(Box::new("no")), TOKEN);
+        assert_eq!(broke.0.as_deref(), Some("no"));
+        assert_eq!(Result::<u8, &str>::from_err("no", TOKEN), Err("no"));
+    }
+
+    #[test]
+    fn a_flat_batch_hands_on_the_childs_own_output() {
+        assert_eq!(<Flat as Deadlines>::output(Ok::<u8, Elapsed>(1), TOKEN), 1);
+        assert_eq!(<Flat as Panics>::output(Ok::<u8, Panicked>(2), TOKEN), 2);
+        const { assert!(!<Flat as Deadlines>::TIMED && !<Flat as Panics>::CAUGHT) };
+    }
+
+    #[test]
+    #[should_panic(expected = "lets panics go on")]
+    fn an_uncaught_panic_never_becomes_an_error() {
+        let _: u8 = <Uncaught as PanicWith<u8>>::fail(Panicked::new(Box::new("no")), TOKEN);
     }
 
     #[test]

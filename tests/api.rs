@@ -5,7 +5,7 @@
 
 mod common;
 use fanout::input::Input;
-use fanout::mode::{Deadlines, Panics, Timed};
+use fanout::mode::{Deadlines, Nested, Panics, Timed};
 use fanout::prelude::*;
 use fanout::{Batch, Elapsed, Limiter};
 use std::future::Future;
@@ -27,8 +27,9 @@ fn same_type<T>(a: T, b: T) -> [T; 2] {
 }
 
 /// The house policy, written once for any batch: at most 2 at once, 5 s
-/// each, however the batch was configured before.
-fn with_policy<I: Input, D: Deadlines, P: Panics>(batch: Batch<I, D, P>) -> Batch<I, Timed, P> {
+/// each, however the batch was configured before (but for
+/// `flatten_errors`, which comes after a deadline: `Nested`).
+fn with_policy<I: Input, D: Nested, P: Panics>(batch: Batch<I, D, P>) -> Batch<I, Timed, P> {
     batch.bounded(2).with_deadline(Duration::from_secs(5))
 }
 

@@ -2,6 +2,7 @@
 
 use crate::elapsed::Elapsed;
 use crate::engine::finished::{self, Finished, Lost};
+use crate::engine::flatten::Flatten;
 use crate::engine::{ChildOutput, Engine};
 use crate::input::Input;
 use crate::mode::{Deadlines, FailWith, Fallible, Output, Panics, Uncaught, Untimed};
@@ -95,7 +96,8 @@ impl<I: Input, D: Deadlines, P: Panics> Drive<I, D, P> {
     /// The next child to finish, with its slot already refilled.
     #[inline]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item<I, D, P>>> {
-        self.engine.poll_next(cx).map(handed_out::<I, D, P>)
+        let finished = self.engine.poll_next(cx);
+        finished.map(|finished| handed_out::<I, D, P>(finished, &self.engine.config().flatten))
     }
 
     /// The next child to finish, without a refill, admitting no input from
@@ -107,7 +109,8 @@ impl<I: Input, D: Deadlines, P: Panics> Drive<I, D, P> {
         ceiling: usize,
     ) -> Poll<Option<Item<I, D, P>>> {
         self.engine.set_ceiling(ceiling);
-        self.engine.poll_finished(cx).map(handed_out::<I, D, P>)
+        let finished = self.engine.poll_finished(cx);
+        finished.map(|finished| handed_out::<I, D, P>(finished, &self.engine.config().flatten))
     }
 
     /// Refills the freed slots, admitting no input from index `ceiling` on.
@@ -141,7 +144,8 @@ where
         self.engine.poll_fail_fast(cx, |result| match result {
             Err(Lost::Elapsed(elapsed)) => Err(D::fail(elapsed, TOKEN)),
             Err(Lost::NotStarted) => Err(D::fail(Elapsed::Batch, TOKEN)),
-            result => finished::output::<_, Untimed, Uncaught>(result).into_result(TOKEN),
+            result => finished::output::<_, Untimed, Uncaught>(result, &Flatten::default())
+                .into_result(TOKEN),
         })
     }
 }
@@ -171,15 +175,16 @@ where
 #[inline]
 fn handed_out<I: Input, D: Deadlines, P: Panics>(
     finished: Option<Finished<ChildOutput<I>>>,
+    flatten: &Flatten<ChildOutput<I>>,
 ) -> Option<Item<I, D, P>> {
-    finished.map(|(index, result)| (index, finished::output::<_, D, P>(result)))
+    finished.map(|(index, result)| (index, finished::output::<_, D, P>(result, flatten)))
 }
 
 /// `Bounded { .. }` or `Deadline { .. }` with the settings and counts,
 /// inside `CatchPanics { batch: .. }` when the batch catches panics.
 impl<I: Input, D: Deadlines, P: Panics> fmt::Debug for Drive<I, D, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if P::CAUGHT {
+        if self.engine.config().catch_panics {
             f.debug_struct("CatchPanics")
                 .field("batch", &Settings::<I, D>(&self.engine, PhantomData))
                 .finish()
@@ -196,7 +201,7 @@ impl<I: Input, D: Deadlines> fmt::Debug for Settings<'_, I, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let engine = self.0;
         let config = engine.config();
-        let mut debug = if D::TIMED {
+        let mut debug = if D::TIMED || config.flatten.converts_elapsed() {
             let mut debug = f.debug_struct("Deadline");
             debug
                 .field("deadline", &config.deadline)

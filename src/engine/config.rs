@@ -1,6 +1,7 @@
 //! `Config`: everything a chain says about its batch, in one value.
 
 use crate::done::Done;
+use crate::engine::flatten::Flatten;
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
 use crate::engine::slow_polls::SlowPolls;
@@ -33,6 +34,8 @@ pub(crate) struct Config<T> {
     pub(crate) slow_polls: Option<Arc<SlowPolls>>,
     /// Panics become outputs instead of unwinding out of the batch.
     pub(crate) catch_panics: bool,
+    /// Missed deadlines and caught panics become the children's own errors.
+    pub(crate) flatten: Flatten<T>,
 }
 
 impl<T> Default for Config<T> {
@@ -45,6 +48,7 @@ impl<T> Default for Config<T> {
             on_each: None,
             slow_polls: None,
             catch_panics: false,
+            flatten: Flatten::default(),
         }
     }
 }

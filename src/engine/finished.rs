@@ -4,6 +4,7 @@
 
 use crate::done::Done;
 use crate::elapsed::Elapsed;
+use crate::engine::flatten::Flatten;
 use crate::mode::{Deadlines, Fallible, Panics};
 use crate::outcome::Outcome;
 use crate::panicked::{Panicked, Payload};
@@ -61,10 +62,17 @@ pub(crate) fn outcome<O: Fallible>(result: Result<O, Lost>) -> Outcome<O::Ok, O:
 }
 
 /// What a batch with deadlines `D` and panics `P` hands on: the panic
-/// outermost, then the deadline, then the child's output.
+/// outermost, then the deadline, then the child's output; or the child's
+/// output alone, when `flatten` turns the loss into one.
+#[inline]
 pub(crate) fn output<T, D: Deadlines, P: Panics>(
     result: Result<T, Lost>,
+    flatten: &Flatten<T>,
 ) -> P::Output<D::Output<T>> {
+    let result = match result {
+        Ok(output) => Ok(output),
+        Err(lost) => flatten.recover(lost),
+    };
     match result {
         Ok(output) => P::output(Ok(D::output(Ok(output), TOKEN)), TOKEN),
         Err(Lost::Elapsed(elapsed)) => P::output(Ok(D::output(Err(elapsed), TOKEN)), TOKEN),
@@ -78,6 +86,7 @@ mod tests {
     use super::{Lost, done, outcome, output, timed_out};
     use crate::done::Done;
     use crate::elapsed::Elapsed;
+    use crate::engine::flatten::Flatten;
     use crate::mode::{Caught, Timed, Uncaught, Untimed};
     use crate::outcome::Outcome;
     use crate::panicked::Panicked;
@@ -126,19 +135,22 @@ mod tests {
 
     #[test]
     fn a_batch_output_wraps_the_panic_outermost() {
-        assert_eq!(output::<u8, Untimed, Uncaught>(Ok(1)), 1);
         assert_eq!(
-            output::<u8, Timed, Uncaught>(Err(Lost::Elapsed(Elapsed::Child))),
+            output::<u8, Untimed, Uncaught>(Ok(1), &Flatten::default()),
+            1
+        );
+        assert_eq!(
+            output::<u8, Timed, Uncaught>(Err(Lost::Elapsed(Elapsed::Child)), &Flatten::default()),
             Err(Elapsed::Child)
         );
         assert_eq!(
-            output::<u8, Timed, Uncaught>(Err(Lost::NotStarted)),
+            output::<u8, Timed, Uncaught>(Err(Lost::NotStarted), &Flatten::default()),
             Err(Elapsed::Batch),
             "outputs do not tell an input never started from a child cut off"
         );
-        let caught = output::<u8, Timed, Caught>(Err(panicked()));
+        let caught = output::<u8, Timed, Caught>(Err(panicked()), &Flatten::default());
         assert_eq!(caught.unwrap_err().message(), Some("boom"));
-        let on_time = output::<u8, Timed, Caught>(Ok(2));
+        let on_time = output::<u8, Timed, Caught>(Ok(2), &Flatten::default());
         assert_eq!(on_time.ok(), Some(Ok(2)));
     }
 }

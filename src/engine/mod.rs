@@ -10,6 +10,7 @@ pub(crate) mod config;
 pub(crate) mod cut;
 pub(crate) mod deadline_queue;
 pub(crate) mod finished;
+pub(crate) mod flatten;
 pub(crate) mod home;
 pub(crate) mod limit;
 pub(crate) mod rate;
