@@ -1,0 +1,6 @@
+// A `Vec` of values, not of futures: map each item to a future first.
+use fanout::prelude::*;
+
+fn main() {
+    let _ = vec![1, 2, 3].bounded(2);
+}
