@@ -250,9 +250,15 @@ impl Panics for Flat {
 )]
 pub trait Nested: Sealed {}
 
+// Not listed under the message: the four modes say nothing a user can act
+// on there.
+#[diagnostic::do_not_recommend]
 impl Nested for Untimed {}
+#[diagnostic::do_not_recommend]
 impl Nested for Timed {}
+#[diagnostic::do_not_recommend]
 impl Nested for Uncaught {}
+#[diagnostic::do_not_recommend]
 impl Nested for Caught {}
 
 /// A batch that [`try_gather`](crate::Batch::try_gather) can stop at its
