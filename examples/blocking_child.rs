@@ -11,10 +11,14 @@ use futures_timer::Delay;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Input 3 makes a synchronous call (a blocking driver, a file read, a
-/// `std::thread::sleep`) of 200 ms; every other input awaits 50 ms of I/O.
+/// Input 3 awaits 10 ms of I/O, then makes a synchronous call (a blocking
+/// driver, a file read, a `std::thread::sleep`) of 200 ms; every other
+/// input awaits two steps of 25 ms of I/O. The call comes after an await,
+/// as it does in real code: the siblings are in their first step when it
+/// blocks, and cannot start the second until it returns.
 async fn job(input: usize, offload: bool) -> usize {
     if input == 3 {
+        Delay::new(Duration::from_millis(10)).await;
         let call = || std::thread::sleep(Duration::from_millis(200));
         if offload {
             blocking::unblock(call).await;
@@ -22,7 +26,8 @@ async fn job(input: usize, offload: bool) -> usize {
             call();
         }
     } else {
-        Delay::new(Duration::from_millis(50)).await;
+        Delay::new(Duration::from_millis(25)).await;
+        Delay::new(Duration::from_millis(25)).await;
     }
     input
 }
@@ -58,7 +63,7 @@ fn run(offload: bool) {
 }
 
 fn main() {
-    println!("6 jobs, 150 ms deadline each; input 3 makes a 200 ms blocking call");
+    println!("6 jobs, 150 ms deadline each; input 3 makes a 200 ms blocking call after 10 ms");
     println!("blocking in the task:");
     run(false);
     println!("offloaded with blocking::unblock:");
