@@ -584,6 +584,37 @@ where
     /// # });
     /// ```
     ///
+    /// A body that needs `&mut` state across its await (a writer whose
+    /// `write` is an `async fn(&mut self, ..)`) cannot borrow it from the
+    /// closure: each body is a future of its own, and the closure makes the
+    /// next one while it runs. [`fold`](Batch::fold) hands the state to
+    /// each body and takes it back when it ends:
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// struct Writer(Vec<u32>);
+    /// impl Writer {
+    ///     async fn write(&mut self, line: u32) {
+    ///         futures_timer::Delay::new(std::time::Duration::from_millis(1)).await;
+    ///         self.0.push(line);
+    ///     }
+    /// }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let writer = (1..=4u32)
+    ///     .map(|i| async move { i * 10 })
+    ///     .bounded(2)
+    ///     .in_order()
+    ///     .fold(Writer(Vec::new()), |mut writer, line| async move {
+    ///         writer.write(line).await;
+    ///         writer
+    ///     })
+    ///     .await;
+    /// assert_eq!(writer.0, [10, 20, 30, 40]);
+    /// # });
+    /// ```
+    ///
     /// # Cancel safety
     ///
     /// Dropping the future drops the running body, every child in flight
