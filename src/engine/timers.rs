@@ -1,12 +1,11 @@
 //! `Timers`: the clocks a batch keeps running, the children's deadlines and
 //! the batch's own, and how often a busy batch looks at them.
 
+use crate::engine::alarm::Alarm;
 use crate::engine::clock::Instant;
 use crate::engine::deadline_queue::DeadlineQueue;
 use crate::engine::home::{DeadlineTag, Homes};
 use core::task::Context;
-use futures::FutureExt;
-use futures_timer::Delay;
 use std::time::Duration;
 
 /// How many passes may hand on an output without looking at the timers.
@@ -20,8 +19,13 @@ pub(crate) struct Timers {
     /// The children admitted since the clock was last read for deadlines,
     /// waiting for the next reading (see [`Timers::stamp_deadlines`]).
     unstamped: Vec<DeadlineTag>,
-    /// The whole batch's deadline, once started.
-    batch: Option<Delay>,
+    /// The whole batch's deadline, once started: when it is due, and the
+    /// alarm for it. `None` also once it passed and the batch was cut, or
+    /// when it is too far away to represent.
+    batch: Option<(Instant, Alarm)>,
+    /// The batch deadline has passed: said again, without polling a timer
+    /// that fired, until the timers stop.
+    batch_has_passed: bool,
     /// Passes left before the timers are looked at again (they always are
     /// before the task sleeps). Polling a `Delay` costs about as much as a
     /// ready child; once every few passes still drops a late child within
@@ -41,9 +45,15 @@ impl Timers {
         false
     }
 
-    /// Starts the batch's own deadline, `within` from now.
+    /// Starts the batch's own deadline, `within` from now (one too far
+    /// away to represent never passes).
     pub(crate) fn start_batch(&mut self, within: Duration) {
-        self.batch = Some(Delay::new(within));
+        let now = Instant::now();
+        self.batch = now.checked_add(within).map(|due| {
+            let mut alarm = Alarm::default();
+            alarm.arm_unless_armed(|| within);
+            (due, alarm)
+        });
     }
 
     /// Whether the batch's own deadline has passed; registers `cx` if not.
@@ -52,9 +62,15 @@ impl Timers {
     /// deadline of their own.
     #[inline]
     pub(crate) fn batch_passed(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.batch_has_passed {
+            return true;
+        }
         match self.batch.as_mut() {
             None => false,
-            Some(batch) => poll_batch(batch, cx),
+            Some((due, alarm)) => {
+                self.batch_has_passed = poll_batch(*due, alarm, cx);
+                self.batch_has_passed
+            }
         }
     }
 
@@ -110,20 +126,32 @@ impl Timers {
     /// Stops every timer: the batch has been abandoned.
     pub(crate) fn stop(&mut self) {
         self.batch = None;
+        self.batch_has_passed = false;
         self.unstamped.clear();
         self.deadlines.stop();
     }
 }
 
-/// Polls the batch's own deadline (see [`Timers::batch_passed`]).
+/// Polls the batch's own deadline, `due`, through its alarm (see
+/// [`Timers::batch_passed`]): an alarm that rang before `due` (a wait
+/// longer than one timer holds) is armed again for the rest.
 #[inline(never)]
-fn poll_batch(batch: &mut Delay, cx: &mut Context<'_>) -> bool {
-    batch.poll_unpin(cx).is_ready()
+fn poll_batch(due: Instant, alarm: &mut Alarm, cx: &mut Context<'_>) -> bool {
+    while alarm.poll_rung(cx) {
+        let now = Instant::now();
+        if now >= due {
+            return true;
+        }
+        alarm.arm_unless_armed(|| due.saturating_duration_since(now));
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{PASSES_BETWEEN_CHECKS, Timers};
+    use super::{PASSES_BETWEEN_CHECKS, Timers, poll_batch};
+    use crate::engine::alarm::Alarm;
+    use crate::engine::clock::Instant;
     use core::task::Context;
     use futures::task::noop_waker;
     use std::time::Duration;
@@ -155,7 +183,37 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(1));
         }
+        assert!(timers.batch_passed(&mut cx), "passed stays passed");
         timers.stop();
+        assert!(!timers.batch_passed(&mut cx));
+    }
+
+    #[test]
+    fn an_alarm_that_rings_before_the_batch_deadline_is_armed_again() {
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        // Due in an hour; the alarm rings after 1 ms, as one armed for a
+        // wait longer than a host timer holds rings after that timer.
+        let due = Instant::now() + Duration::from_secs(3_600);
+        let mut alarm = Alarm::default();
+        alarm.arm_unless_armed(|| Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(20));
+        let give_up = std::time::Instant::now() + Duration::from_secs(10);
+        while !alarm.rang_for_test() {
+            assert!(std::time::Instant::now() < give_up, "the alarm never rang");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(!poll_batch(due, &mut alarm, &mut cx), "an hour early");
+        assert!(alarm.is_armed_for_test(), "armed again for the rest");
+    }
+
+    #[test]
+    fn a_batch_deadline_too_far_away_to_represent_never_passes() {
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut timers = Timers::default();
+        timers.start_batch(Duration::MAX);
+        assert!(timers.batch.is_none());
         assert!(!timers.batch_passed(&mut cx));
     }
 }
