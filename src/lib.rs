@@ -237,6 +237,7 @@ pub mod mode;
 mod outcome;
 mod panicked;
 mod sealed;
+mod sync;
 
 pub use batch::Batch;
 pub use done::Done;

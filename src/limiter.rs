@@ -1,11 +1,9 @@
 //! `Limiter`: one cap on children in flight, shared by several batches.
 
-use async_lock::{Semaphore, SemaphoreGuardArc};
+use crate::sync::{Arc, AtomicBool, Mutex, MutexGuard, Ordering, Semaphore, SemaphoreGuardArc};
 use core::fmt;
 use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A cap on how many children run at once, shared by every batch given it
 /// with [`bounded_by`](crate::FanoutExt::bounded_by).
@@ -167,7 +165,7 @@ impl Limiter {
         }
         let mut waiting = lock(&self.shared.waiting);
         if waiting.is_empty() {
-            if let Some(guard) = self.shared.semaphore.try_acquire_arc() {
+            if let Some(guard) = Semaphore::try_acquire_arc(&self.shared.semaphore) {
                 return Poll::Ready(Permit::shared(guard, self.shared.clone(), batch));
             }
         }

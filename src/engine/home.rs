@@ -2,13 +2,14 @@
 
 use crate::engine::slow_polls::SlowPolls;
 use crate::panicked::{Panicked, Payload};
+use crate::sync::{AtomicBool, AtomicWaker, Ordering, fence};
 use core::future::Future;
 use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, Ordering, fence};
 use core::task::{Context, Poll, Waker};
-use futures::task::AtomicWaker;
 use pin_project_lite::pin_project;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+// `std`'s in every build, the model checks' too: a `Waker` is made from
+// it through `std::task::Wake` (see `crate::sync`).
 use std::sync::Arc;
 use std::task::Wake;
 
