@@ -87,7 +87,17 @@ on_every_executor! {
         let (heard, hook) = listener();
         let result = calls().bounded(4).on_each(hook).try_gather().await;
         assert_eq!(result, Err(1));
-        assert_eq!(*heard.lock().unwrap(), [(1, "failed")]);
+        let heard = heard.lock().unwrap().clone();
+        if cfg!(miri) {
+            // Miri runs so slowly that 10 ms apart is no order at all:
+            // children that succeed may finish before the failure. Still
+            // the failure is the last the hook hears.
+            let (last, before) = heard.split_last().expect("the hook heard the failure");
+            assert_eq!(*last, (1, "failed"));
+            assert!(before.iter().all(|&(i, label)| (i == 0 || i == 2) && label == "ok"), "{heard:?}");
+        } else {
+            assert_eq!(heard, [(1, "failed")]);
+        }
     }
 
     async fn the_hook_hears_inputs_a_batch_deadline_stopped_and_caught_panics() {
