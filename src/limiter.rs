@@ -333,3 +333,6 @@ impl fmt::Debug for Limiter {
             .finish()
     }
 }
+
+#[cfg(all(test, fanout_loom))]
+mod loom_models;
