@@ -25,8 +25,8 @@
 //! - [`AtomicWaker`] is a stand-in with the contract of futures' (the last
 //!   waker registered is the one woken, a wake-up racing a registration is
 //!   never lost), not futures' lock-free implementation, which the models
-//!   take as correct. (loom's own mock prints every registration, and a run
-//!   registers millions of times.)
+//!   take as correct. (loom's own mock prints a line at every
+//!   registration.)
 //! - [`Semaphore`] is a stand-in too: a counter of free permits, taken by a
 //!   compare-and-swap and given back by an add. fanout only ever
 //!   `try_acquire`s a permit of a shared limiter and drops it, under its
@@ -36,7 +36,11 @@
 //!   async-lock's implementation of that count.
 //! - `FuturesUnordered`, the executor, and everything else in the engine
 //!   run on the batch's own thread and keep `std`'s and futures' atomics:
-//!   loom sees them as plain code between its steps.
+//!   loom sees them as plain code between its steps, and takes no ordering
+//!   from them. A wake-up that reaches a slot through the
+//!   `FuturesUnordered`'s queue orders nothing in the models; what orders it
+//!   before the poll it brings is the home's woken flag, taken by a swap
+//!   before every poll of a waiting child, in the models as on a machine.
 
 #[cfg(all(fanout_loom, not(feature = "loom")))]
 compile_error!("`--cfg fanout_loom` is the model checks' build: enable the `loom` feature with it");

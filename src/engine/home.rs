@@ -457,3 +457,6 @@ fn evict_in_place<F>(occupant: Pin<&mut Occupant<F>>) -> Result<(), Payload> {
         occupant.project_replace(Occupant::Empty);
     }))
 }
+
+#[cfg(all(test, fanout_loom))]
+mod loom_models;
