@@ -177,7 +177,12 @@ async fn report_and_flatten_errors_sort_every_outcome() {
     };
     let report = calls().bounded(3).with_deadline(ms(150)).report().await;
     assert_eq!(report.to_string(), "4 ok, 1 failed, 1 timed out");
-    let flat = calls().bounded(3).with_deadline(ms(150)).flatten_errors().gather().await;
+    let flat = calls()
+        .bounded(3)
+        .with_deadline(ms(150))
+        .flatten_errors()
+        .gather()
+        .await;
     assert_eq!(flat[1], Err(Failed::Refused));
     assert_eq!(flat[4], Err(Failed::Late));
     assert_eq!(flat.iter().filter(|r| r.is_ok()).count(), 4);
@@ -187,8 +192,14 @@ async fn report_and_flatten_errors_sort_every_outcome() {
 async fn two_batches_share_a_limiter() {
     let limiter = Limiter::new(3);
     let gauge = Gauge::default();
-    let first = (0..10u64).map(|i| gauge.run(ms(4), i)).bounded_by(&limiter).gather();
-    let second = (10..20u64).map(|i| gauge.run(ms(6), i)).bounded_by(&limiter).gather();
+    let first = (0..10u64)
+        .map(|i| gauge.run(ms(4), i))
+        .bounded_by(&limiter)
+        .gather();
+    let second = (10..20u64)
+        .map(|i| gauge.run(ms(6), i))
+        .bounded_by(&limiter)
+        .gather();
     let (first, second) = futures::join!(first, second);
     assert_eq!((first.len(), second.len()), (10, 10));
     assert_eq!(gauge.most(), 3, "the two batches together");

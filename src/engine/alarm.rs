@@ -71,7 +71,9 @@ impl Alarm {
         let delay = self.delay.as_mut().expect("armed");
         // Natively a fired `Delay` stays ready: polling it here leaves it
         // so for `poll_rung`.
-        delay.poll_unpin(&mut Context::from_waker(&waker)).is_ready()
+        delay
+            .poll_unpin(&mut Context::from_waker(&waker))
+            .is_ready()
     }
 
     /// Idle for good: the timer is freed.
