@@ -61,7 +61,12 @@ on_every_executor! {
     async fn in_order_ends_fused_and_empty_after_a_panic() {
         let children = (0..10).map(|i| async move {
             if i == 0 {
-                sleep_ms(50).await;
+                // Still asleep when input 3 panics. Under Miri, whose clock
+                // advances with each step of code it runs on any thread,
+                // 50 ms pass while the panic is printed and unwound; awake
+                // by then, this child's output and those up to input 3
+                // would come first, in input order, and the panic after.
+                sleep_ms(if cfg!(miri) { 5_000 } else { 50 }).await;
             }
             assert!(i != 3, "input 3 broke");
             i
