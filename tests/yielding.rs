@@ -146,6 +146,10 @@ fn children_that_keep_waking_themselves_without_finishing_make_the_batch_yield_e
 /// started 263,168 children in one poll of `gather`, and 2,048 in one of
 /// `as_completed`. The budget is per poll of the chain, whatever its end.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "starts some 25,000 children, alive together: unfinished after 15 minutes under Miri; regression_endless_input checks a paused admission there"
+)]
 fn one_poll_of_any_end_starts_at_most_1024_children() {
     let _watchdog = common::watchdog::Watchdog::start();
     use futures::Stream;
