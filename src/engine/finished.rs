@@ -61,6 +61,17 @@ pub(crate) fn outcome<O: Fallible>(result: Result<O, Lost>) -> Outcome<O::Ok, O:
     }
 }
 
+/// A child without an output, as an output if `flatten` converts why.
+#[inline]
+fn recover<T>(lost: Lost, flatten: &Flatten<T>) -> Result<T, Lost> {
+    match (lost, flatten.elapsed(), flatten.panicked()) {
+        (Lost::Elapsed(elapsed), Some(into), _) => Ok(into(elapsed)),
+        (Lost::NotStarted, Some(into), _) => Ok(into(Elapsed::Batch)),
+        (Lost::Panicked(panicked), _, Some(into)) => Ok(into(panicked)),
+        (lost, _, _) => Err(lost),
+    }
+}
+
 /// What a batch with deadlines `D` and panics `P` hands on: the panic
 /// outermost, then the deadline, then the child's output; or the child's
 /// output alone, when `flatten` turns the loss into one.
@@ -71,7 +82,7 @@ pub(crate) fn output<T, D: Deadlines, P: Panics>(
 ) -> P::Output<D::Output<T>> {
     let result = match result {
         Ok(output) => Ok(output),
-        Err(lost) => flatten.recover(lost),
+        Err(lost) => recover(lost, flatten),
     };
     match result {
         Ok(output) => P::output(Ok(D::output(Ok(output), TOKEN)), TOKEN),
@@ -152,5 +163,73 @@ mod tests {
         assert_eq!(caught.unwrap_err().message(), Some("boom"));
         let on_time = output::<u8, Timed, Caught>(Ok(2), &Flatten::default());
         assert_eq!(on_time.ok(), Some(Ok(2)));
+    }
+}
+
+#[cfg(test)]
+mod recover_tests {
+    use super::{Lost, recover};
+    use crate::elapsed::Elapsed;
+    use crate::engine::flatten::Flatten;
+    use crate::mode::{Caught, Timed, Uncaught, Untimed};
+    use crate::panicked::Panicked;
+
+    #[derive(Debug, PartialEq)]
+    enum Failed {
+        Late(Elapsed),
+        Broke,
+    }
+    impl From<Elapsed> for Failed {
+        fn from(elapsed: Elapsed) -> Self {
+            Failed::Late(elapsed)
+        }
+    }
+    impl From<Panicked> for Failed {
+        fn from(_: Panicked) -> Self {
+            Failed::Broke
+        }
+    }
+    type Out = Result<u8, Failed>;
+
+    fn recover_with(flatten: &Flatten<Out>, lost: Lost) -> Result<Out, Lost> {
+        recover(lost, flatten)
+    }
+
+    fn panicked() -> Lost {
+        Lost::Panicked(Panicked::new(Box::new("no")))
+    }
+
+    #[test]
+    fn every_loss_becomes_the_childs_error_when_both_are_flattened() {
+        let flatten = Flatten::<Out>::for_modes::<Timed, Caught>();
+        assert!(flatten.converts_elapsed() && flatten.panicked().is_some());
+        let late = recover_with(&flatten, Lost::Elapsed(Elapsed::Child));
+        assert!(matches!(late, Ok(Err(Failed::Late(Elapsed::Child)))));
+        let unstarted = recover_with(&flatten, Lost::NotStarted);
+        assert!(matches!(unstarted, Ok(Err(Failed::Late(Elapsed::Batch)))));
+        assert!(matches!(
+            recover_with(&flatten, panicked()),
+            Ok(Err(Failed::Broke))
+        ));
+    }
+
+    #[test]
+    fn only_what_the_modes_produce_is_converted() {
+        let untimed = Flatten::<Out>::for_modes::<Untimed, Caught>();
+        assert!(!untimed.converts_elapsed() && untimed.elapsed().is_none());
+        assert!(matches!(
+            recover_with(&untimed, panicked()),
+            Ok(Err(Failed::Broke))
+        ));
+        let uncaught = Flatten::<Out>::for_modes::<Timed, Uncaught>();
+        assert!(matches!(
+            recover_with(&uncaught, panicked()),
+            Err(Lost::Panicked(_))
+        ));
+        let plain = Flatten::<Out>::default();
+        assert!(matches!(
+            recover_with(&plain, Lost::NotStarted),
+            Err(Lost::NotStarted)
+        ));
     }
 }
