@@ -201,7 +201,7 @@ impl<I: Input, D: Deadlines> fmt::Debug for Settings<'_, I, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let engine = self.0;
         let config = engine.config();
-        let mut debug = if D::TIMED || config.flatten.converts_elapsed() {
+        let mut debug = if D::TIMED || config.flatten.elapsed().is_some() {
             let mut debug = f.debug_struct("Deadline");
             debug
                 .field("deadline", &config.deadline)

@@ -38,11 +38,6 @@ impl<T: Fallible> Flatten<T> {
 }
 
 impl<T> Flatten<T> {
-    /// Whether missed deadlines become errors: the batch has deadlines.
-    pub(crate) fn converts_elapsed(&self) -> bool {
-        self.elapsed.is_some()
-    }
-
     /// How a missed deadline becomes an output, if this batch converts it.
     #[inline]
     pub(crate) fn elapsed(&self) -> Option<fn(Elapsed) -> T> {
