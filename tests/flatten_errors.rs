@@ -227,3 +227,53 @@ fn debug_shows_the_deadline_and_the_caught_panics_it_flattened() {
         "{plain:?}"
     );
 }
+
+on_every_executor! {
+    /// Adversarial: 2,000 children (past every per-poll budget) that
+    /// register their waker once and are woken from another thread (a
+    /// poll before their own wake-up panics, and a caught panic would show
+    /// as `Broke`), with refused, stuck and panicking ones among them, and
+    /// a consumer that awaits between items: every output flat, once, in
+    /// input order.
+    async fn register_once_children_from_another_thread_past_every_budget() {
+        let reactor = common::strict::Reactor::new();
+        let reactor = &reactor;
+        let outputs = Mutex::new(Vec::new());
+        // Under Miri, whose clock advances with each step it runs: fewer
+        // children (still past the 256-output budget) and a longer deadline.
+        let (n, deadline) = if cfg!(miri) { (300, 3_000) } else { (2_000, 300) };
+        (0..n)
+            .map(|i| async move {
+                match i % 50 {
+                    7 => Err(Failed::Refused(i)),
+                    13 if i % 250 == 13 => futures::future::pending().await,
+                    29 => panic!("child {i} broke"),
+                    _ => Ok(reactor.child(i).await),
+                }
+            })
+            .bounded(5)
+            .with_deadline(Duration::from_millis(deadline))
+            .catch_panics()
+            .flatten_errors()
+            .in_order()
+            .for_each(|out| {
+                let outputs = &outputs;
+                async move {
+                    yield_once(()).await;
+                    outputs.lock().unwrap().push(out);
+                }
+            })
+            .await;
+        let outputs = outputs.into_inner().unwrap();
+        assert_eq!(outputs.len(), n);
+        for (i, out) in outputs.into_iter().enumerate() {
+            let want = match i % 50 {
+                7 => Err(Failed::Refused(i)),
+                13 if i % 250 == 13 => Err(Failed::Late(Elapsed::Child)),
+                29 => Err(Failed::Broke(format!("child {i} broke"))),
+                _ => Ok(i),
+            };
+            assert_eq!(out, want, "input {i}");
+        }
+    }
+}
