@@ -9,18 +9,19 @@ use crate::end::gather::Gather;
 use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
-use crate::engine::config::Config;
+use crate::engine::config::{Classifier, Config};
 use crate::engine::flatten::Flatten;
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
 use crate::engine::slow_polls::SlowPolls;
 use crate::engine::{ChildOutput, Engine};
 use crate::input::{Input, Until};
-use crate::limiter::Limiter;
+use crate::limits::{SharedLimit, SharedRate};
 use crate::mode::{
     Caught, Deadlines, FailFast, FailWith, Fallible, Flat, Nested, Output, PanicWith, Panics,
     Timed, Uncaught, Untimed,
 };
+use crate::sealed::TOKEN;
 use core::fmt;
 use core::future::{Future, IntoFuture};
 use futures::sink::Sink;
@@ -161,8 +162,9 @@ where
     /// assert_eq!(out, [Ok(1), Ok(2), Ok(3)]);
     /// # });
     /// ```
-    pub fn bounded_by(self, limiter: &Limiter) -> Self {
-        self.configure(|config| config.limit = Limit::Shared(limiter.clone()))
+    pub fn bounded_by(self, limit: &impl SharedLimit) -> Self {
+        let limiter = limit.limiter(TOKEN);
+        self.configure(|config| config.limit = Limit::Shared(limiter))
     }
 
     /// Gives each child a deadline, counted from its admission; see
@@ -243,8 +245,53 @@ where
     /// ```
     #[track_caller]
     pub fn rate(self, max: usize, per: Duration) -> Self {
-        let rate = Rate::new(max, per);
+        let rate = Rate::own(max, per);
         self.configure(|config| config.rate = Some(rate))
+    }
+
+    /// Caps how often children start, together with every batch sharing
+    /// `rate`; see [`FanoutExt::rate_by`](crate::FanoutExt::rate_by).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let api = fanout::SharedRate::new(2, Duration::from_millis(20));
+    /// let out = (1..=3).map(|i| async move { i }).bounded(2).rate_by(&api).gather().await;
+    /// assert_eq!(out, [1, 2, 3]);
+    /// # });
+    /// ```
+    pub fn rate_by(self, rate: &SharedRate) -> Self {
+        let rate = Rate::shared(rate);
+        self.configure(|config| config.rate = Some(rate))
+    }
+
+    /// Tells an [`AdaptiveLimit`](crate::AdaptiveLimit) which outputs mean
+    /// the service is overloaded; see
+    /// [`FanoutExt::overloaded_when`](crate::FanoutExt::overloaded_when).
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let limit = fanout::AdaptiveLimit::new(8, 1..=8);
+    /// let out = (0..3)
+    ///     .map(|i| async move { if i == 0 { Err(503) } else { Ok(i) } })
+    ///     .bounded_by(&limit)
+    ///     .overloaded_when(|out: &Result<i32, i32>| *out == Err(503))
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out, [Err(503), Ok(1), Ok(2)]);
+    /// assert_eq!(limit.current(), 4, "halved once");
+    /// # });
+    /// ```
+    pub fn overloaded_when(
+        self,
+        classify: impl Fn(&ChildOutput<I>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        let classify: Classifier<ChildOutput<I>> = Box::new(classify);
+        self.configure(|config| config.overloaded_when = Some(classify))
     }
 
     /// Reports every poll of a child that holds the task longer than

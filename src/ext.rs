@@ -9,7 +9,7 @@ use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
 use crate::engine::ChildOutput;
 use crate::input::{IntoInput, Until};
-use crate::limiter::Limiter;
+use crate::limits::{SharedLimit, SharedRate};
 use crate::mode::{Caught, Fallible, Timed, Untimed};
 use crate::sealed::TOKEN;
 use core::future::IntoFuture;
@@ -50,7 +50,7 @@ type OutputOf<S, M> = ChildOutput<<S as IntoInput<M>>::Input>;
 /// arriving on an idle channel) admits the item at once. A child's index is
 /// its place in the stream, and its deadline clock starts at its admission.
 /// No item is ever pulled before its permit: under a shared
-/// [`Limiter`], a batch takes a permit, then polls its stream, and if the
+/// [`Limiter`](crate::Limiter), a batch takes a permit, then polls its stream, and if the
 /// stream is pending hands the permit straight on (to the next batch
 /// waiting) rather than holding it while it waits. Dropping the chain drops
 /// the stream. [`gather`](FanoutExt::gather),
@@ -214,8 +214,8 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// `StreamExt::for_each`), [`try_for_each`](crate::end::AsCompleted::try_for_each)
     /// and [`fold`](crate::end::AsCompleted::fold) poll the body beside the
     /// children, so they keep running; a plain loop is fine when its body
-    /// does not await. A loop body that waits on a [`Limiter`] the batch is
-    /// bounded by is a futurelock (see [`Limiter`]'s docs).
+    /// does not await. A loop body that waits on a [`Limiter`](crate::Limiter) the batch is
+    /// bounded by is a futurelock (see [`Limiter`](crate::Limiter)'s docs).
     ///
     /// # Panics
     ///
@@ -385,7 +385,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// batches share a limiter of n, at most n children exist between them;
     /// a batch whose input is known to be exhausted (an exact `size_hint`
     /// of 0) never queues. Batches under one limiter take turns: see
-    /// [`Limiter`].
+    /// [`Limiter`](crate::Limiter).
     ///
     /// # Examples
     ///
@@ -411,15 +411,21 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///
     /// # Panics
     ///
-    /// Never panics; [`Limiter::new`] refuses a capacity of 0.
+    /// Never panics; [`Limiter::new`](crate::Limiter::new) refuses a capacity of 0.
     ///
     /// # Futurelock
     ///
     /// A child must not wait on the same limiter (for example by awaiting
     /// another batch bounded by it): it would hold a permit while waiting
     /// for one, and once all permits are held that way nothing moves.
-    fn bounded_by(self, limiter: &Limiter) -> Batch<Self::Input> {
-        unbounded(self).bounded_by(limiter)
+    ///
+    /// # Adaptive
+    ///
+    /// Given an [`AdaptiveLimit`](crate::AdaptiveLimit) instead, the cap
+    /// follows how the service copes; tell it which outputs mean overload
+    /// with [`overloaded_when`](FanoutExt::overloaded_when).
+    fn bounded_by(self, limit: &impl SharedLimit) -> Batch<Self::Input> {
+        unbounded(self).bounded_by(limit)
     }
 
     /// Gives every child `deadline` to finish, like `asyncio.timeout` inside
@@ -558,7 +564,7 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// `per / 1024`, never let one in early.
     ///
     /// The rate is the batch's own. Waiting for it arranges a timer wake-up
-    /// and holds no permit of a shared [`Limiter`].
+    /// and holds no permit of a shared [`Limiter`](crate::Limiter).
     ///
     /// A `per` the call accepts, but only just (see below), can make a
     /// window that opens later end past the last instant the clock can
@@ -602,6 +608,88 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     #[track_caller]
     fn rate(self, max: usize, per: Duration) -> Batch<Self::Input> {
         unbounded(self).rate(max, per)
+    }
+
+    /// Caps how often children start, together with every other batch
+    /// given the same [`SharedRate`]: at most its `max` starts in any window
+    /// of its `per`, across all of them. Several batches that call one API
+    /// share its "100 requests per second" this way.
+    ///
+    /// Batches take turns when the window is full (see
+    /// [`SharedRate`]'s fairness). `rate_by` replaces a batch's own
+    /// [`rate`](FanoutExt::rate), and the other way round: a batch has one
+    /// rate.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use fanout::SharedRate;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// # futures::executor::block_on(async {
+    /// let api = SharedRate::new(3, Duration::from_millis(100));
+    /// let start = Instant::now();
+    /// let (a, b) = futures::join!(
+    ///     (0..3).map(|i| async move { i }).rate_by(&api).gather(),
+    ///     (0..3).map(|i| async move { i }).rate_by(&api).gather(),
+    /// );
+    /// assert_eq!((a.len(), b.len()), (3, 3));
+    /// // Six starts at three per 100 ms: the second three waited a window.
+    /// assert!(start.elapsed() >= Duration::from_millis(100));
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`bounded_by`](FanoutExt::bounded_by): a batch dropped while
+    /// in line leaves it, and a start it reserved goes to the next in line.
+    ///
+    /// # Panics
+    ///
+    /// Never panics; [`SharedRate::new`] refuses a `max` of 0 and an
+    /// unmeasurable `per`.
+    fn rate_by(self, rate: &SharedRate) -> Batch<Self::Input> {
+        unbounded(self).rate_by(rate)
+    }
+
+    /// Tells an [`AdaptiveLimit`](crate::AdaptiveLimit) that bounds this
+    /// batch which outputs mean the service is overloaded: each such output
+    /// halves the limit (at most once per round trip), as a missed deadline
+    /// does. `classify` sees the child's own output (before any deadline or
+    /// caught panic wraps it). Without an adaptive limit it is never
+    /// called.
+    ///
+    /// ```
+    /// use fanout::prelude::*;
+    /// use fanout::AdaptiveLimit;
+    ///
+    /// # futures::executor::block_on(async {
+    /// struct Response { status: u16 }
+    /// let limit = AdaptiveLimit::new(16, 2..=64);
+    /// let out = [429, 200, 200]
+    ///     .map(|status| async move { Response { status } })
+    ///     .bounded_by(&limit)
+    ///     .overloaded_when(|response| response.status == 429 || response.status == 503)
+    ///     .gather()
+    ///     .await;
+    /// assert_eq!(out.len(), 3);
+    /// assert_eq!(limit.current(), 8, "one 429 halved it");
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`bounded`](FanoutExt::bounded).
+    ///
+    /// # Panics
+    ///
+    /// Never at the call. A panic in `classify` ends the batch as a panic
+    /// of the `on_each` hook does: every child is dropped first, then the
+    /// panic resumes from the batch's poll.
+    fn overloaded_when(
+        self,
+        classify: impl Fn(&OutputOf<Self, Marker>) -> bool + Send + Sync + 'static,
+    ) -> Batch<Self::Input> {
+        unbounded(self).overloaded_when(classify)
     }
 
     /// Times every poll of every child and calls `report(input_index, took)`

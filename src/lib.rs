@@ -226,13 +226,14 @@
 // modules: the ends' types (`end`), the inputs (`input`) and the type
 // parameters (`mode`), which signatures mention and few users write.
 mod batch;
+mod clock;
 mod done;
 mod elapsed;
 pub mod end;
 mod engine;
 mod ext;
 pub mod input;
-mod limiter;
+pub mod limits;
 pub mod mode;
 mod outcome;
 mod panicked;
@@ -244,7 +245,7 @@ pub use done::Done;
 pub use elapsed::Elapsed;
 pub use end::report::Report;
 pub use ext::FanoutExt;
-pub use limiter::Limiter;
+pub use limits::{AdaptiveLimit, Limiter, SharedRate};
 pub use panicked::Panicked;
 
 /// Brings the chain methods into scope: `use fanout::prelude::*;`.

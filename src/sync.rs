@@ -153,6 +153,11 @@ mod stand_ins {
             self.permits.load(Ordering::Acquire)
         }
 
+        /// `n` more permits, free at once (an adaptive limit grows).
+        pub(crate) fn add_permits(&self, n: usize) {
+            self.permits.fetch_add(n, Ordering::AcqRel);
+        }
+
         /// A permit if one is free, held until the guard is dropped.
         pub(crate) fn try_acquire_arc(semaphore: &Arc<Self>) -> Option<SemaphoreGuardArc> {
             let mut free = semaphore.permits.load(Ordering::Acquire);
@@ -166,7 +171,7 @@ mod stand_ins {
                 ) {
                     Ok(_) => {
                         return Some(SemaphoreGuardArc {
-                            semaphore: Arc::clone(semaphore),
+                            semaphore: Some(Arc::clone(semaphore)),
                         });
                     }
                     Err(now) => free = now,
@@ -178,12 +183,23 @@ mod stand_ins {
     /// One permit of a [`Semaphore`], given back when dropped.
     #[derive(Debug)]
     pub(crate) struct SemaphoreGuardArc {
-        semaphore: Arc<Semaphore>,
+        /// `None` once forgotten.
+        semaphore: Option<Arc<Semaphore>>,
+    }
+
+    impl SemaphoreGuardArc {
+        /// Drops the permit without giving it back (an adaptive limit
+        /// shrinks).
+        pub(crate) fn forget(mut self) {
+            self.semaphore = None;
+        }
     }
 
     impl Drop for SemaphoreGuardArc {
         fn drop(&mut self) {
-            self.semaphore.permits.fetch_add(1, Ordering::AcqRel);
+            if let Some(semaphore) = self.semaphore.take() {
+                semaphore.permits.fetch_add(1, Ordering::AcqRel);
+            }
         }
     }
 }

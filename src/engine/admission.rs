@@ -1,11 +1,11 @@
 //! `Admission`: what a batch has taken from its input, and the gates the
 //! next child passes before it is pulled.
 
-use crate::engine::clock::Instant;
+use crate::clock::Instant;
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
 use crate::input::Input;
-use crate::limiter::{Permit, Ticket};
+use crate::limits::{Permit, Ticket};
 use crate::panicked::Payload;
 use crate::sealed::TOKEN;
 use core::ops::Range;
@@ -28,6 +28,17 @@ pub(crate) struct Admitted<C> {
     pub(crate) index: usize,
     /// Its permit, when it must hold one (a shared limit).
     pub(crate) permit: Option<Permit>,
+}
+
+/// What one pull of the input gave, once the rate allowed a start.
+enum Pulled<C> {
+    Child(Admitted<C>),
+    /// No permit yet, or no item ready.
+    Nothing,
+    /// The input has no more.
+    Ended,
+    /// The input panicked.
+    Panicked(Payload),
 }
 
 /// The input side of a batch.
@@ -167,7 +178,7 @@ impl<I: Input> Admission<I> {
         };
         match catch_unwind(AssertUnwindSafe(|| source.poll_stopped(cx, TOKEN))) {
             Ok(false) => {}
-            Ok(true) => return self.end_input().map(|()| None),
+            Ok(true) => return self.end_input(rate).map(|()| None),
             Err(payload) => return Err(payload),
         }
         if self.started_this_poll >= ADMISSIONS_PER_POLL {
@@ -178,21 +189,44 @@ impl<I: Input> Admission<I> {
             return Ok(None);
         }
         if let Some(rate) = rate.as_deref_mut() {
-            if !rate.allows(Instant::now()) {
+            if !rate.allows(Instant::now(), cx) {
                 return Ok(None);
             }
         }
+        let pulled = self.pull(limit, cx);
+        match (&pulled, rate) {
+            (Pulled::Child(_), Some(rate)) => {
+                // A start is the moment the child's first poll begins.
+                rate.started(Instant::now());
+            }
+            (Pulled::Ended, rate) => return self.end_input(rate).map(|()| None),
+            (_, Some(rate)) => rate.unused(),
+            (_, None) => {}
+        }
+        match pulled {
+            Pulled::Child(admitted) => Ok(Some(admitted)),
+            Pulled::Nothing | Pulled::Ended => Ok(None),
+            Pulled::Panicked(payload) => Err(payload),
+        }
+    }
+
+    /// Takes a permit and pulls the input, once the rate allowed a start.
+    #[inline]
+    fn pull(&mut self, limit: &mut Limit, cx: &mut Context<'_>) -> Pulled<I::Child> {
+        let Some(source) = self.source.as_mut() else {
+            return Pulled::Nothing;
+        };
         if limit.queues() && self.pulled_ahead.is_none() && source.size_hint(TOKEN) == (0, Some(0))
         {
             match catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx, TOKEN))) {
                 Ok(Poll::Ready(Some(child))) => self.pulled_ahead = Some(child),
-                Ok(Poll::Ready(None)) => return self.end_input().map(|()| None),
-                Ok(Poll::Pending) => return Ok(None),
-                Err(payload) => return Err(payload),
+                Ok(Poll::Ready(None)) => return Pulled::Ended,
+                Ok(Poll::Pending) => return Pulled::Nothing,
+                Err(payload) => return Pulled::Panicked(payload),
             }
         }
         let Poll::Ready(permit) = limit.poll_admit(&mut self.ticket, cx) else {
-            return Ok(None);
+            return Pulled::Nothing;
         };
         // Only a shared limit pulls ahead: the own limit's path never
         // looks at `pulled_ahead`.
@@ -206,9 +240,9 @@ impl<I: Input> Admission<I> {
             // while it waits for its next item.
             limit.release_unused(permit);
             return match pulled {
-                Ok(Poll::Ready(None)) => self.end_input().map(|()| None),
-                Err(payload) => Err(payload),
-                Ok(_) => Ok(None),
+                Ok(Poll::Ready(None)) => Pulled::Ended,
+                Err(payload) => Pulled::Panicked(payload),
+                Ok(_) => Pulled::Nothing,
             };
         };
         let index = self.admitted;
@@ -217,15 +251,11 @@ impl<I: Input> Admission<I> {
         if let Some(left) = self.first_pass_left.as_mut() {
             *left -= 1;
         }
-        if let Some(rate) = rate {
-            // A start is the moment the child's first poll begins.
-            rate.started(Instant::now());
-        }
-        Ok(Some(Admitted {
+        Pulled::Child(Admitted {
             child,
             index,
             permit,
-        }))
+        })
     }
 
     /// The input has nothing more: drop it now, so its captures go early.
@@ -233,8 +263,13 @@ impl<I: Input> Admission<I> {
     /// It also leaves any limiter queue: a batch with nothing left to admit
     /// must not be handed a permit another batch could use (one already
     /// handed to it goes on as the ticket is dropped).
-    fn end_input(&mut self) -> Result<(), Payload> {
+    ///
+    /// It also leaves a shared rate's line, for the same reason.
+    fn end_input(&mut self, rate: Option<&mut Rate>) -> Result<(), Payload> {
         self.ticket = Ticket::default();
+        if let Some(rate) = rate {
+            rate.stop();
+        }
         let pulled_ahead = self.pulled_ahead.take();
         let source = self.source.take();
         let dropped_child = catch_unwind(AssertUnwindSafe(|| drop(pulled_ahead)));
@@ -259,12 +294,13 @@ impl<I: Input> Admission<I> {
         start..self.admitted
     }
 
-    /// Leaves any limiter queue and drops the input. A panic in the
+    /// Leaves any limiter queue and drops the input (the engine stops the
+    /// rate itself). A panic in the
     /// input's destructor is caught and returned.
     #[must_use]
     pub(crate) fn abandon(&mut self) -> Option<Payload> {
         self.ticket = Ticket::default();
         self.first_pass_left = None;
-        self.end_input().err()
+        self.end_input(None).err()
     }
 }

@@ -13,6 +13,10 @@ use std::time::Duration;
 /// (`Mutex::get_mut`), so it is never locked.
 pub(crate) type OnEach<T> = Mutex<Box<dyn FnMut(usize, Done<'_, T>) + Send>>;
 
+/// An `overloaded_when` classifier: whether a child's output says the
+/// service is overloaded (see [`AdaptiveLimit`](crate::AdaptiveLimit)).
+pub(crate) type Classifier<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
+
 /// How a batch of children with output `T` is to run: the configuration
 /// methods of the chain fill it in, in any order (a setting given twice
 /// keeps the last), and the engine reads it from the first poll on.
@@ -30,6 +34,8 @@ pub(crate) struct Config<T> {
     pub(crate) rate: Option<Rate>,
     /// Told about every child as it finishes.
     pub(crate) on_each: Option<OnEach<T>>,
+    /// Which outputs an adaptive limit counts as overload.
+    pub(crate) overloaded_when: Option<Classifier<T>>,
     /// The slow-poll report, if set: every home times its child's polls.
     pub(crate) slow_polls: Option<Arc<SlowPolls>>,
     /// Panics become outputs instead of unwinding out of the batch.
@@ -46,6 +52,7 @@ impl<T> Default for Config<T> {
             within: None,
             rate: None,
             on_each: None,
+            overloaded_when: None,
             slow_polls: None,
             catch_panics: false,
             flatten: Flatten::default(),

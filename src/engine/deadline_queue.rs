@@ -1,8 +1,8 @@
 //! The per-child deadlines of one batch: one timer, and the waiting
 //! children in the order their deadlines fall due.
 
+use crate::clock::Instant;
 use crate::engine::alarm::Alarm;
-use crate::engine::clock::Instant;
 use crate::engine::home::{DeadlineTag, Homes};
 use core::task::Context;
 use std::collections::VecDeque;

@@ -1,6 +1,6 @@
 //! How many children of a batch may be in flight at once.
 
-use crate::limiter::{Limiter, Permit, Ticket};
+use crate::limits::{Limiter, Permit, Ticket};
 use async_lock::Semaphore;
 use core::task::{Context, Poll};
 

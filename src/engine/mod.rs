@@ -5,7 +5,6 @@
 
 pub(crate) mod admission;
 pub(crate) mod alarm;
-pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod cut;
 pub(crate) mod deadline_queue;
@@ -29,6 +28,8 @@ use crate::engine::running::Running;
 use crate::engine::slot::Slot;
 use crate::engine::timers::Timers;
 use crate::input::Input;
+use crate::limits::Permit;
+use crate::limits::controller::Verdict;
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::task::{Context, Poll};
@@ -402,11 +403,13 @@ impl<I: Input> Engine<I> {
     #[inline]
     fn next_finished(&mut self, cx: &mut Context<'_>) -> Option<Finished<ChildOutput<I>>> {
         if !self.running.is_empty() {
-            if let Some(mut finished) =
+            if let Some((mut finished, permit)) =
                 self.running
                     .poll_finished(cx, &mut self.yielded, YIELD_AFTER_SELF_WAKES)
             {
-                self.config.limit.child_finished();
+                if let Err(payload) = self.return_permit(permit, &finished) {
+                    self.fail(payload);
+                }
                 if let Err(payload) = self.tell_finished(&finished) {
                     self.fail(payload);
                 }
@@ -621,9 +624,44 @@ impl<I: Input> Engine<I> {
                 return None;
             }
         };
-        drop(permit);
+        let finished = (index, outcome);
+        if let Err(payload) = self.return_permit(permit, &finished) {
+            self.fail(payload);
+        }
+        Some(finished)
+    }
+
+    /// A child is done: its permit goes back to the limit, which learns how
+    /// the child went first if it adapts (see
+    /// [`AdaptiveLimit`](crate::AdaptiveLimit)). A panic in the
+    /// `overloaded_when` classifier is caught and returned, for the engine
+    /// to resume once the children are dropped.
+    #[inline]
+    fn return_permit(
+        &mut self,
+        permit: Option<Permit>,
+        (_, result): &Finished<ChildOutput<I>>,
+    ) -> Result<(), Payload> {
         self.config.limit.child_finished();
-        Some((index, outcome))
+        // Any other permit goes back as it is dropped.
+        let Some(permit) = permit.filter(Permit::wants_verdict) else {
+            return Ok(());
+        };
+        let verdict = match result {
+            Ok(output) => match &self.config.overloaded_when {
+                Some(classify) => match catch_unwind(AssertUnwindSafe(|| classify(output))) {
+                    Ok(true) => Verdict::Overloaded,
+                    Ok(false) => Verdict::Fine,
+                    // The permit goes back unjudged as it is dropped.
+                    Err(payload) => return Err(payload),
+                },
+                None => Verdict::Fine,
+            },
+            Err(Lost::Elapsed(Elapsed::Child)) => Verdict::DeadlinePassed,
+            Err(_) => Verdict::Unknown,
+        };
+        permit.finish(verdict);
+        Ok(())
     }
 
     /// Queues the deadline of the child at input `index`, to start at the

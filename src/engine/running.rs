@@ -3,8 +3,9 @@
 
 use crate::engine::finished::Finished;
 use crate::engine::home::{DeadlineTag, Home, Homes};
-use crate::engine::slot::{AtHome, Slot};
+use crate::engine::slot::{AtHome, Resolved, Slot};
 use crate::engine::slow_polls::SlowPolls;
+use crate::limits::Permit;
 use crate::panicked::Payload;
 use core::future::Future;
 use core::task::{Context, Poll};
@@ -226,7 +227,7 @@ impl<F: Future> Running<F> {
         cx: &mut Context<'_>,
         yielded: &mut u8,
         yield_after: u8,
-    ) -> Option<Finished<F::Output>> {
+    ) -> Option<(Finished<F::Output>, Option<Permit>)> {
         if self.waiting.is_empty() {
             return self.poll_woken(cx, yielded, yield_after);
         }
@@ -245,12 +246,27 @@ impl<F: Future> Running<F> {
 
     /// The next child the `FuturesUnordered` has finished.
     #[inline]
-    fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Option<Finished<F::Output>> {
-        let Poll::Ready(Some((finished, home))) = self.waiting.poll_next_unpin(cx) else {
+    fn poll_waiting(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Option<(Finished<F::Output>, Option<Permit>)> {
+        let Poll::Ready(Some(resolved)) = self.waiting.poll_next_unpin(cx) else {
             return None;
         };
+        Some(self.finished(resolved))
+    }
+
+    /// A resolved slot's outcome and permit; its home goes back to the
+    /// spares.
+    #[inline(always)]
+    fn finished(&mut self, resolved: Resolved<F>) -> (Finished<F::Output>, Option<Permit>) {
+        let Resolved {
+            finished,
+            home,
+            permit,
+        } = resolved;
         self.home_back(home);
-        Some(finished)
+        (finished, permit)
     }
 
     /// The children that woke themselves, polled again at home, each at
@@ -263,7 +279,7 @@ impl<F: Future> Running<F> {
         cx: &mut Context<'_>,
         yielded: &mut u8,
         yield_after: u8,
-    ) -> Option<Finished<F::Output>> {
+    ) -> Option<(Finished<F::Output>, Option<Permit>)> {
         for _ in 0..self.woken.len() {
             if *yielded >= yield_after {
                 break;
@@ -272,10 +288,7 @@ impl<F: Future> Running<F> {
                 break;
             };
             match slot.poll_at_home(cx) {
-                AtHome::Finished(finished, home) => {
-                    self.home_back(home);
-                    return Some(finished);
-                }
+                AtHome::Finished(resolved) => return Some(self.finished(resolved)),
                 AtHome::WokeItself => {
                     *yielded = yielded.saturating_add(1);
                     self.woken.push_back(slot);
@@ -333,7 +346,7 @@ mod tests {
         assert_eq!(running.indices(), [3]);
         let mut yielded = 0;
         let finished = running.poll_finished(&mut cx, &mut yielded, 2);
-        assert!(matches!(finished, Some((3, Ok(9)))));
+        assert!(matches!(finished, Some(((3, Ok(9)), None))));
         assert!(running.is_empty());
         assert_eq!(running.spare.len(), 1, "the home came back");
     }
@@ -360,7 +373,7 @@ mod tests {
         assert!(running.waiting.is_empty(), "no node for it");
 
         let finished = running.poll_finished(&mut cx, &mut yielded, 2);
-        assert!(matches!(finished, Some((5, Ok(9)))));
+        assert!(matches!(finished, Some(((5, Ok(9)), None))));
         assert!(running.is_empty());
         assert_eq!(running.spare.len(), 1, "the home came back");
     }
@@ -396,7 +409,7 @@ mod tests {
         assert_eq!(running.homes.count(), burst);
         let mut yielded = 0;
         let mut finished = 0;
-        while let Some((_, Ok(9))) = running.poll_finished(&mut cx, &mut yielded, 2) {
+        while let Some(((_, Ok(9)), _)) = running.poll_finished(&mut cx, &mut yielded, 2) {
             finished += 1;
             assert!(running.spare.len() <= running.len() + SPARE_HOMES_BEYOND_LOAD);
         }

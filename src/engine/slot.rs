@@ -4,7 +4,7 @@
 use crate::elapsed::Elapsed;
 use crate::engine::finished::{self, Finished, Lost};
 use crate::engine::home::Home;
-use crate::limiter::Permit;
+use crate::limits::Permit;
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
 use core::pin::Pin;
@@ -23,15 +23,17 @@ use core::task::{Context, Poll};
 /// it on as an output or to drop the siblings first and then resume it.
 /// The child is always dropped before the slot resolves, so
 /// `FuturesUnordered` never runs a child's destructor in the middle of its
-/// own bookkeeping; dropping the slot afterwards returns the permit.
+/// own bookkeeping. The permit leaves with the outcome, for the engine to
+/// return once it has judged the outcome (an adaptive limit learns from
+/// it); a slot dropped unresolved returns it.
 pub(crate) struct Slot<F> {
     /// `None` once resolved: the home went back to the engine.
     home: Option<Home<F>>,
     index: usize,
     /// Whether the child has a deadline the engine may mark.
     timed: bool,
-    /// Held, never read: dropping the slot returns it to the limit.
-    _permit: Option<Permit>,
+    /// Handed on with the outcome; dropping the slot unresolved returns it.
+    permit: Option<Permit>,
 }
 
 impl<F> Slot<F> {
@@ -43,7 +45,7 @@ impl<F> Slot<F> {
             home: Some(home),
             index,
             timed,
-            _permit: permit,
+            permit,
         }
     }
 
@@ -63,7 +65,7 @@ impl<F> Slot<F> {
 /// (see [`Slot::poll_at_home`]).
 pub(crate) enum AtHome<F: Future> {
     /// It has an outcome; its home is empty, for the next child.
-    Finished(Finished<F::Output>, Home<F>),
+    Finished(Resolved<F>),
     /// It woke itself again: it asks for one more turn after the others.
     WokeItself,
     /// It waits on something else, its wake-ups routed to the task: it
@@ -80,10 +82,7 @@ impl<F: Future> Slot<F> {
     pub(crate) fn poll_at_home(&mut self, cx: &Context<'_>) -> AtHome<F> {
         let polled = self.home().poll_if_woken();
         match self.settle(polled) {
-            Some(outcome) => {
-                let (finished, home) = self.resolve(outcome);
-                AtHome::Finished(finished, home)
-            }
+            Some(outcome) => AtHome::Finished(self.resolve(outcome)),
             None if self.home().wake_task_meanwhile(cx) => AtHome::WokeItself,
             None => AtHome::Waits,
         }
@@ -118,18 +117,30 @@ impl<F: Future> Slot<F> {
         }
     }
 
-    /// Resolves the slot with `outcome`: the finished child, and its home,
-    /// emptied, back for the engine to reuse.
+    /// Resolves the slot with `outcome`: the finished child, its home,
+    /// emptied, back for the engine to reuse, and its permit.
     #[inline]
-    fn resolve(&mut self, outcome: Result<F::Output, Lost>) -> (Finished<F::Output>, Home<F>) {
+    fn resolve(&mut self, outcome: Result<F::Output, Lost>) -> Resolved<F> {
         let home = self.home.take().expect("fanout: a slot resolved twice");
-        ((self.index, outcome), home)
+        Resolved {
+            finished: (self.index, outcome),
+            home,
+            permit: self.permit.take(),
+        }
     }
 }
 
+/// A resolved slot: the finished child, its home (emptied, for the engine
+/// to reuse) and its permit (returned by the engine once it has judged the
+/// outcome).
+pub(crate) struct Resolved<F: Future> {
+    pub(crate) finished: Finished<F::Output>,
+    pub(crate) home: Home<F>,
+    pub(crate) permit: Option<Permit>,
+}
+
 impl<F: Future> Future for Slot<F> {
-    /// The finished child, and its home, emptied, for the engine to reuse.
-    type Output = (Finished<F::Output>, Home<F>);
+    type Output = Resolved<F>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();

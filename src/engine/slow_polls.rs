@@ -6,7 +6,7 @@
 //! batch without it reads no clock for this, and the setting changes no
 //! type.
 
-use crate::engine::clock::Instant;
+use crate::clock::Instant;
 use core::task::Poll;
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
 //! `Timers`: the clocks a batch keeps running, the children's deadlines and
 //! the batch's own, and how often a busy batch looks at them.
 
+use crate::clock::Instant;
 use crate::engine::alarm::Alarm;
-use crate::engine::clock::Instant;
 use crate::engine::deadline_queue::DeadlineQueue;
 use crate::engine::home::{DeadlineTag, Homes};
 use core::task::Context;
@@ -150,8 +150,8 @@ fn poll_batch(due: Instant, alarm: &mut Alarm, cx: &mut Context<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{PASSES_BETWEEN_CHECKS, Timers, poll_batch};
+    use crate::clock::Instant;
     use crate::engine::alarm::Alarm;
-    use crate::engine::clock::Instant;
     use core::task::Context;
     use futures::task::noop_waker;
     use std::time::Duration;

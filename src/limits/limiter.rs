@@ -1,7 +1,10 @@
 //! `Limiter`: one cap on children in flight, shared by several batches.
 
+use crate::clock::Instant;
+use crate::limits::controller::{Controller, LimitChange, Verdict};
 use crate::sync::{Arc, AtomicBool, Mutex, MutexGuard, Ordering, Semaphore, SemaphoreGuardArc};
 use core::fmt;
+use core::ops::{Deref, DerefMut};
 use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
 
@@ -62,10 +65,37 @@ pub struct Limiter {
 
 struct Shared {
     semaphore: Arc<Semaphore>,
+    /// The capacity of a fixed limiter; an adaptive one's is its
+    /// controller's.
     capacity: usize,
     /// Batches waiting for a permit, oldest first. A permit is returned to
     /// the semaphore only when nobody waits, so newcomers cannot barge.
-    waiting: Mutex<VecDeque<Arc<Waiter>>>,
+    waiting: Mutex<Line>,
+    /// An adaptive limit's state (see [`AdaptiveLimit`](crate::AdaptiveLimit)).
+    controller: Option<Mutex<Controller>>,
+}
+
+/// The queue of waiting batches, and the permits a shrink still owes.
+#[derive(Default)]
+struct Line {
+    batches: VecDeque<Arc<Waiter>>,
+    /// Permits to take out of circulation as children return them: an
+    /// adaptive limit that shrinks below the children in flight lets them
+    /// finish, and keeps their permits.
+    debt: usize,
+}
+
+impl Deref for Line {
+    type Target = VecDeque<Arc<Waiter>>;
+    fn deref(&self) -> &Self::Target {
+        &self.batches
+    }
+}
+
+impl DerefMut for Line {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.batches
+    }
 }
 
 /// One batch, as the limiter knows it.
@@ -105,13 +135,33 @@ impl Limiter {
             capacity > 0,
             "fanout: `Limiter::new(0)` would never admit a child; the capacity must be at least 1"
         );
+        Limiter::with(capacity, None)
+    }
+
+    /// A limiter of `capacity` permits now, moved by `controller` if any.
+    pub(crate) fn with(capacity: usize, controller: Option<Controller>) -> Self {
         Limiter {
             shared: Arc::new(Shared {
                 semaphore: Arc::new(Semaphore::new(capacity)),
                 capacity,
-                waiting: Mutex::new(VecDeque::new()),
+                waiting: Mutex::new(Line::default()),
+                controller: controller.map(Mutex::new),
             }),
         }
+    }
+
+    /// The adaptive limit's state, read under its lock.
+    pub(crate) fn read_controller<T>(&self, read: impl FnOnce(&Controller) -> T) -> Option<T> {
+        self.shared
+            .controller
+            .as_ref()
+            .map(|controller| read(&lock(controller)))
+    }
+
+    /// How many permits are held by children now (a shrink's debt counts
+    /// the permits the children keep).
+    pub(crate) fn in_flight(&self) -> usize {
+        self.shared.in_flight()
     }
 
     /// How many children may run at once under this limiter.
@@ -121,7 +171,8 @@ impl Limiter {
     /// ```
     #[must_use]
     pub fn capacity(&self) -> usize {
-        self.shared.capacity
+        self.read_controller(Controller::current)
+            .unwrap_or(self.shared.capacity)
     }
 
     /// How many permits are free right now.
@@ -150,7 +201,7 @@ impl Limiter {
             if let Some(guard) = state.handed.take() {
                 state.queued = false;
                 drop(state);
-                return Poll::Ready(Permit::shared(guard, self.shared.clone(), batch));
+                return Poll::Ready(Permit::shared(guard, &self.shared, batch));
             }
             if state.queued {
                 if !state
@@ -166,7 +217,8 @@ impl Limiter {
         let mut waiting = lock(&self.shared.waiting);
         if waiting.is_empty() {
             if let Some(guard) = Semaphore::try_acquire_arc(&self.shared.semaphore) {
-                return Poll::Ready(Permit::shared(guard, self.shared.clone(), batch));
+                drop(waiting);
+                return Poll::Ready(Permit::shared(guard, &self.shared, batch));
             }
         }
         {
@@ -190,6 +242,12 @@ impl Shared {
     /// back each permit it frees, and busy batches would not take turns.
     fn release(&self, guard: SemaphoreGuardArc, from: Option<&Arc<Waiter>>) {
         let mut waiting = lock(&self.waiting);
+        if waiting.debt > 0 {
+            // The limit shrank below the children that were in flight.
+            waiting.debt -= 1;
+            guard.forget();
+            return;
+        }
         if let Some(from) = from.filter(|_| waiting.len() > 1) {
             if let Some(place) = waiting.iter().position(|queued| Arc::ptr_eq(queued, from)) {
                 if let Some(from) = waiting.remove(place) {
@@ -217,6 +275,63 @@ impl Shared {
         // Woken with no lock held: a waker may run arbitrary code (even poll
         // the waiting batch at once, on some executors).
         if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Shared {
+    /// Children holding permits: the capacity, plus what a shrink still
+    /// owes, less the free permits.
+    fn in_flight(&self) -> usize {
+        let debt = lock(&self.waiting).debt;
+        let capacity = self
+            .controller
+            .as_ref()
+            .map_or(self.capacity, |controller| lock(controller).current());
+        (capacity + debt).saturating_sub(self.semaphore.available_permits())
+    }
+
+    /// An adaptive limit moved from `change.from` to `change.to`: free
+    /// permits are taken out, or new ones made and handed to the batches
+    /// waiting, oldest first. A shrink below the children in flight lets
+    /// them finish and keeps their permits (the debt).
+    fn resize(&self, change: LimitChange) {
+        let mut waiting = lock(&self.waiting);
+        if change.to < change.from {
+            let mut owed = change.from - change.to;
+            while owed > 0 {
+                let Some(free) = Semaphore::try_acquire_arc(&self.semaphore) else {
+                    break;
+                };
+                free.forget();
+                owed -= 1;
+            }
+            waiting.debt += owed;
+            return;
+        }
+        let mut more = change.to - change.from;
+        let paid = more.min(waiting.debt);
+        waiting.debt -= paid;
+        more -= paid;
+        if more == 0 {
+            return;
+        }
+        self.semaphore.add_permits(more);
+        let mut wakers = Vec::new();
+        while !waiting.is_empty() {
+            let Some(guard) = Semaphore::try_acquire_arc(&self.semaphore) else {
+                break;
+            };
+            let Some(waiter) = waiting.pop_front() else {
+                break;
+            };
+            let mut state = lock(&waiter.state);
+            state.handed = Some(guard);
+            wakers.extend(state.waker.take());
+        }
+        drop(waiting);
+        for waker in wakers {
             waker.wake();
         }
     }
@@ -293,6 +408,9 @@ struct Handover {
     guard: Option<SemaphoreGuardArc>,
     shared: Arc<Shared>,
     batch: Arc<Waiter>,
+    /// Under an adaptive limit: when the child was admitted, and in which
+    /// of the limit's epochs.
+    admitted: Option<(Instant, u64)>,
 }
 
 impl Permit {
@@ -306,13 +424,43 @@ impl Permit {
         }
     }
 
-    fn shared(guard: SemaphoreGuardArc, shared: Arc<Shared>, batch: Arc<Waiter>) -> Self {
+    fn shared(guard: SemaphoreGuardArc, shared: &Arc<Shared>, batch: Arc<Waiter>) -> Self {
+        let admitted = shared
+            .controller
+            .as_ref()
+            .map(|controller| (Instant::now(), lock(controller).epoch()));
         Permit {
             handover: Box::new(Handover {
                 guard: Some(guard),
-                shared,
+                shared: Arc::clone(shared),
                 batch,
+                admitted,
             }),
+        }
+    }
+
+    /// Whether the limit learns from how the child went (an adaptive
+    /// limit): then the engine calls [`finish`](Permit::finish).
+    #[inline]
+    pub(crate) fn wants_verdict(&self) -> bool {
+        self.handover.admitted.is_some()
+    }
+
+    /// The child finished as `verdict` says: an adaptive limit learns from
+    /// it (and may resize) before the permit goes back.
+    pub(crate) fn finish(self, verdict: Verdict) {
+        let handover = &self.handover;
+        let (Some((admitted, epoch)), Some(controller)) =
+            (handover.admitted, handover.shared.controller.as_ref())
+        else {
+            return;
+        };
+        let now = Instant::now();
+        let rtt = now.saturating_duration_since(admitted);
+        let in_flight = handover.shared.in_flight();
+        let change = lock(controller).observe(verdict, rtt, epoch, in_flight, now);
+        if let Some(change) = change {
+            handover.shared.resize(change);
         }
     }
 }

@@ -1,0 +1,282 @@
+//! `SharedRate`: one cap on how often children start, shared by several
+//! batches.
+
+use crate::clock::Instant;
+use crate::limits::start_log::{NextStart, StartLog};
+use crate::sync::{Arc, Mutex, MutexGuard};
+use core::fmt;
+use core::task::{Context, Waker};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// At most `max` children start in any window of `per`, across every batch
+/// given this rate with [`rate_by`](crate::FanoutExt::rate_by).
+///
+/// What a batch's own [`rate`](crate::FanoutExt::rate) is for one batch,
+/// this is for several that call the same API: its "100 requests per
+/// second" holds for all of them together. The count is exact: no window
+/// of `per`, wherever it falls, holds more than `max` starts of the batches
+/// sharing it, whichever threads they run on. A start is the moment a
+/// child's first poll begins, as for a batch's own rate.
+///
+/// Cloning is cheap and every clone is the same rate.
+///
+/// # Fairness
+///
+/// When the window is full, batches wait their turn first come, first
+/// served: the batch that has waited longest takes the next start, and a
+/// batch that has just started a child goes behind every batch already
+/// waiting. So busy batches sharing one rate take turns (`a b a b ...`)
+/// rather than one taking every start, even when all are awaited in the
+/// same task. A batch whose input has ended, or that was stopped, cut off
+/// or dropped, leaves the line at once.
+///
+/// # Examples
+///
+/// ```
+/// use fanout::prelude::*;
+/// use fanout::SharedRate;
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// // At most 4 calls to this API in any 50 ms, across both batches.
+/// let api = SharedRate::new(4, Duration::from_millis(50));
+/// let users = (0..4).map(|i| async move { i });
+/// let orders = (0..4).map(|i| async move { i * 10 });
+/// let (users, orders) = futures::join!(
+///     users.rate_by(&api).gather(),
+///     orders.rate_by(&api).gather(),
+/// );
+/// assert_eq!(users.len() + orders.len(), 8);
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct SharedRate {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+}
+
+struct State {
+    /// The starts of every batch sharing the rate.
+    log: StartLog,
+    /// Batches waiting for a start, oldest first. Only the first looks at
+    /// the clock (its own timer rings when the window frees); the others
+    /// wait for the batch before them to start a child or leave.
+    waiting: VecDeque<Arc<Waiter>>,
+}
+
+/// One batch, as the rate knows it: where to wake it.
+#[derive(Default)]
+struct Waiter {
+    waker: Mutex<Option<Waker>>,
+}
+
+impl SharedRate {
+    /// A rate of at most `max` starts in any window of `per`.
+    ///
+    /// # Panics
+    ///
+    /// If `max` is 0 (no batch could ever start a child), `per` is zero (no
+    /// window to count in) or too long for the clock to add to the present
+    /// (`Duration::MAX`).
+    ///
+    /// ```should_panic
+    /// use std::time::Duration;
+    /// let _ = fanout::SharedRate::new(0, Duration::from_secs(1)); // panics
+    /// ```
+    #[track_caller]
+    #[must_use]
+    pub fn new(max: usize, per: Duration) -> Self {
+        SharedRate {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    log: StartLog::new(max, per, "SharedRate::new"),
+                    waiting: VecDeque::new(),
+                }),
+            }),
+        }
+    }
+
+    /// At most this many starts in any window.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert_eq!(fanout::SharedRate::new(5, Duration::from_secs(1)).max(), 5);
+    /// ```
+    #[must_use]
+    pub fn max(&self) -> usize {
+        lock(&self.shared.state).log.max()
+    }
+
+    /// The window's length.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rate = fanout::SharedRate::new(5, Duration::from_secs(1));
+    /// assert_eq!(rate.per(), Duration::from_secs(1));
+    /// ```
+    #[must_use]
+    pub fn per(&self) -> Duration {
+        lock(&self.shared.state).log.per()
+    }
+
+    /// A batch's place with this rate.
+    pub(crate) fn place(&self) -> RatePlace {
+        RatePlace {
+            shared: Arc::clone(&self.shared),
+            me: Arc::new(Waiter::default()),
+            queued: false,
+        }
+    }
+}
+
+/// What [`RatePlace::reserve`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reservation {
+    /// A start is the batch's, recorded at this stamp: it must be
+    /// [`confirm`](RatePlace::confirm)ed or
+    /// [`given back`](RatePlace::give_back).
+    Reserved(Instant),
+    /// The batch is first in line and the window frees then: it looks
+    /// again when its own timer rings.
+    FirstAt(Instant),
+    /// The batch waits behind others, or for a window that never frees: it
+    /// is woken when its turn comes.
+    Queued,
+}
+
+/// A batch's place with a [`SharedRate`]: in line or not. Dropping it
+/// leaves the line.
+pub(crate) struct RatePlace {
+    shared: Arc<Shared>,
+    me: Arc<Waiter>,
+    queued: bool,
+}
+
+impl RatePlace {
+    /// Reserves a start at `now` when no batch is ahead of this one and the
+    /// window has room; otherwise joins the line (once) and says how to
+    /// wait.
+    pub(crate) fn reserve(&mut self, now: Instant, cx: &Context<'_>) -> Reservation {
+        let mut state = lock(&self.shared.state);
+        let first = match state.waiting.front() {
+            None => true,
+            Some(front) => self.queued && Arc::ptr_eq(front, &self.me),
+        };
+        if first {
+            match state.log.next_start(now) {
+                NextStart::Now => {
+                    let stamp = state.log.record(now);
+                    if self.queued {
+                        state.waiting.pop_front();
+                        self.queued = false;
+                        // The next in line is first now: it must look at
+                        // the clock itself (and arm its timer).
+                        let next = state.waiting.front().cloned();
+                        drop(state);
+                        wake(next.as_deref());
+                    }
+                    return Reservation::Reserved(stamp);
+                }
+                next => {
+                    self.set_waker(cx);
+                    if !self.queued {
+                        state.waiting.push_back(Arc::clone(&self.me));
+                        self.queued = true;
+                    }
+                    return match next {
+                        NextStart::At(at) => Reservation::FirstAt(at),
+                        _ => Reservation::Queued,
+                    };
+                }
+            }
+        }
+        self.set_waker(cx);
+        if !self.queued {
+            state.waiting.push_back(Arc::clone(&self.me));
+            self.queued = true;
+        }
+        Reservation::Queued
+    }
+
+    /// The reserved start happens now: its stamp moves to `now` (later, so
+    /// it never lets a start in earlier than the true one would).
+    pub(crate) fn confirm(&mut self, reserved: Instant, now: Instant) {
+        let mut state = lock(&self.shared.state);
+        state.log.take_back(reserved);
+        state.log.record(now.max(reserved));
+    }
+
+    /// The reserved start did not happen (the batch had no permit, or its
+    /// input nothing ready): the start goes to whoever is first in line.
+    pub(crate) fn give_back(&mut self, reserved: Instant) {
+        let mut state = lock(&self.shared.state);
+        state.log.take_back(reserved);
+        let first = state.waiting.front().cloned();
+        drop(state);
+        wake(first.as_deref());
+    }
+
+    /// The batch starts nothing more: it leaves the line, and the batch
+    /// behind it, first now, is told.
+    pub(crate) fn leave(&mut self) {
+        if !self.queued {
+            return;
+        }
+        self.queued = false;
+        let mut state = lock(&self.shared.state);
+        let was_first = state
+            .waiting
+            .front()
+            .is_some_and(|front| Arc::ptr_eq(front, &self.me));
+        state
+            .waiting
+            .retain(|queued| !Arc::ptr_eq(queued, &self.me));
+        let first = was_first.then(|| state.waiting.front().cloned()).flatten();
+        drop(state);
+        wake(first.as_deref());
+    }
+
+    fn set_waker(&self, cx: &Context<'_>) {
+        let mut waker = lock(&self.me.waker);
+        if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *waker = Some(cx.waker().clone());
+        }
+    }
+}
+
+impl Drop for RatePlace {
+    fn drop(&mut self) {
+        self.leave();
+    }
+}
+
+/// Wakes a waiting batch, with no lock of the rate held: a waker may run
+/// arbitrary code.
+fn wake(waiter: Option<&Waiter>) {
+    if let Some(waker) = waiter.and_then(|waiter| lock(&waiter.waker).take()) {
+        waker.wake();
+    }
+}
+
+/// Locks, ignoring poison: every critical section here leaves the state
+/// consistent before anything that could panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl fmt::Debug for SharedRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.shared.state);
+        f.debug_struct("SharedRate")
+            .field("max", &state.log.max())
+            .field("per", &state.log.per())
+            .field("waiting", &state.waiting.len())
+            .finish()
+    }
+}

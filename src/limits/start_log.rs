@@ -1,0 +1,269 @@
+//! `StartLog`: the arithmetic of "at most `max` starts in any window of
+//! `per`", shared by a batch's own rate and a [`SharedRate`](crate::SharedRate).
+
+use crate::clock::Instant;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// The recent starts a rate counts, and when the next may happen.
+///
+/// Why a log of recent starts rather than a token bucket: a bucket
+/// refilled continuously lets `max + 1` children start within one interval
+/// (a full burst, then one more as soon as the first token comes back),
+/// which is exactly what an API's "at most n per second" forbids. With the
+/// log, a child may start only once the start `max` places before it is at
+/// least `per` old, so no window of length `per` ever holds more than `max`.
+///
+/// The log stays small whatever `max` is: starts older than `per` can never
+/// limit a later one and are forgotten, and starts less than a
+/// [`GRAINS`]th of `per` apart share one entry, stamped with the latest of
+/// them. Stamping a start later than it happened only ever delays the
+/// starts after it (by less than `per / GRAINS`), never lets one in early,
+/// and it bounds the log to about `GRAINS` entries.
+pub(crate) struct StartLog {
+    max: usize,
+    per: Duration,
+    /// Starts closer together than this share an entry.
+    grain: Duration,
+    /// Recent starts, oldest first: when, and how many.
+    starts: VecDeque<(Instant, usize)>,
+    /// How many starts `starts` holds: at most `max`, as older ones can
+    /// never be the start `max` places before a new one.
+    logged: usize,
+}
+
+/// How finely the log divides `per` (see [`StartLog`]).
+const GRAINS: u32 = 1024;
+
+/// When the next start may happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NextStart {
+    /// Now.
+    Now,
+    /// Once the clock reads this.
+    At(Instant),
+    /// Never: the window that holds it back ends past the last instant the
+    /// clock can represent.
+    Never,
+}
+
+impl StartLog {
+    /// At most `max` starts in any window of `per`. `call` names the
+    /// caller's method in the panic messages (`rate`, `SharedRate::new`).
+    #[track_caller]
+    pub(crate) fn new(max: usize, per: Duration, call: &str) -> Self {
+        assert!(
+            max > 0,
+            "fanout: `{call}(0, ..)` would never admit a child; allow at least 1 start per interval"
+        );
+        assert!(
+            !per.is_zero(),
+            "fanout: `{call}(.., Duration::ZERO)` has no interval to count starts in; give it a positive one"
+        );
+        // Loud for the plain misuse (`Duration::MAX`); an interval that
+        // passes but whose later windows end out of the clock's range is
+        // handled in `next_start`.
+        assert!(
+            Instant::now().checked_add(per).is_some(),
+            "fanout: the interval given to `{call}` is too long to measure; use a shorter one"
+        );
+        StartLog {
+            max,
+            per,
+            grain: per / GRAINS,
+            starts: VecDeque::new(),
+            logged: 0,
+        }
+    }
+
+    /// At most this many starts in any window.
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+
+    /// The window's length.
+    pub(crate) fn per(&self) -> Duration {
+        self.per
+    }
+
+    /// When the next start may happen, seen at `now`.
+    ///
+    /// A window whose end lies past the last instant the clock can represent
+    /// never frees: `new` only checks that `per` can be added to the time of
+    /// the call, and a start made later may be too late for that. Counting
+    /// such a window as endless never lets a start in early, where rounding
+    /// its end down would.
+    pub(crate) fn next_start(&mut self, now: Instant) -> NextStart {
+        while let Some(&(at, count)) = self.starts.front() {
+            if self.window_end(at).is_none_or(|end| end > now) {
+                break;
+            }
+            self.starts.pop_front();
+            self.logged -= count;
+        }
+        if self.logged < self.max {
+            return NextStart::Now;
+        }
+        // The start `max` places back is in the oldest entry.
+        match self.window_end(self.starts[0].0) {
+            Some(free_at) => NextStart::At(free_at),
+            None => NextStart::Never,
+        }
+    }
+
+    /// Whether a start may happen at `now`.
+    #[cfg(test)]
+    fn allows_at(&mut self, now: Instant) -> bool {
+        self.next_start(now) == NextStart::Now
+    }
+
+    /// When the window of `per` that begins at `at` ends; `None` if that is
+    /// past what the clock can represent.
+    fn window_end(&self, at: Instant) -> Option<Instant> {
+        at.checked_add(self.per)
+    }
+
+    /// Records a start at `now`, and returns the stamp it got (later than
+    /// `now` when it shares an entry with a later one, which only happens
+    /// when starts are recorded out of order, from several batches).
+    pub(crate) fn record(&mut self, now: Instant) -> Instant {
+        let stamp = match self.starts.back_mut() {
+            Some((at, count)) if now.saturating_duration_since(*at) < self.grain => {
+                *at = (*at).max(now);
+                *count += 1;
+                *at
+            }
+            _ => {
+                self.starts.push_back((now, 1));
+                now
+            }
+        };
+        self.logged += 1;
+        // Starts more than `max` places back can never hold a start back.
+        if self.logged > self.max {
+            if let Some((_, oldest)) = self.starts.front_mut() {
+                *oldest -= 1;
+                if *oldest == 0 {
+                    self.starts.pop_front();
+                }
+            }
+            self.logged -= 1;
+        }
+        stamp
+    }
+
+    /// Takes back a start recorded with `stamp` that did not happen (a
+    /// reservation whose child was never pulled). Its entry is the first
+    /// stamped no earlier than it: entries only ever move later. A start
+    /// already forgotten (older than `per`, or more than `max` places back)
+    /// holds nothing back, and nothing is taken then.
+    pub(crate) fn take_back(&mut self, stamp: Instant) {
+        let Some(place) = self.starts.iter().position(|&(at, _)| at >= stamp) else {
+            return;
+        };
+        let (_, count) = &mut self.starts[place];
+        *count -= 1;
+        if *count == 0 {
+            self.starts.remove(place);
+        }
+        self.logged -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_full_window_holds_the_next_start_until_its_oldest_start_is_per_old() {
+        let t0 = Instant::now();
+        let mut log = StartLog::new(2, ms(100), "rate");
+        assert!(log.allows_at(t0));
+        log.record(t0);
+        assert!(log.allows_at(t0 + ms(10)));
+        log.record(t0 + ms(10));
+        assert!(!log.allows_at(t0 + ms(99)));
+        assert!(log.allows_at(t0 + ms(100)));
+        log.record(t0 + ms(100));
+        // The start at 10 ms is now the one `max` places back.
+        assert!(!log.allows_at(t0 + ms(109)));
+        assert!(log.allows_at(t0 + ms(110)));
+    }
+
+    #[test]
+    fn only_starts_less_than_a_grain_apart_share_an_entry() {
+        let t0 = Instant::now();
+        // A grain of exactly 1 ms.
+        let mut log = StartLog::new(2, ms(u64::from(GRAINS)), "rate");
+        log.record(t0);
+        log.record(t0 + ms(1));
+        assert_eq!(
+            log.starts.len(),
+            2,
+            "a grain apart is not less than a grain"
+        );
+        // So the first start frees its place at its own time plus `per`,
+        // not a grain later.
+        assert!(log.allows_at(t0 + ms(u64::from(GRAINS))));
+    }
+
+    #[test]
+    fn starts_older_than_per_are_forgotten() {
+        let t0 = Instant::now();
+        let mut log = StartLog::new(usize::MAX, ms(10), "rate");
+        for step in 0..100_000u32 {
+            let now = t0 + Duration::from_micros(u64::from(step) * 50);
+            assert!(log.allows_at(now));
+            log.record(now);
+        }
+        // 10 ms of starts 50 µs apart, at most a grain apart are merged.
+        assert!(log.starts.len() <= 201, "{} entries", log.starts.len());
+    }
+
+    #[test]
+    fn the_log_stays_small_however_many_starts_fall_within_per() {
+        let t0 = Instant::now();
+        let mut log = StartLog::new(usize::MAX, Duration::from_secs(3600), "rate");
+        for step in 0..1_000_000u64 {
+            let now = t0 + Duration::from_micros(step);
+            log.record(now);
+        }
+        assert!(
+            log.starts.len() <= GRAINS as usize + 1,
+            "{} entries",
+            log.starts.len()
+        );
+        assert_eq!(log.logged, 1_000_000);
+    }
+
+    #[test]
+    fn merged_starts_only_ever_delay_later_ones() {
+        let t0 = Instant::now();
+        let per = ms(1024);
+        let mut log = StartLog::new(2, per, "rate");
+        // Two starts within one grain (1 ms) share the later stamp.
+        log.record(t0);
+        log.record(t0 + Duration::from_micros(500));
+        // Exactly `per` after the first start is too early now, by at most
+        // a grain; never early.
+        assert!(!log.allows_at(t0 + per));
+        assert!(log.allows_at(t0 + per + Duration::from_micros(500)));
+    }
+
+    #[test]
+    fn the_log_never_counts_more_than_max() {
+        let t0 = Instant::now();
+        let mut log = StartLog::new(3, Duration::from_secs(1), "rate");
+        for step in 0..10u64 {
+            log.record(t0 + ms(step * 10));
+        }
+        assert_eq!(log.logged, 3);
+        // The start 3 places back is the one at 70 ms.
+        assert!(!log.allows_at(t0 + ms(1069)));
+        assert!(log.allows_at(t0 + ms(1070)));
+    }
+}
