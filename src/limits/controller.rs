@@ -273,7 +273,11 @@ mod tests {
         let now = Instant::now();
         let mut controller = Controller::new(10, 1, 100);
         feed(&mut controller, 10, ms(20), now);
-        assert_eq!(controller.current(), 10, "ten samples add 1/10 each, a little less");
+        assert_eq!(
+            controller.current(),
+            10,
+            "ten samples add 1/10 each, a little less"
+        );
         feed(&mut controller, 1, ms(20), now);
         assert_eq!(controller.current(), 11);
         assert_eq!(
@@ -359,14 +363,20 @@ mod tests {
             limits.push(controller.current());
         }
         for pair in limits.windows(2) {
-            assert!(pair[1] * 2 >= pair[0], "never more than halved at once: {limits:?}");
+            assert!(
+                pair[1] * 2 >= pair[0],
+                "never more than halved at once: {limits:?}"
+            );
         }
         let settled = &limits[10..];
         assert!(
             settled.iter().all(|limit| (10..=20).contains(limit)),
             "down to what it serves, plus a few waiting: {limits:?}"
         );
-        assert!(controller.epoch() >= 2, "more than one decrease: {limits:?}");
+        assert!(
+            controller.epoch() >= 2,
+            "more than one decrease: {limits:?}"
+        );
     }
 
     #[test]

@@ -280,3 +280,6 @@ impl fmt::Debug for SharedRate {
             .finish()
     }
 }
+
+#[cfg(all(test, fanout_loom))]
+mod loom_models;

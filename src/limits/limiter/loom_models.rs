@@ -17,6 +17,7 @@
 //! loom --lib loom_models`.
 
 use super::{Limiter, Permit, Ticket};
+use crate::limits::controller::{Controller, Verdict};
 use core::future::poll_fn;
 use core::task::{Context, Poll};
 use loom::sync::Arc;
@@ -147,6 +148,50 @@ fn a_batch_dropped_while_queued_passes_its_turn_on() {
         drop(ticket);
         dropped.join().unwrap();
         waiting.join().unwrap();
+        all_returned(&limiter);
+    });
+}
+
+/// An adaptive limiter of `initial` permits within `min..=max`.
+fn adaptive(initial: usize, min: usize, max: usize) -> Limiter {
+    Limiter::with(initial, Some(Controller::new(initial, min, max)))
+}
+
+#[test]
+fn a_shrink_racing_a_return_leaves_as_many_permits_as_the_limit() {
+    loom::model(|| {
+        let limiter = adaptive(2, 1, 4);
+        let mut ticket = Ticket::default();
+        let first = acquire(&limiter, &mut ticket);
+        let second = acquire(&limiter, &mut ticket);
+        // One child's overload halves the limit (to 1) on another thread
+        // while the other child's permit comes back: the shrink takes a
+        // free permit out or owes one, whichever it finds.
+        let other = thread::spawn(move || first.finish(Verdict::Overloaded));
+        second.finish(Verdict::Unknown);
+        other.join().unwrap();
+        assert_eq!(limiter.capacity(), 1);
+        // The one permit left can still be taken: none was lost.
+        drop(acquire(&limiter, &mut Ticket::default()));
+        all_returned(&limiter);
+    });
+}
+
+#[test]
+fn a_batch_waiting_when_the_limit_grows_gets_the_new_permit() {
+    loom::model(|| {
+        let limiter = adaptive(1, 1, 2);
+        let held = acquire(&limiter, &mut Ticket::default());
+        let waiter = {
+            let limiter = limiter.clone();
+            thread::spawn(move || drop(acquire(&limiter, &mut Ticket::default())))
+        };
+        // A fast, fine finish with the limit in use grows it to 2: a new
+        // permit, handed to the batch waiting if it has queued (else it
+        // takes a free one). A lost wake-up would leave it asleep.
+        held.finish(Verdict::Fine);
+        waiter.join().unwrap();
+        assert_eq!(limiter.capacity(), 2);
         all_returned(&limiter);
     });
 }
