@@ -14,6 +14,8 @@
 //! cargo run --release --example bench_report -- --slow-consumer     # a consumer that awaits, 3 runs (about 1 min)
 //! cargo run --release --example bench_report -- --rss-endless       # peak RSS over endless inputs, 10^3 vs 10^6 taken
 //! cargo run --release --example bench_report -- --rss-endless in_order stream 1000000  # one of them
+//! cargo run --release --example bench_report -- --service           # fixed and adaptive limits against a simulated service (about 75 s)
+//! cargo run --release --example bench_report -- --service 1         # the same with 1 s phases
 //! ```
 //!
 //! Every way runs the same children on `futures::executor::block_on`,
@@ -33,6 +35,7 @@
 //!   in CPU time, which is what a server pays.
 
 mod scenarios;
+mod service;
 mod slow_consumer;
 
 use fanout::prelude::*;
@@ -388,6 +391,12 @@ fn main() {
     if args.first().map(String::as_str) == Some("--slow-consumer") {
         let runs = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
         slow_consumer_rows(runs);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--service") {
+        let phase = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(4.0);
+        let all_met = service::service_rows(Duration::from_secs_f64(phase));
+        println!("\nall service goals met: {all_met}");
         return;
     }
     if args.first().map(String::as_str) == Some("--expiries") {
