@@ -35,21 +35,36 @@
 //!   next (TCP's one reduction per window). Without this, the in-flight
 //!   children of one overload would halve the limit once each, down to
 //!   its minimum.
-//! - **Round trips are smoothed, and the best is windowed.** A decision
-//!   reads the smaller of the sample's round trip and their running
-//!   average (weight 1/8, TCP's), so neither one slow outlier nor the
-//!   average's memory of the old limit triggers a decrease alone. `best`
-//!   is the smallest round trip of the last [`BEST_WINDOW`] to twice that,
-//!   so a service that got slower for good is learned anew; failed and
-//!   overloaded outputs never count (a refusal in a millisecond is not a
-//!   fast service).
+//! - **Round trips are smoothed.** A decision reads the smaller of the
+//!   sample's round trip and their running average before it (weight 1/8,
+//!   TCP's), so neither one slow outlier nor the average's memory of the
+//!   old limit triggers a decrease alone. Failed and overloaded outputs
+//!   never count (a refusal in a millisecond is not a fast service).
+//! - **The best round trip is measured again by a probe**, as Envoy's
+//!   adaptive concurrency filter does: every [`PROBE_EVERY`], the limit is
+//!   halved for one round trip (until every child admitted in it has
+//!   finished), the best is what those children took, and the limit goes
+//!   back to where it was. Without it, a limit that always keeps a few
+//!   children queued never sees the service's time with no queue again;
+//!   forgetting the best instead (a window) lets the queued time become the
+//!   best, and the limit creeps up until the service overflows. Between
+//!   probes the best only falls, so a service that got slower for good is
+//!   learned at the next probe (until then the limit stays lower than it
+//!   could be, never higher).
+//!
+//! Against a service that refuses in a millisecond, halvings can follow
+//! each other within milliseconds: each refusal of a child admitted after
+//! the last halving is a round trip of its own. They stop with the
+//! refusals.
 
 use crate::clock::Instant;
 use std::time::Duration;
 
-/// How long `best` remembers a round trip: the smallest of the last one to
-/// two such spans.
-pub(crate) const BEST_WINDOW: Duration = Duration::from_secs(5);
+/// How often the limit probes for the service's round trip with no queue.
+/// Envoy's filter measures every 60 s by default; half of that here, so a
+/// slower service is learned sooner, at the cost of one round trip at half
+/// the limit twice a minute.
+pub(crate) const PROBE_EVERY: Duration = Duration::from_secs(30);
 
 /// The weight of a new round trip in the running average.
 const SMOOTHING: f64 = 1.0 / 8.0;
@@ -87,6 +102,9 @@ pub enum ChangeReason {
     Overloaded,
     /// Round trips grew well past the best seen lately: the service queues.
     SlowerRoundTrips,
+    /// Halved for one round trip to measure the service's round trip with
+    /// no queue, or back from that probe (every 30 s).
+    Probe,
 }
 
 /// A change of an [`AdaptiveLimit`](crate::AdaptiveLimit)'s limit: what it
@@ -109,6 +127,17 @@ pub struct LimitChange {
     pub reason: ChangeReason,
 }
 
+/// A probe for the best round trip: the limit is halved until every child
+/// admitted in the probe's epoch has finished.
+struct Probe {
+    /// The limit to go back to.
+    restore: f64,
+    /// The best round trip of the probe's children.
+    best: Option<Duration>,
+    /// How many of the probe's children have yet to finish.
+    left: usize,
+}
+
 /// The state behind an adaptive limit.
 pub(crate) struct Controller {
     /// Fractional, so that additive growth adds up over a round trip.
@@ -118,10 +147,12 @@ pub(crate) struct Controller {
     /// Bumped by every decrease: a child admitted before the last one
     /// cannot cause the next.
     epoch: u64,
-    /// The smallest round trip of the current and the previous window.
-    best: [Option<Duration>; 2],
-    /// When the current window of `best` began.
-    window_began: Option<Instant>,
+    /// The smallest round trip since the last probe.
+    best: Option<Duration>,
+    /// When the next probe begins (counted from the first sample).
+    next_probe: Option<Instant>,
+    /// A probe under way.
+    probe: Option<Probe>,
     /// The running average of round trips.
     smoothed: Option<Duration>,
     last_change: Option<LimitChange>,
@@ -135,8 +166,9 @@ impl Controller {
             min,
             max,
             epoch: 0,
-            best: [None, None],
-            window_began: None,
+            best: None,
+            next_probe: None,
+            probe: None,
             smoothed: None,
             last_change: None,
         }
@@ -178,18 +210,54 @@ impl Controller {
     ) -> Option<LimitChange> {
         let before = self.current();
         let current_epoch = epoch == self.epoch;
-        let reason = match verdict {
-            Verdict::Unknown => return None,
+        let reason = if self.probe.is_some() {
+            self.probing(verdict, rtt, current_epoch, now)?
+        } else if self.next_probe.is_some_and(|at| now >= at) {
+            // This sample's news is a round trip old; the probe's children
+            // will say more.
+            self.probe = Some(Probe {
+                restore: self.limit,
+                best: None,
+                left: 0,
+            });
+            self.decrease_to(self.limit * 0.5);
+            if let Some(probe) = self.probe.as_mut() {
+                probe.left = self.limit as usize;
+            }
+            ChangeReason::Probe
+        } else {
+            self.adjust(verdict, rtt, current_epoch, in_flight, now)?
+        };
+        let after = self.current();
+        if after == before {
+            return None;
+        }
+        let change = LimitChange {
+            from: before,
+            to: after,
+            reason,
+        };
+        self.last_change = Some(change);
+        Some(change)
+    }
+
+    /// The rules outside a probe (see the module's docs).
+    fn adjust(
+        &mut self,
+        verdict: Verdict,
+        rtt: Duration,
+        current_epoch: bool,
+        in_flight: usize,
+        now: Instant,
+    ) -> Option<ChangeReason> {
+        match verdict {
+            Verdict::Unknown => None,
             Verdict::DeadlinePassed | Verdict::Overloaded => {
                 if !current_epoch {
                     return None;
                 }
                 self.decrease_to(self.limit * 0.5);
-                if verdict == Verdict::DeadlinePassed {
-                    ChangeReason::DeadlinePassed
-                } else {
-                    ChangeReason::Overloaded
-                }
+                Some(overload_reason(verdict))
             }
             Verdict::Fine => {
                 // The average before this sample: one outlier must not
@@ -205,26 +273,58 @@ impl Controller {
                 if queue > beta && current_epoch {
                     let serves = limit * best.as_secs_f64() / seen.as_secs_f64();
                     self.decrease_to((serves + (alpha + beta) / 2.0).max(limit * 0.5));
-                    ChangeReason::SlowerRoundTrips
-                } else if queue < alpha && in_flight * 2 >= before {
+                    Some(ChangeReason::SlowerRoundTrips)
+                } else if queue < alpha && in_flight * 2 >= self.current() {
                     self.limit = (self.limit + 1.0 / self.limit).min(self.max as f64);
-                    ChangeReason::Grew
+                    Some(ChangeReason::Grew)
                 } else {
-                    return None;
+                    None
                 }
             }
-        };
-        let after = self.current();
-        if after == before {
+        }
+    }
+
+    /// A sample during a probe: only the probe's own children count. The
+    /// last of them ends it, the limit back where it was and the best
+    /// theirs; an overload ends it at once, halved again and not restored.
+    fn probing(
+        &mut self,
+        verdict: Verdict,
+        rtt: Duration,
+        current_epoch: bool,
+        now: Instant,
+    ) -> Option<ChangeReason> {
+        if !current_epoch {
             return None;
         }
-        let change = LimitChange {
-            from: before,
-            to: after,
-            reason,
-        };
-        self.last_change = Some(change);
-        Some(change)
+        let probe = self.probe.as_mut()?;
+        match verdict {
+            Verdict::Unknown => {
+                probe.left = probe.left.saturating_sub(1);
+            }
+            Verdict::Fine => {
+                probe.best = Some(probe.best.map_or(rtt, |best| best.min(rtt)));
+                probe.left = probe.left.saturating_sub(1);
+            }
+            Verdict::DeadlinePassed | Verdict::Overloaded => {
+                self.probe = None;
+                self.next_probe = Some(now + PROBE_EVERY);
+                self.decrease_to(self.limit * 0.5);
+                return Some(overload_reason(verdict));
+            }
+        }
+        if probe.left > 0 {
+            return None;
+        }
+        let probe = self.probe.take()?;
+        if let Some(best) = probe.best {
+            self.best = Some(best);
+            self.smoothed = Some(best);
+        }
+        self.limit = probe.restore.clamp(self.min as f64, self.max as f64);
+        self.epoch += 1;
+        self.next_probe = Some(now + PROBE_EVERY);
+        Some(ChangeReason::Probe)
     }
 
     /// Lowers the limit to `target` (kept within the range), and starts a
@@ -237,17 +337,23 @@ impl Controller {
     /// Takes a fine child's round trip into the best and the running
     /// average; returns the best now.
     fn learn(&mut self, rtt: Duration, now: Instant) -> Duration {
-        let began = *self.window_began.get_or_insert(now);
-        if now.saturating_duration_since(began) >= BEST_WINDOW {
-            self.best = [None, self.best[0]];
-            self.window_began = Some(now);
-        }
-        self.best[0] = Some(self.best[0].map_or(rtt, |best| best.min(rtt)));
+        self.next_probe.get_or_insert(now + PROBE_EVERY);
+        let best = self.best.map_or(rtt, |best| best.min(rtt));
+        self.best = Some(best);
         self.smoothed = Some(match self.smoothed {
             None => rtt,
             Some(smoothed) => smoothed.mul_f64(1.0 - SMOOTHING) + rtt.mul_f64(SMOOTHING),
         });
-        self.best.iter().flatten().min().copied().unwrap_or(rtt)
+        best
+    }
+}
+
+/// The reason an overload gives.
+fn overload_reason(verdict: Verdict) -> ChangeReason {
+    if verdict == Verdict::DeadlinePassed {
+        ChangeReason::DeadlinePassed
+    } else {
+        ChangeReason::Overloaded
     }
 }
 
@@ -396,16 +502,80 @@ mod tests {
         feed(&mut controller, 10, ms(20), now);
         controller.observe(Verdict::Overloaded, ms(1), 99, 20, now);
         controller.observe(Verdict::Unknown, ms(1), 0, 20, now);
-        assert_eq!(controller.best[0], Some(ms(20)));
+        assert_eq!(controller.best, Some(ms(20)));
     }
 
     #[test]
-    fn the_best_round_trip_is_forgotten_after_two_windows() {
-        let now = Instant::now();
+    fn the_best_round_trip_stays_until_a_probe_measures_it_again() {
+        let t0 = Instant::now();
         let mut controller = Controller::new(20, 1, 100);
-        feed(&mut controller, 1, ms(5), now);
-        feed(&mut controller, 1, ms(30), now + BEST_WINDOW);
-        assert_eq!(controller.learn(ms(30), now + BEST_WINDOW), ms(5));
-        assert_eq!(controller.learn(ms(30), now + BEST_WINDOW * 2), ms(30));
+        feed(&mut controller, 20, ms(20), t0);
+        // Queued round trips for a long while (once the running average
+        // has caught up with them): the best is not forgotten, so the
+        // limit does not creep up.
+        feed(&mut controller, 50, ms(25), t0 + PROBE_EVERY / 4);
+        let before = controller.current();
+        feed(&mut controller, 500, ms(25), t0 + PROBE_EVERY / 2);
+        assert_eq!(controller.best, Some(ms(20)));
+        assert!(
+            controller.current() <= before,
+            "{} > {before}",
+            controller.current()
+        );
+        // The service got slower for good: 40 ms with no queue. Until the
+        // probe, the limit shrinks (never grows); the probe halves it for
+        // one round trip and learns 40 ms.
+        let probe_at = t0 + PROBE_EVERY;
+        let limit = controller.current();
+        let change = controller.observe(Verdict::Fine, ms(40), controller.epoch(), limit, probe_at);
+        assert_eq!(change.map(|c| c.reason), Some(ChangeReason::Probe));
+        assert_eq!(controller.current(), limit / 2);
+        // A child admitted before the probe teaches nothing now.
+        controller.observe(
+            Verdict::Fine,
+            ms(90),
+            controller.epoch() - 1,
+            limit,
+            probe_at,
+        );
+        assert!(controller.probe.is_some());
+        let probing = controller.current();
+        let epoch = controller.epoch();
+        for _ in 0..probing {
+            controller.observe(Verdict::Fine, ms(40), epoch, probing, probe_at + ms(40));
+        }
+        assert!(
+            controller.probe.is_none(),
+            "every child of the probe finished"
+        );
+        assert_eq!(controller.best, Some(ms(40)));
+        assert_eq!(controller.current(), limit, "back where it was");
+        assert_eq!(
+            controller.last_change().map(|c| c.reason),
+            Some(ChangeReason::Probe)
+        );
+    }
+
+    #[test]
+    fn an_overload_during_a_probe_ends_it_without_going_back() {
+        let t0 = Instant::now();
+        let mut controller = Controller::new(40, 1, 100);
+        feed(&mut controller, 1, ms(20), t0);
+        controller.observe(
+            Verdict::Fine,
+            ms(20),
+            controller.epoch(),
+            40,
+            t0 + PROBE_EVERY,
+        );
+        assert_eq!(controller.current(), 20, "probing");
+        let epoch = controller.epoch();
+        controller.observe(Verdict::Overloaded, ms(1), epoch, 20, t0 + PROBE_EVERY);
+        assert!(controller.probe.is_none());
+        assert_eq!(controller.current(), 10);
+        assert_eq!(
+            controller.last_change().map(|c| c.reason),
+            Some(ChangeReason::Overloaded)
+        );
     }
 }
