@@ -227,6 +227,7 @@
 // parameters (`mode`), which signatures mention and few users write.
 mod batch;
 mod clock;
+mod deadline;
 mod done;
 mod elapsed;
 pub mod end;
@@ -241,6 +242,7 @@ mod sealed;
 mod sync;
 
 pub use batch::Batch;
+pub use deadline::{Deadline, deadline};
 pub use done::Done;
 pub use elapsed::Elapsed;
 pub use end::report::Report;
