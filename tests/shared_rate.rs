@@ -59,6 +59,12 @@ fn children_of<F: Future, C: Fn(usize) -> F>(
     (0..count).map(move |i| starts.watch(name, child(i)))
 }
 
+/// `n` milliseconds, a hundred times longer under Miri: its clock runs
+/// with the steps it takes, and a poll there can outlast a short window.
+fn scaled_ms(n: u64) -> Duration {
+    ms(if cfg!(miri) { 100 * n } else { n })
+}
+
 /// `count` outputs of [`children`].
 fn outputs(count: usize) -> Vec<usize> {
     (0..count).collect()
@@ -146,7 +152,8 @@ on_every_executor! {
     async fn two_busy_batches_take_turns_when_the_window_is_full() {
         // All in one task: nothing races, so the order is exactly first
         // come, first served.
-        let rate = SharedRate::new(1, ms(5));
+        let per = scaled_ms(5);
+        let rate = SharedRate::new(1, per);
         let starts = Starts::new();
         let each = if cfg!(miri) { 4 } else { 8 };
         let (a, b) = futures::join!(
@@ -157,11 +164,12 @@ on_every_executor! {
         // "aababab...b": `a` takes the opening start and the next, then
         // turns alternate until `a` runs out.
         assert_eq!(starts.order(), first_come_first_served("ab", each));
-        starts.assert_no_window_holds_more_than(1, ms(5));
+        starts.assert_no_window_holds_more_than(1, per);
     }
 
     async fn three_busy_batches_take_turns_when_the_window_is_full() {
-        let rate = SharedRate::new(1, ms(5));
+        let per = scaled_ms(5);
+        let rate = SharedRate::new(1, per);
         let starts = Starts::new();
         let each = if cfg!(miri) { 3 } else { 6 };
         let (a, b, c) = futures::join!(
@@ -171,7 +179,7 @@ on_every_executor! {
         );
         assert_eq!((a, b, c), (outputs(each), outputs(each), outputs(each)));
         assert_eq!(starts.order(), first_come_first_served("abc", each));
-        starts.assert_no_window_holds_more_than(1, ms(5));
+        starts.assert_no_window_holds_more_than(1, per);
     }
 
     async fn a_batch_dropped_while_first_in_line_lets_the_next_go() {
@@ -194,7 +202,8 @@ on_every_executor! {
     }
 
     async fn a_batch_stopped_while_first_in_line_lets_the_next_go() {
-        let rate = SharedRate::new(1, ms(40));
+        let per = scaled_ms(40);
+        let rate = SharedRate::new(1, per);
         let starts = Starts::new();
         let ended = Arc::new(Mutex::new(String::new()));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -204,7 +213,7 @@ on_every_executor! {
         let first = children_of(&starts, 'a', 3, |i| {
             let ended = ended.clone();
             async move {
-                sleep_ms(300).await;
+                futures_timer::Delay::new(scaled_ms(300)).await;
                 ended.lock().unwrap().push('a');
                 i
             }
@@ -219,7 +228,7 @@ on_every_executor! {
             out
         };
         let stopper = async move {
-            sleep_ms(5).await;
+            futures_timer::Delay::new(scaled_ms(5)).await;
             stop.send(()).unwrap();
         };
         let (a, b, ()) = futures::join!(first, not_blocked(FreshWakers::new(second)), stopper);
@@ -228,23 +237,21 @@ on_every_executor! {
         // Two windows of 40 ms for `second`, 300 ms for the call.
         assert_eq!(*ended.lock().unwrap(), "ba", "the stopped batch kept its place in line while its call ran");
         assert_eq!(starts.order(), "abb");
-        starts.assert_no_window_holds_more_than(1, ms(40));
+        starts.assert_no_window_holds_more_than(1, per);
         assert_eq!(waiting(&rate), "waiting: 0");
     }
 
     async fn a_batch_cut_off_while_first_in_line_lets_the_next_go() {
-        // Under Miri, whose clock runs with the steps it takes, the window
-        // and the batch deadline are ten times longer.
-        let scale = if cfg!(miri) { 10 } else { 1 };
-        let rate = SharedRate::new(1, ms(40 * scale));
+        let per = scaled_ms(40);
+        let rate = SharedRate::new(1, per);
         let starts = Starts::new();
-        let first = children(&starts, 'a', 3).rate_by(&rate).within(ms(15 * scale)).gather();
+        let first = children(&starts, 'a', 3).rate_by(&rate).within(scaled_ms(15)).gather();
         let second = children(&starts, 'b', 2).rate_by(&rate).gather();
         let (a, b) = futures::join!(first, not_blocked(FreshWakers::new(second)));
         assert_eq!(a, [Ok(0), Err(Elapsed::Batch), Err(Elapsed::Batch)]);
         assert_eq!(b, outputs(2));
         assert_eq!(starts.order(), "abb");
-        starts.assert_no_window_holds_more_than(1, ms(40 * scale));
+        starts.assert_no_window_holds_more_than(1, per);
         assert_eq!(waiting(&rate), "waiting: 0");
     }
 
