@@ -149,6 +149,25 @@ on_every_executor! {
         assert_eq!(waiting(&rate), "waiting: 0");
     }
 
+    async fn an_input_slow_to_build_a_child_lets_no_start_into_its_window_early() {
+        // Building each of `a`'s children takes most of a window, in its
+        // input's `next` (a request built synchronously): the start is
+        // when the child's first poll begins, not when it was reserved.
+        let per = scaled_ms(40);
+        let rate = SharedRate::new(1, per);
+        let starts = Starts::new();
+        let slow = children_of(&starts, 'a', 3, |i| {
+            std::thread::sleep(scaled_ms(25));
+            async move { i }
+        });
+        let (a, b) = futures::join!(
+            slow.rate_by(&rate).gather(),
+            children(&starts, 'b', 3).rate_by(&rate).gather(),
+        );
+        assert_eq!((a, b), (outputs(3), outputs(3)));
+        starts.assert_no_window_holds_more_than(1, per);
+    }
+
     async fn two_busy_batches_take_turns_when_the_window_is_full() {
         // All in one task: nothing races, so the order is exactly first
         // come, first served.
