@@ -188,49 +188,65 @@ impl<I: Input> Admission<I> {
         if self.admitted >= self.ceiling || self.first_pass_left == Some(0) {
             return Ok(None);
         }
+        // A gate that makes the batch wait (a shared limit's queue, a
+        // rate's window) must not be waited at by a batch whose input has
+        // nothing left: one that says it is empty is pulled first, so an
+        // ended input ends the batch at once and one that had an item
+        // after all keeps it (see `pulled_ahead`).
+        let pulls_ahead = limit.queues() || rate.is_some();
+        if pulls_ahead && self.pulled_ahead.is_none() && source.size_hint(TOKEN) == (0, Some(0)) {
+            match catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx, TOKEN))) {
+                Ok(Poll::Ready(Some(child))) => self.pulled_ahead = Some(child),
+                Ok(Poll::Ready(None)) => return self.end_input(rate).map(|()| None),
+                Ok(Poll::Pending) => return Ok(None),
+                Err(payload) => return Err(payload),
+            }
+        }
         if let Some(rate) = rate.as_deref_mut() {
             if !rate.allows(Instant::now(), cx) {
+                // No permit is of use until the rate allows a start.
+                self.ticket.step_out();
                 return Ok(None);
             }
         }
-        let pulled = self.pull(limit, cx);
-        match (&pulled, rate) {
-            (Pulled::Child(_), Some(rate)) => {
-                // A start is the moment the child's first poll begins.
-                rate.started(Instant::now());
+        // The rate's start is made once the child's first poll has run
+        // (see `Engine::admit`); until then a shared rate holds its place.
+        match (self.pull(limit, pulls_ahead, cx), rate) {
+            (Pulled::Child(admitted), _) => Ok(Some(admitted)),
+            (Pulled::Ended, rate) => self.end_input(rate).map(|()| None),
+            (Pulled::Nothing, rate) => {
+                if let Some(rate) = rate {
+                    rate.unused();
+                }
+                Ok(None)
             }
-            (Pulled::Ended, rate) => return self.end_input(rate).map(|()| None),
-            (_, Some(rate)) => rate.unused(),
-            (_, None) => {}
-        }
-        match pulled {
-            Pulled::Child(admitted) => Ok(Some(admitted)),
-            Pulled::Nothing | Pulled::Ended => Ok(None),
-            Pulled::Panicked(payload) => Err(payload),
+            (Pulled::Panicked(payload), rate) => {
+                if let Some(rate) = rate {
+                    rate.unused();
+                }
+                Err(payload)
+            }
         }
     }
 
-    /// Takes a permit and pulls the input, once the rate allowed a start.
+    /// Takes a permit and pulls the input, once the rate allowed a start:
+    /// the child pulled ahead first, if `pulls_ahead` says one may be.
     #[inline]
-    fn pull(&mut self, limit: &mut Limit, cx: &mut Context<'_>) -> Pulled<I::Child> {
+    fn pull(
+        &mut self,
+        limit: &mut Limit,
+        pulls_ahead: bool,
+        cx: &mut Context<'_>,
+    ) -> Pulled<I::Child> {
         let Some(source) = self.source.as_mut() else {
             return Pulled::Nothing;
         };
-        if limit.queues() && self.pulled_ahead.is_none() && source.size_hint(TOKEN) == (0, Some(0))
-        {
-            match catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx, TOKEN))) {
-                Ok(Poll::Ready(Some(child))) => self.pulled_ahead = Some(child),
-                Ok(Poll::Ready(None)) => return Pulled::Ended,
-                Ok(Poll::Pending) => return Pulled::Nothing,
-                Err(payload) => return Pulled::Panicked(payload),
-            }
-        }
         let Poll::Ready(permit) = limit.poll_admit(&mut self.ticket, cx) else {
             return Pulled::Nothing;
         };
-        // Only a shared limit pulls ahead: the own limit's path never
-        // looks at `pulled_ahead`.
-        let pulled = match limit.queues().then(|| self.pulled_ahead.take()).flatten() {
+        // Only a batch with a gate that waits pulls ahead: the plain
+        // path never looks at `pulled_ahead`.
+        let pulled = match pulls_ahead.then(|| self.pulled_ahead.take()).flatten() {
             Some(child) => Ok(Poll::Ready(Some(child))),
             None => catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx, TOKEN))),
         };

@@ -18,6 +18,7 @@ pub(crate) mod slot;
 pub(crate) mod slow_polls;
 pub(crate) mod timers;
 
+use crate::clock::Instant;
 use crate::elapsed::Elapsed;
 use crate::engine::admission::{Admission, Admitted};
 use crate::engine::config::Config;
@@ -523,7 +524,14 @@ impl<I: Input> Engine<I> {
             else {
                 break;
             };
-            if let Some(finished) = self.start(admitted, cx) {
+            let started = self.start(admitted, cx);
+            if let Some(rate) = self.config.rate.as_mut() {
+                // A start counts from when its first poll has run: a later
+                // stamp than its true start, never an earlier one, so no
+                // window of first polls holds more than the rate's `max`.
+                rate.started(Instant::now());
+            }
+            if let Some(finished) = started? {
                 self.stamp_deadlines_after_admission();
                 self.tell_finished(&finished)?;
                 return Ok(Some(finished));
@@ -580,7 +588,8 @@ impl<I: Input> Engine<I> {
     }
 
     /// Moves an admitted child into a home and gives it its first poll:
-    /// returns it if that finished it. Otherwise it waits in the
+    /// returns it if that finished it (`Err`: the `overloaded_when`
+    /// classifier panicked on its output). Otherwise it waits in the
     /// `FuturesUnordered`, its deadline stamped.
     ///
     /// The deadline clock is read after that poll, and only if the child is
@@ -595,7 +604,7 @@ impl<I: Input> Engine<I> {
             permit,
         }: Admitted<I::Child>,
         cx: &mut Context<'_>,
-    ) -> Option<Finished<ChildOutput<I>>> {
+    ) -> Result<Option<Finished<ChildOutput<I>>>, Payload> {
         // A child that finishes at once never moves its home (see `Running`).
         let home = self.running.spare_home();
         home.move_in(child, index);
@@ -621,14 +630,12 @@ impl<I: Input> Engine<I> {
                 } else {
                     self.running.push(slot);
                 }
-                return None;
+                return Ok(None);
             }
         };
         let finished = (index, outcome);
-        if let Err(payload) = self.return_permit(permit, &finished) {
-            self.fail(payload);
-        }
-        Some(finished)
+        self.return_permit(permit, &finished)?;
+        Ok(Some(finished))
     }
 
     /// A child is done: its permit goes back to the limit, which learns how

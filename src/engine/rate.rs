@@ -13,12 +13,13 @@ use std::time::Duration;
 /// The admission rate of one batch.
 ///
 /// Admission asks [`allows`](Rate::allows) before it takes a permit, and
-/// says [`started`](Rate::started) once the child is pulled, or
-/// [`unused`](Rate::unused) if it was not. A batch's own rate only counts
+/// the engine says [`started`](Rate::started) once the child's first poll
+/// has run (a stamp no earlier than the true start), or admission says
+/// [`unused`](Rate::unused) if no child was pulled. A batch's own rate only counts
 /// starts. A shared one reserves the start at `allows`, since another
 /// batch (on another thread, perhaps) could take the last start of the
-/// window between the two calls: the reservation is kept, restamped at the
-/// true start, or given back.
+/// window between the two calls: the reservation holds a place in every
+/// window until the start is made (at its true time) or given back.
 pub(crate) enum Rate {
     Own {
         log: StartLog,
@@ -29,8 +30,8 @@ pub(crate) enum Rate {
         place: RatePlace,
         /// Armed while this batch is first in line for a full window.
         alarm: Alarm,
-        /// A start reserved by `allows` and not yet used or given back.
-        reserved: Option<Instant>,
+        /// A start reserved by `allows` and not yet made or given back.
+        reserved: bool,
     },
 }
 
@@ -49,7 +50,7 @@ impl Rate {
         Rate::Shared {
             place: rate.place(),
             alarm: Alarm::default(),
-            reserved: None,
+            reserved: false,
         }
     }
 
@@ -65,20 +66,21 @@ impl Rate {
                     false
                 }
                 // A window that never frees arms no timer: nothing will
-                // ever let the next start in.
-                NextStart::Never => false,
+                // ever let the next start in. (A batch's own rate reserves
+                // nothing.)
+                NextStart::Never | NextStart::AfterReserved => false,
             },
             Rate::Shared {
                 place,
                 alarm,
                 reserved,
             } => {
-                if reserved.is_some() {
+                if *reserved {
                     return true;
                 }
                 match place.reserve(now, cx) {
-                    Reservation::Reserved(stamp) => {
-                        *reserved = Some(stamp);
+                    Reservation::Reserved => {
+                        *reserved = true;
                         true
                     }
                     Reservation::FirstAt(free_at) => {
@@ -100,8 +102,8 @@ impl Rate {
             Rate::Shared {
                 place, reserved, ..
             } => {
-                if let Some(stamp) = reserved.take() {
-                    place.confirm(stamp, now);
+                if std::mem::take(reserved) {
+                    place.confirm(now);
                 }
             }
         }
@@ -116,8 +118,8 @@ impl Rate {
             place, reserved, ..
         } = self
         {
-            if let Some(stamp) = reserved.take() {
-                place.give_back(stamp);
+            if std::mem::take(reserved) {
+                place.give_back();
             }
         }
     }

@@ -196,13 +196,21 @@ impl Limiter {
                 .batch
                 .get_or_insert_with(|| Arc::new(Waiter::default())),
         );
+        let handed = {
+            let mut state = lock(&batch.state);
+            let handed = state.handed.take();
+            if handed.is_some() {
+                state.queued = false;
+            }
+            handed
+        };
+        // A permit handed over before an adaptive limit shrank may be owed
+        // to the shrink: then this batch asks again, as a newcomer.
+        if let Some(guard) = handed.and_then(|guard| self.shared.unless_owed(guard)) {
+            return Poll::Ready(Permit::shared(guard, &self.shared, batch));
+        }
         {
             let mut state = lock(&batch.state);
-            if let Some(guard) = state.handed.take() {
-                state.queued = false;
-                drop(state);
-                return Poll::Ready(Permit::shared(guard, &self.shared, batch));
-            }
             if state.queued {
                 if !state
                     .waker
@@ -281,6 +289,18 @@ impl Shared {
 }
 
 impl Shared {
+    /// `guard`, unless a shrink still owes a permit: then it pays the debt
+    /// (it is taken out of circulation) and `None` is returned.
+    fn unless_owed(&self, guard: SemaphoreGuardArc) -> Option<SemaphoreGuardArc> {
+        let mut waiting = lock(&self.waiting);
+        if waiting.debt == 0 {
+            return Some(guard);
+        }
+        waiting.debt -= 1;
+        guard.forget();
+        None
+    }
+
     /// Children holding permits: the capacity, plus what a shrink still
     /// owes, less the free permits.
     fn in_flight(&self) -> usize {
@@ -370,13 +390,18 @@ impl Ticket {
     }
 }
 
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        let (Some(batch), Some(shared)) = (self.batch.take(), self.limiter.take()) else {
+impl Ticket {
+    /// Leaves the queue, if the batch waits in it, and passes on a permit
+    /// handed to it and not yet taken: the batch cannot start a child now
+    /// (its rate holds it back), and must not sit on a permit another
+    /// batch could use. It stays the same batch for the permits its
+    /// children hold, and queues again when it next asks.
+    pub(crate) fn step_out(&mut self) {
+        let (Some(batch), Some(shared)) = (self.batch.as_ref(), self.limiter.take()) else {
             return;
         };
         let mut waiting = lock(&shared.waiting);
-        waiting.retain(|queued| !Arc::ptr_eq(queued, &batch));
+        waiting.retain(|queued| !Arc::ptr_eq(queued, batch));
         drop(waiting);
         let handed = {
             let mut state = lock(&batch.state);
@@ -386,6 +411,12 @@ impl Drop for Ticket {
         if let Some(guard) = handed {
             shared.release(guard, None);
         }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.step_out();
     }
 }
 

@@ -136,15 +136,16 @@ impl SharedRate {
 /// What [`RatePlace::reserve`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reservation {
-    /// A start is the batch's, recorded at this stamp: it must be
-    /// [`confirm`](RatePlace::confirm)ed or
+    /// A start is the batch's: it holds its place in every window until
+    /// it is [`confirm`](RatePlace::confirm)ed at its true time or
     /// [`given back`](RatePlace::give_back).
-    Reserved(Instant),
+    Reserved,
     /// The batch is first in line and the window frees then: it looks
     /// again when its own timer rings.
     FirstAt(Instant),
-    /// The batch waits behind others, or for a window that never frees: it
-    /// is woken when its turn comes.
+    /// The batch waits behind others, for a reserved start to be made or
+    /// given back, or for a window that never frees: it is woken when its
+    /// turn comes.
     Queued,
 }
 
@@ -169,7 +170,7 @@ impl RatePlace {
         if first {
             match state.log.next_start(now) {
                 NextStart::Now => {
-                    let stamp = state.log.record(now);
+                    state.log.reserve();
                     if self.queued {
                         state.waiting.pop_front();
                         self.queued = false;
@@ -179,7 +180,7 @@ impl RatePlace {
                         drop(state);
                         wake(next.as_deref());
                     }
-                    return Reservation::Reserved(stamp);
+                    return Reservation::Reserved;
                 }
                 next => {
                     self.set_waker(cx);
@@ -202,19 +203,22 @@ impl RatePlace {
         Reservation::Queued
     }
 
-    /// The reserved start happens now: its stamp moves to `now` (later, so
-    /// it never lets a start in earlier than the true one would).
-    pub(crate) fn confirm(&mut self, reserved: Instant, now: Instant) {
+    /// The reserved start happens at `now`, and holds its window from
+    /// then. The batch first in line is told: it may now have a time to
+    /// wait for (a reservation has none).
+    pub(crate) fn confirm(&mut self, now: Instant) {
         let mut state = lock(&self.shared.state);
-        state.log.take_back(reserved);
-        state.log.record(now.max(reserved));
+        state.log.made(now);
+        let first = state.waiting.front().cloned();
+        drop(state);
+        wake(first.as_deref());
     }
 
     /// The reserved start did not happen (the batch had no permit, or its
-    /// input nothing ready): the start goes to whoever is first in line.
-    pub(crate) fn give_back(&mut self, reserved: Instant) {
+    /// input nothing ready): its place goes to whoever is first in line.
+    pub(crate) fn give_back(&mut self) {
         let mut state = lock(&self.shared.state);
-        state.log.take_back(reserved);
+        state.log.given_back();
         let first = state.waiting.front().cloned();
         drop(state);
         wake(first.as_deref());

@@ -30,6 +30,11 @@ pub(crate) struct StartLog {
     /// How many starts `starts` holds: at most `max`, as older ones can
     /// never be the start `max` places before a new one.
     logged: usize,
+    /// Starts reserved and not yet made (a shared rate's, while the batch
+    /// that reserved one pulls its child): each holds a place in every
+    /// window until it is made, at its true time, or given back. No time
+    /// frees it.
+    pending: usize,
 }
 
 /// How finely the log divides `per` (see [`StartLog`]).
@@ -45,6 +50,9 @@ pub(crate) enum NextStart {
     /// Never: the window that holds it back ends past the last instant the
     /// clock can represent.
     Never,
+    /// When the starts reserved and not yet made are: no time frees their
+    /// places.
+    AfterReserved,
 }
 
 impl StartLog {
@@ -73,6 +81,7 @@ impl StartLog {
             grain: per / GRAINS,
             starts: VecDeque::new(),
             logged: 0,
+            pending: 0,
         }
     }
 
@@ -101,14 +110,24 @@ impl StartLog {
             self.starts.pop_front();
             self.logged -= count;
         }
-        if self.logged < self.max {
+        if self.logged + self.pending < self.max {
             return NextStart::Now;
         }
-        // The start `max` places back is in the oldest entry.
-        match self.window_end(self.starts[0].0) {
-            Some(free_at) => NextStart::At(free_at),
-            None => NextStart::Never,
+        // The start that must leave the window for one more to fit: with
+        // no start reserved, the oldest (the one `max` places back).
+        let Some(mut skip) = (self.logged + self.pending + 1).checked_sub(self.max) else {
+            return NextStart::Now;
+        };
+        for &(at, count) in &self.starts {
+            if skip <= count {
+                return match self.window_end(at) {
+                    Some(free_at) => NextStart::At(free_at),
+                    None => NextStart::Never,
+                };
+            }
+            skip -= count;
         }
+        NextStart::AfterReserved
     }
 
     /// Whether a start may happen at `now`.
@@ -123,21 +142,15 @@ impl StartLog {
         at.checked_add(self.per)
     }
 
-    /// Records a start at `now`, and returns the stamp it got (later than
-    /// `now` when it shares an entry with a later one, which only happens
-    /// when starts are recorded out of order, from several batches).
-    pub(crate) fn record(&mut self, now: Instant) -> Instant {
-        let stamp = match self.starts.back_mut() {
+    /// Records a start at `now`.
+    pub(crate) fn record(&mut self, now: Instant) {
+        match self.starts.back_mut() {
             Some((at, count)) if now.saturating_duration_since(*at) < self.grain => {
                 *at = (*at).max(now);
                 *count += 1;
-                *at
             }
-            _ => {
-                self.starts.push_back((now, 1));
-                now
-            }
-        };
+            _ => self.starts.push_back((now, 1)),
+        }
         self.logged += 1;
         // Starts more than `max` places back can never hold a start back.
         if self.logged > self.max {
@@ -149,32 +162,24 @@ impl StartLog {
             }
             self.logged -= 1;
         }
-        stamp
     }
 
-    /// Takes back a start recorded with `stamp` that did not happen (a
-    /// reservation whose child was never pulled). Its entry is the first
-    /// stamped no earlier than it: entries only ever move later.
-    ///
-    /// A start already forgotten (older than `per`, or more than `max`
-    /// places back) holds nothing back, and must not take a later start
-    /// with it: an entry stamped `per` or more after `stamp` cannot be the
-    /// reservation's, and nothing is taken then. (A reservation is taken
-    /// back within the admission step that made it, microseconds later; a
-    /// window shorter than that is the only way to reach this.)
-    pub(crate) fn take_back(&mut self, stamp: Instant) {
-        let Some(place) = self.starts.iter().position(|&(at, _)| at >= stamp) else {
-            return;
-        };
-        let (at, count) = &mut self.starts[place];
-        if at.saturating_duration_since(stamp) >= self.per {
-            return;
-        }
-        *count -= 1;
-        if *count == 0 {
-            self.starts.remove(place);
-        }
-        self.logged -= 1;
+    /// Reserves a start that [`next_start`](StartLog::next_start) allowed:
+    /// it holds its place until [`made`](StartLog::made) or
+    /// [`given_back`](StartLog::given_back).
+    pub(crate) fn reserve(&mut self) {
+        self.pending += 1;
+    }
+
+    /// A reserved start happens at `now`.
+    pub(crate) fn made(&mut self, now: Instant) {
+        self.pending -= 1;
+        self.record(now);
+    }
+
+    /// A reserved start did not happen.
+    pub(crate) fn given_back(&mut self) {
+        self.pending -= 1;
     }
 }
 
@@ -272,36 +277,48 @@ mod tests {
     }
 
     #[test]
-    fn a_start_taken_back_frees_its_place_in_the_window() {
+    fn a_reserved_start_holds_its_place_however_long_it_takes() {
         let t0 = Instant::now();
-        let mut log = StartLog::new(3, ms(100), "rate");
+        let mut log = StartLog::new(2, ms(100), "rate");
         log.record(t0);
-        log.record(t0 + ms(5));
-        let reserved = log.record(t0 + ms(10));
-        assert!(!log.allows_at(t0 + ms(20)));
-        log.take_back(reserved);
-        assert!(log.allows_at(t0 + ms(20)));
-        assert_eq!((log.logged, log.starts.len()), (2, 2));
-        // Taken back from a shared entry: the entry keeps the other start.
-        let merged = log.record(t0 + ms(20));
-        log.record(t0 + ms(20));
-        assert_eq!((log.logged, log.starts.len()), (3, 2), "the oldest went");
-        log.take_back(merged);
-        assert_eq!((log.logged, log.starts.len()), (2, 2));
-        assert!(log.allows_at(t0 + ms(20)));
+        log.reserve();
+        assert_eq!(log.next_start(t0 + ms(50)), NextStart::At(t0 + ms(100)));
+        // Long after any window of the reservation's time, it still holds
+        // a place: only the recorded start frees one.
+        assert_eq!(log.next_start(t0 + ms(500)), NextStart::Now);
+        log.reserve();
+        assert_eq!(log.next_start(t0 + ms(500)), NextStart::AfterReserved);
+        // Made at its true time, it holds that window.
+        log.made(t0 + ms(500));
+        assert_eq!(log.next_start(t0 + ms(550)), NextStart::At(t0 + ms(600)));
+        log.made(t0 + ms(560));
+        assert_eq!(log.next_start(t0 + ms(570)), NextStart::At(t0 + ms(600)));
+        assert!(log.allows_at(t0 + ms(600)));
     }
 
     #[test]
-    fn a_start_already_forgotten_takes_no_later_start_with_it() {
+    fn a_reservation_given_back_frees_its_place() {
         let t0 = Instant::now();
         let mut log = StartLog::new(1, ms(100), "rate");
-        let old = log.record(t0);
-        // `per` later the old start is forgotten, and another is made.
-        assert!(log.allows_at(t0 + ms(100)));
-        log.record(t0 + ms(100));
-        log.take_back(old);
-        assert_eq!(log.logged, 1, "the later start still counts");
-        assert!(!log.allows_at(t0 + ms(150)));
+        log.reserve();
+        assert_eq!(log.next_start(t0), NextStart::AfterReserved);
+        log.given_back();
+        assert!(log.allows_at(t0));
+        assert_eq!(log.logged, 0);
+    }
+
+    #[test]
+    fn with_reservations_the_start_to_wait_for_is_further_back() {
+        let t0 = Instant::now();
+        let mut log = StartLog::new(3, ms(100), "rate");
+        log.record(t0);
+        log.record(t0 + ms(10));
+        log.reserve();
+        // Full: one start must leave the window, the oldest.
+        assert_eq!(log.next_start(t0 + ms(20)), NextStart::At(t0 + ms(100)));
+        log.reserve();
+        // Over full by one more: the two oldest must leave.
+        assert_eq!(log.next_start(t0 + ms(20)), NextStart::At(t0 + ms(110)));
     }
 
     #[test]

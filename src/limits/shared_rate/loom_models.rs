@@ -20,10 +20,10 @@ use std::time::Duration;
 /// A window that never frees within a model.
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// Waits in line until a start is reserved for `place`; returns its stamp.
-fn reserve(place: &mut RatePlace) -> Instant {
+/// Waits in line until a start is reserved for `place`.
+fn reserve(place: &mut RatePlace) {
     loom::future::block_on(poll_fn(|cx| match place.reserve(Instant::now(), cx) {
-        Reservation::Reserved(stamp) => Poll::Ready(stamp),
+        Reservation::Reserved => Poll::Ready(()),
         Reservation::FirstAt(_) | Reservation::Queued => Poll::Pending,
     }))
 }
@@ -36,13 +36,13 @@ fn a_start_given_back_reaches_the_batch_in_line() {
             let rate = rate.clone();
             thread::spawn(move || {
                 let mut place = rate.place();
-                let stamp = reserve(&mut place);
-                place.give_back(stamp);
+                reserve(&mut place);
+                place.give_back();
             })
         };
         let mut place = rate.place();
-        let stamp = reserve(&mut place);
-        place.give_back(stamp);
+        reserve(&mut place);
+        place.give_back();
         other.join().unwrap();
     });
 }
@@ -52,14 +52,14 @@ fn a_batch_leaving_the_line_passes_its_turn_on() {
     loom::model(|| {
         let rate = SharedRate::new(1, HOUR);
         let mut holder = rate.place();
-        let held = reserve(&mut holder);
+        reserve(&mut holder);
         // Two batches in line behind a reservation; the first leaves.
         let waiting = {
             let rate = rate.clone();
             thread::spawn(move || {
                 let mut place = rate.place();
-                let stamp = reserve(&mut place);
-                place.confirm(stamp, Instant::now());
+                reserve(&mut place);
+                place.confirm(Instant::now());
             })
         };
         let leaving = {
@@ -73,7 +73,7 @@ fn a_batch_leaving_the_line_passes_its_turn_on() {
             })
         };
         leaving.join().unwrap();
-        holder.give_back(held);
+        holder.give_back();
         waiting.join().unwrap();
     });
 }
