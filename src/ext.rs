@@ -555,9 +555,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// 10 one second after those, and never 11 within any one second. For
     /// evenly spaced starts, use `.rate(1, per / max)`.
     ///
-    /// A start is the moment a child's first poll begins: the clock is read
-    /// for each child just before it, so a slow first poll cannot let a
-    /// later start into an earlier window. The batch remembers starts
+    /// A start is a child's first poll. It is stamped as that poll returns,
+    /// never earlier than the poll began, so no window of `per` holds more
+    /// than `max` first polls; a slow first poll delays the next start by
+    /// its own length at most. The batch remembers starts
     /// within the last `per` only, and starts closer together than
     /// `per / 1024` as one (the latest of them), so its memory stays small
     /// whatever `max` is; that rounding can delay a start by less than

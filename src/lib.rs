@@ -150,9 +150,9 @@
 //!   in admission order, so the batch keeps them in a queue in that order
 //!   and a single timer armed for the earliest; an expiry looks only at the
 //!   children that are due.
-//! - **Rates are exact.** `.rate(max, per)` counts a start when the child's
-//!   first poll begins; no window of `per` ever holds more than `max`
-//!   starts, and the batch remembers only the last `per` of starts (merged
+//! - **Rates are exact.** `.rate(max, per)` stamps a start as the child's
+//!   first poll returns (never earlier than it began); no window of `per`
+//!   ever holds more than `max` starts, and the batch remembers only the last `per` of starts (merged
 //!   to at most about 1,024 entries), whatever `max` is.
 //! - **Fair to the executor.** `gather` yields after 256 outputs in one poll,
 //!   and one poll of a chain starts at most 1,024 children, whatever its end

@@ -16,8 +16,9 @@ use std::time::Duration;
 /// this is for several that call the same API: its "100 requests per
 /// second" holds for all of them together. The count is exact: no window
 /// of `per`, wherever it falls, holds more than `max` starts of the batches
-/// sharing it, whichever threads they run on. A start is the moment a
-/// child's first poll begins, as for a batch's own rate.
+/// sharing it, whichever threads they run on. A start is a child's first
+/// poll, stamped as it returns, as for a batch's own rate; a start
+/// reserved while its child is pulled holds its place meanwhile.
 ///
 /// Cloning is cheap and every clone is the same rate.
 ///
