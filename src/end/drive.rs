@@ -94,7 +94,9 @@ impl<I: Input, D, P> Drive<I, D, P> {
 
 impl<I: Input, D: Deadlines, P: Panics> Drive<I, D, P> {
     /// The next child to finish, with its slot already refilled.
-    #[inline]
+    // Always inlined: each end's loop calls it once per output, and a call
+    // that the inliner sometimes leaves costs each output a prologue.
+    #[inline(always)]
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item<I, D, P>>> {
         let finished = self.engine.poll_next(cx);
         finished.map(|finished| handed_out::<I, D, P>(finished, &self.engine.config().flatten))

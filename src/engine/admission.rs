@@ -30,17 +30,6 @@ pub(crate) struct Admitted<C> {
     pub(crate) permit: Option<Permit>,
 }
 
-/// What one pull of the input gave, once the rate allowed a start.
-enum Pulled<C> {
-    Child(Admitted<C>),
-    /// No permit yet, or no item ready.
-    Nothing,
-    /// The input has no more.
-    Ended,
-    /// The input panicked.
-    Panicked(Payload),
-}
-
 /// The input side of a batch.
 ///
 /// The gates come in this order: the input's stop signal first (it ends
@@ -53,8 +42,10 @@ enum Pulled<C> {
 /// its rate or stopped by its signal never sits on a permit others could
 /// use.
 ///
-/// One exception, under a shared limit only: an input whose size hint says
-/// it is empty is pulled before its permit (see `pulled_ahead`).
+/// One exception, under a shared limit or a rate only (gates a batch may
+/// wait at): an input whose size hint says it is empty is pulled before
+/// them (see `pulled_ahead`), so a batch with nothing left ends at once
+/// rather than after its wait.
 pub(crate) struct Admission<I: Input> {
     /// `None` once the input has ended, been stopped or been cut off, so
     /// its captures are freed early and nothing more is pulled.
@@ -62,6 +53,7 @@ pub(crate) struct Admission<I: Input> {
     /// A child pulled before its permit. Under a shared limit a batch whose
     /// input says it is empty (`size_hint() == (0, Some(0))`) must not
     /// queue for a permit it may not use, and other batches wait behind it;
+    /// under a rate it must not wait a window to learn it has nothing left;
     /// but a hint is no promise, so the input is asked first. If it had a
     /// child after all, the child waits here for its permit: at most one
     /// per batch, and only for an input whose hint was wrong.
@@ -123,6 +115,11 @@ impl<I: Input> Admission<I> {
             low.saturating_add(ahead),
             high.and_then(|high| high.checked_add(ahead)),
         )
+    }
+
+    /// The batch's place with a shared limiter.
+    pub(crate) fn ticket(&self) -> &Ticket {
+        &self.ticket
     }
 
     /// Whether a permit this batch freed went to another batch since the
@@ -210,42 +207,16 @@ impl<I: Input> Admission<I> {
             }
         }
         // The rate's start is made once the child's first poll has run
-        // (see `Engine::admit`); until then a shared rate holds its place.
-        match (self.pull(limit, pulls_ahead, cx), rate) {
-            (Pulled::Child(admitted), _) => Ok(Some(admitted)),
-            (Pulled::Ended, rate) => self.end_input(rate).map(|()| None),
-            (Pulled::Nothing, rate) => {
-                if let Some(rate) = rate {
-                    rate.unused();
-                }
-                Ok(None)
-            }
-            (Pulled::Panicked(payload), rate) => {
-                if let Some(rate) = rate {
-                    rate.unused();
-                }
-                Err(payload)
-            }
-        }
-    }
-
-    /// Takes a permit and pulls the input, once the rate allowed a start:
-    /// the child pulled ahead first, if `pulls_ahead` says one may be.
-    #[inline]
-    fn pull(
-        &mut self,
-        limit: &mut Limit,
-        pulls_ahead: bool,
-        cx: &mut Context<'_>,
-    ) -> Pulled<I::Child> {
-        let Some(source) = self.source.as_mut() else {
-            return Pulled::Nothing;
-        };
+        // (see `Engine::admit`); until then a shared rate holds its place,
+        // and every way out below without a child gives it back.
         let Poll::Ready(permit) = limit.poll_admit(&mut self.ticket, cx) else {
-            return Pulled::Nothing;
+            if let Some(rate) = rate {
+                rate.unused();
+            }
+            return Ok(None);
         };
-        // Only a batch with a gate that waits pulls ahead: the plain
-        // path never looks at `pulled_ahead`.
+        // Only a batch with a gate that waits pulls ahead: the plain path
+        // never looks at `pulled_ahead`.
         let pulled = match pulls_ahead.then(|| self.pulled_ahead.take()).flatten() {
             Some(child) => Ok(Poll::Ready(Some(child))),
             None => catch_unwind(AssertUnwindSafe(|| source.poll_pull(cx, TOKEN))),
@@ -256,9 +227,13 @@ impl<I: Input> Admission<I> {
             // while it waits for its next item.
             limit.release_unused(permit);
             return match pulled {
-                Ok(Poll::Ready(None)) => Pulled::Ended,
-                Err(payload) => Pulled::Panicked(payload),
-                Ok(_) => Pulled::Nothing,
+                Ok(Poll::Ready(None)) => self.end_input(rate).map(|()| None),
+                other => {
+                    if let Some(rate) = rate {
+                        rate.unused();
+                    }
+                    other.map(|_| None)
+                }
             };
         };
         let index = self.admitted;
@@ -267,22 +242,24 @@ impl<I: Input> Admission<I> {
         if let Some(left) = self.first_pass_left.as_mut() {
             *left -= 1;
         }
-        Pulled::Child(Admitted {
+        Ok(Some(Admitted {
             child,
             index,
             permit,
-        })
+        }))
     }
 
     /// The input has nothing more: drop it now, so its captures go early.
     ///
     /// It also leaves any limiter queue: a batch with nothing left to admit
     /// must not be handed a permit another batch could use (one already
-    /// handed to it goes on as the ticket is dropped).
+    /// handed to it goes on). It stays the same batch to the limiter: its
+    /// running children's permits name it, and an adaptive limit judges
+    /// them through it.
     ///
     /// It also leaves a shared rate's line, for the same reason.
     fn end_input(&mut self, rate: Option<&mut Rate>) -> Result<(), Payload> {
-        self.ticket = Ticket::default();
+        self.ticket.step_out();
         if let Some(rate) = rate {
             rate.stop();
         }
@@ -311,11 +288,11 @@ impl<I: Input> Admission<I> {
     }
 
     /// Leaves any limiter queue and drops the input (the engine stops the
-    /// rate itself). A panic in the
-    /// input's destructor is caught and returned.
+    /// rate itself). A panic in the input's destructor is caught and
+    /// returned.
     #[must_use]
     pub(crate) fn abandon(&mut self) -> Option<Payload> {
-        self.ticket = Ticket::default();
+        self.ticket.step_out();
         self.first_pass_left = None;
         self.end_input(None).err()
     }

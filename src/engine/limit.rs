@@ -107,6 +107,16 @@ impl Limit {
         }
     }
 
+    /// The shared limit, if it adapts: it learns from each finished child
+    /// (see [`Limiter::judge`]).
+    #[inline]
+    pub(crate) fn adaptive(&self) -> Option<&Limiter> {
+        match self {
+            Limit::Shared(limiter) if limiter.adapts() => Some(limiter),
+            _ => None,
+        }
+    }
+
     /// A child of this batch is done: an own limit keeps its permit for the
     /// next input. (A shared limit gets it back when the child's `Permit` is
     /// dropped.)

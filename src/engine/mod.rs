@@ -29,7 +29,6 @@ use crate::engine::running::Running;
 use crate::engine::slot::Slot;
 use crate::engine::timers::Timers;
 use crate::input::Input;
-use crate::limits::Permit;
 use crate::limits::controller::Verdict;
 use crate::panicked::{Panicked, Payload};
 use core::future::Future;
@@ -258,6 +257,7 @@ impl<I: Input> Engine<I> {
 
     /// The next child to finish, with its input index, and its slot already
     /// refilled: the batch stays full while the caller holds the output.
+    #[inline]
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
@@ -404,11 +404,12 @@ impl<I: Input> Engine<I> {
     #[inline]
     fn next_finished(&mut self, cx: &mut Context<'_>) -> Option<Finished<ChildOutput<I>>> {
         if !self.running.is_empty() {
-            if let Some((mut finished, permit)) =
+            if let Some(mut finished) =
                 self.running
                     .poll_finished(cx, &mut self.yielded, YIELD_AFTER_SELF_WAKES)
             {
-                if let Err(payload) = self.return_permit(permit, &finished) {
+                self.config.limit.child_finished();
+                if let Err(payload) = self.judge(&finished) {
                     self.fail(payload);
                 }
                 if let Err(payload) = self.tell_finished(&finished) {
@@ -484,6 +485,7 @@ impl<I: Input> Engine<I> {
     /// The next child to finish as a success or a failure (`lift` decides
     /// which), refilling its slot only after a success: a failure ends the
     /// batch, so no input is pulled for it.
+    #[inline]
     pub(crate) fn poll_fail_fast<T, E>(
         &mut self,
         cx: &mut Context<'_>,
@@ -524,14 +526,8 @@ impl<I: Input> Engine<I> {
             else {
                 break;
             };
-            let started = self.start(admitted, cx);
-            if let Some(rate) = self.config.rate.as_mut() {
-                // A start counts from when its first poll has run: a later
-                // stamp than its true start, never an earlier one, so no
-                // window of first polls holds more than the rate's `max`.
-                rate.started(Instant::now());
-            }
-            if let Some(finished) = started? {
+            if let Some(finished) = self.start(admitted, cx) {
+                let finished = finished?;
                 self.stamp_deadlines_after_admission();
                 self.tell_finished(&finished)?;
                 return Ok(Some(finished));
@@ -604,7 +600,7 @@ impl<I: Input> Engine<I> {
             permit,
         }: Admitted<I::Child>,
         cx: &mut Context<'_>,
-    ) -> Result<Option<Finished<ChildOutput<I>>>, Payload> {
+    ) -> Option<Result<Finished<ChildOutput<I>>, Payload>> {
         // A child that finishes at once never moves its home (see `Running`).
         let home = self.running.spare_home();
         home.move_in(child, index);
@@ -616,7 +612,14 @@ impl<I: Input> Engine<I> {
             Some(deadline) if deadline.is_zero() => Some(Elapsed::Child),
             _ => None,
         };
-        let outcome = match (home.poll_first(), expired) {
+        let polled = home.poll_first();
+        if let Some(rate) = self.config.rate.as_mut() {
+            // A start counts from when its first poll has run: a later
+            // stamp than its true start, never an earlier one, so no window
+            // of first polls holds more than the rate's `max`.
+            rate.started(Instant::now());
+        }
+        let outcome = match (polled, expired) {
             (Poll::Ready(outcome), _) => outcome.map_err(Lost::Panicked),
             (Poll::Pending, Some(elapsed)) => finished::timed_out(home.evict(), elapsed),
             (Poll::Pending, None) => {
@@ -630,28 +633,23 @@ impl<I: Input> Engine<I> {
                 } else {
                     self.running.push(slot);
                 }
-                return Ok(None);
+                return None;
             }
         };
+        drop(permit);
+        self.config.limit.child_finished();
         let finished = (index, outcome);
-        self.return_permit(permit, &finished)?;
-        Ok(Some(finished))
+        Some(self.judge(&finished).map(|()| finished))
     }
 
-    /// A child is done: its permit goes back to the limit, which learns how
-    /// the child went first if it adapts (see
-    /// [`AdaptiveLimit`](crate::AdaptiveLimit)). A panic in the
-    /// `overloaded_when` classifier is caught and returned, for the engine
-    /// to resume once the children are dropped.
+    /// A child is done, its permit already returned: an adaptive limit
+    /// (see [`AdaptiveLimit`](crate::AdaptiveLimit)) learns how it went,
+    /// from its outcome and, for its output, the `overloaded_when`
+    /// classifier. A panic in the classifier is caught and returned, for
+    /// the engine to resume once the children are dropped.
     #[inline]
-    fn return_permit(
-        &mut self,
-        permit: Option<Permit>,
-        (_, result): &Finished<ChildOutput<I>>,
-    ) -> Result<(), Payload> {
-        self.config.limit.child_finished();
-        // Any other permit goes back as it is dropped.
-        let Some(permit) = permit.filter(Permit::wants_verdict) else {
+    fn judge(&mut self, (_, result): &Finished<ChildOutput<I>>) -> Result<(), Payload> {
+        let Some(limiter) = self.config.limit.adaptive() else {
             return Ok(());
         };
         let verdict = match result {
@@ -659,7 +657,7 @@ impl<I: Input> Engine<I> {
                 Some(classify) => match catch_unwind(AssertUnwindSafe(|| classify(output))) {
                     Ok(true) => Verdict::Overloaded,
                     Ok(false) => Verdict::Fine,
-                    // The permit goes back unjudged as it is dropped.
+                    // The child's round trip goes unjudged.
                     Err(payload) => return Err(payload),
                 },
                 None => Verdict::Fine,
@@ -667,7 +665,7 @@ impl<I: Input> Engine<I> {
             Err(Lost::Elapsed(Elapsed::Child)) => Verdict::DeadlinePassed,
             Err(_) => Verdict::Unknown,
         };
-        permit.finish(verdict);
+        limiter.judge(self.admission.ticket(), verdict);
         Ok(())
     }
 

@@ -3,9 +3,8 @@
 
 use crate::engine::finished::Finished;
 use crate::engine::home::{DeadlineTag, Home, Homes};
-use crate::engine::slot::{AtHome, Resolved, Slot};
+use crate::engine::slot::{AtHome, Slot};
 use crate::engine::slow_polls::SlowPolls;
-use crate::limits::Permit;
 use crate::panicked::Payload;
 use core::future::Future;
 use core::task::{Context, Poll};
@@ -221,13 +220,14 @@ impl<F: Future> Running<F> {
     /// at every call (a stream of children woken by others, a stream of
     /// children that yield once), and the side that always went second
     /// would wait for the other to run dry, deadlines passed or not.
-    #[inline]
+    // Always inlined: its one caller is the engine's hot loop.
+    #[inline(always)]
     pub(crate) fn poll_finished(
         &mut self,
         cx: &mut Context<'_>,
         yielded: &mut u8,
         yield_after: u8,
-    ) -> Option<(Finished<F::Output>, Option<Permit>)> {
+    ) -> Option<Finished<F::Output>> {
         if self.waiting.is_empty() {
             return self.poll_woken(cx, yielded, yield_after);
         }
@@ -246,27 +246,12 @@ impl<F: Future> Running<F> {
 
     /// The next child the `FuturesUnordered` has finished.
     #[inline]
-    fn poll_waiting(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Option<(Finished<F::Output>, Option<Permit>)> {
-        let Poll::Ready(Some(resolved)) = self.waiting.poll_next_unpin(cx) else {
+    fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Option<Finished<F::Output>> {
+        let Poll::Ready(Some((finished, home))) = self.waiting.poll_next_unpin(cx) else {
             return None;
         };
-        Some(self.finished(resolved))
-    }
-
-    /// A resolved slot's outcome and permit; its home goes back to the
-    /// spares.
-    #[inline(always)]
-    fn finished(&mut self, resolved: Resolved<F>) -> (Finished<F::Output>, Option<Permit>) {
-        let Resolved {
-            finished,
-            home,
-            permit,
-        } = resolved;
         self.home_back(home);
-        (finished, permit)
+        Some(finished)
     }
 
     /// The children that woke themselves, polled again at home, each at
@@ -279,7 +264,7 @@ impl<F: Future> Running<F> {
         cx: &mut Context<'_>,
         yielded: &mut u8,
         yield_after: u8,
-    ) -> Option<(Finished<F::Output>, Option<Permit>)> {
+    ) -> Option<Finished<F::Output>> {
         for _ in 0..self.woken.len() {
             if *yielded >= yield_after {
                 break;
@@ -288,7 +273,10 @@ impl<F: Future> Running<F> {
                 break;
             };
             match slot.poll_at_home(cx) {
-                AtHome::Finished(resolved) => return Some(self.finished(resolved)),
+                AtHome::Finished(finished, home) => {
+                    self.home_back(home);
+                    return Some(finished);
+                }
                 AtHome::WokeItself => {
                     *yielded = yielded.saturating_add(1);
                     self.woken.push_back(slot);
@@ -346,7 +334,7 @@ mod tests {
         assert_eq!(running.indices(), [3]);
         let mut yielded = 0;
         let finished = running.poll_finished(&mut cx, &mut yielded, 2);
-        assert!(matches!(finished, Some(((3, Ok(9)), None))));
+        assert!(matches!(finished, Some((3, Ok(9)))));
         assert!(running.is_empty());
         assert_eq!(running.spare.len(), 1, "the home came back");
     }
@@ -373,7 +361,7 @@ mod tests {
         assert!(running.waiting.is_empty(), "no node for it");
 
         let finished = running.poll_finished(&mut cx, &mut yielded, 2);
-        assert!(matches!(finished, Some(((5, Ok(9)), None))));
+        assert!(matches!(finished, Some((5, Ok(9)))));
         assert!(running.is_empty());
         assert_eq!(running.spare.len(), 1, "the home came back");
     }
@@ -409,7 +397,7 @@ mod tests {
         assert_eq!(running.homes.count(), burst);
         let mut yielded = 0;
         let mut finished = 0;
-        while let Some(((_, Ok(9)), _)) = running.poll_finished(&mut cx, &mut yielded, 2) {
+        while let Some((_, Ok(9))) = running.poll_finished(&mut cx, &mut yielded, 2) {
             finished += 1;
             assert!(running.spare.len() <= running.len() + SPARE_HOMES_BEYOND_LOAD);
         }

@@ -23,17 +23,15 @@ use core::task::{Context, Poll};
 /// it on as an output or to drop the siblings first and then resume it.
 /// The child is always dropped before the slot resolves, so
 /// `FuturesUnordered` never runs a child's destructor in the middle of its
-/// own bookkeeping. The permit leaves with the outcome, for the engine to
-/// return once it has judged the outcome (an adaptive limit learns from
-/// it); a slot dropped unresolved returns it.
+/// own bookkeeping; dropping the slot afterwards returns the permit.
 pub(crate) struct Slot<F> {
     /// `None` once resolved: the home went back to the engine.
     home: Option<Home<F>>,
     index: usize,
     /// Whether the child has a deadline the engine may mark.
     timed: bool,
-    /// Handed on with the outcome; dropping the slot unresolved returns it.
-    permit: Option<Permit>,
+    /// Held, never read: dropping the slot returns it to the limit.
+    _permit: Option<Permit>,
 }
 
 impl<F> Slot<F> {
@@ -45,7 +43,7 @@ impl<F> Slot<F> {
             home: Some(home),
             index,
             timed,
-            permit,
+            _permit: permit,
         }
     }
 
@@ -65,7 +63,7 @@ impl<F> Slot<F> {
 /// (see [`Slot::poll_at_home`]).
 pub(crate) enum AtHome<F: Future> {
     /// It has an outcome; its home is empty, for the next child.
-    Finished(Resolved<F>),
+    Finished(Finished<F::Output>, Home<F>),
     /// It woke itself again: it asks for one more turn after the others.
     WokeItself,
     /// It waits on something else, its wake-ups routed to the task: it
@@ -82,7 +80,10 @@ impl<F: Future> Slot<F> {
     pub(crate) fn poll_at_home(&mut self, cx: &Context<'_>) -> AtHome<F> {
         let polled = self.home().poll_if_woken();
         match self.settle(polled) {
-            Some(outcome) => AtHome::Finished(self.resolve(outcome)),
+            Some(outcome) => {
+                let (finished, home) = self.resolve(outcome);
+                AtHome::Finished(finished, home)
+            }
             None if self.home().wake_task_meanwhile(cx) => AtHome::WokeItself,
             None => AtHome::Waits,
         }
@@ -117,30 +118,18 @@ impl<F: Future> Slot<F> {
         }
     }
 
-    /// Resolves the slot with `outcome`: the finished child, its home,
-    /// emptied, back for the engine to reuse, and its permit.
+    /// Resolves the slot with `outcome`: the finished child, and its home,
+    /// emptied, back for the engine to reuse.
     #[inline]
-    fn resolve(&mut self, outcome: Result<F::Output, Lost>) -> Resolved<F> {
+    fn resolve(&mut self, outcome: Result<F::Output, Lost>) -> (Finished<F::Output>, Home<F>) {
         let home = self.home.take().expect("fanout: a slot resolved twice");
-        Resolved {
-            finished: (self.index, outcome),
-            home,
-            permit: self.permit.take(),
-        }
+        ((self.index, outcome), home)
     }
 }
 
-/// A resolved slot: the finished child, its home (emptied, for the engine
-/// to reuse) and its permit (returned by the engine once it has judged the
-/// outcome).
-pub(crate) struct Resolved<F: Future> {
-    pub(crate) finished: Finished<F::Output>,
-    pub(crate) home: Home<F>,
-    pub(crate) permit: Option<Permit>,
-}
-
 impl<F: Future> Future for Slot<F> {
-    type Output = Resolved<F>;
+    /// The finished child, and its home, emptied, for the engine to reuse.
+    type Output = (Finished<F::Output>, Home<F>);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();

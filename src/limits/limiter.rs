@@ -7,6 +7,7 @@ use core::fmt;
 use core::ops::{Deref, DerefMut};
 use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
+use std::time::Duration;
 
 /// A cap on how many children run at once, shared by every batch given it
 /// with [`bounded_by`](crate::FanoutExt::bounded_by).
@@ -113,6 +114,11 @@ struct Waiter {
 struct WaiterState {
     /// In the queue, waiting for a permit.
     queued: bool,
+    /// Under an adaptive limit: the round trip of this batch's child whose
+    /// permit came back last, and the epoch it was admitted in, until the
+    /// engine judges how the child went (see [`Limiter::judge`]). A child
+    /// dropped unjudged (its batch abandoned) is overwritten by the next.
+    unjudged: Option<(Duration, u64)>,
     /// A permit given to this batch that it has not taken yet.
     handed: Option<SemaphoreGuardArc>,
     waker: Option<Waker>,
@@ -156,6 +162,34 @@ impl Limiter {
             .controller
             .as_ref()
             .map(|controller| read(&lock(controller)))
+    }
+
+    /// Whether a controller moves this limiter's capacity.
+    #[inline]
+    pub(crate) fn adapts(&self) -> bool {
+        self.shared.controller.is_some()
+    }
+
+    /// How the child of `ticket`'s batch whose permit came back last went:
+    /// an adaptive limit learns from its round trip and `verdict`, and may
+    /// resize. The engine judges each child right after its permit comes
+    /// back, on the batch's own task, so the round trip waiting is that
+    /// child's.
+    pub(crate) fn judge(&self, ticket: &Ticket, verdict: Verdict) {
+        let (Some(batch), Some(controller)) =
+            (ticket.batch.as_ref(), self.shared.controller.as_ref())
+        else {
+            return;
+        };
+        let taken = lock(&batch.state).unjudged.take();
+        let Some((rtt, epoch)) = taken else {
+            return;
+        };
+        let in_flight = self.shared.in_flight() + 1;
+        let change = lock(controller).observe(verdict, rtt, epoch, in_flight, Instant::now());
+        if let Some(change) = change {
+            self.shared.resize(change);
+        }
     }
 
     /// How many permits are held by children now (a shrink's debt counts
@@ -469,35 +503,14 @@ impl Permit {
             }),
         }
     }
-
-    /// Whether the limit learns from how the child went (an adaptive
-    /// limit): then the engine calls [`finish`](Permit::finish).
-    #[inline]
-    pub(crate) fn wants_verdict(&self) -> bool {
-        self.handover.admitted.is_some()
-    }
-
-    /// The child finished as `verdict` says: an adaptive limit learns from
-    /// it (and may resize) before the permit goes back.
-    pub(crate) fn finish(self, verdict: Verdict) {
-        let handover = &self.handover;
-        let (Some((admitted, epoch)), Some(controller)) =
-            (handover.admitted, handover.shared.controller.as_ref())
-        else {
-            return;
-        };
-        let now = Instant::now();
-        let rtt = now.saturating_duration_since(admitted);
-        let in_flight = handover.shared.in_flight();
-        let change = lock(controller).observe(verdict, rtt, epoch, in_flight, now);
-        if let Some(change) = change {
-            handover.shared.resize(change);
-        }
-    }
 }
 
 impl Drop for Handover {
     fn drop(&mut self) {
+        if let Some((admitted, epoch)) = self.admitted {
+            let rtt = Instant::now().saturating_duration_since(admitted);
+            lock(&self.batch.state).unjudged = Some((rtt, epoch));
+        }
         if let Some(guard) = self.guard.take() {
             self.shared.release(guard, Some(&self.batch));
         }

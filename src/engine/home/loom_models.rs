@@ -164,7 +164,7 @@ impl Batch {
                 return Poll::Ready(());
             }
             let mut yielded = 0;
-            if let Some((finished, _permit)) = self.running.poll_finished(cx, &mut yielded, 2) {
+            if let Some(finished) = self.running.poll_finished(cx, &mut yielded, 2) {
                 self.outcomes.push(finished);
                 continue;
             }

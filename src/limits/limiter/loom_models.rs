@@ -161,14 +161,21 @@ fn adaptive(initial: usize, min: usize, max: usize) -> Limiter {
 fn a_shrink_racing_a_return_leaves_as_many_permits_as_the_limit() {
     loom::model(|| {
         let limiter = adaptive(2, 1, 4);
-        let mut ticket = Ticket::default();
-        let first = acquire(&limiter, &mut ticket);
-        let second = acquire(&limiter, &mut ticket);
+        let (mut first_batch, mut second_batch) = (Ticket::default(), Ticket::default());
+        let first = acquire(&limiter, &mut first_batch);
+        let second = acquire(&limiter, &mut second_batch);
         // One child's overload halves the limit (to 1) on another thread
         // while the other child's permit comes back: the shrink takes a
         // free permit out or owes one, whichever it finds.
-        let other = thread::spawn(move || first.finish(Verdict::Overloaded));
-        second.finish(Verdict::Unknown);
+        let other = {
+            let limiter = limiter.clone();
+            thread::spawn(move || {
+                drop(first);
+                limiter.judge(&first_batch, Verdict::Overloaded);
+            })
+        };
+        drop(second);
+        limiter.judge(&second_batch, Verdict::Unknown);
         other.join().unwrap();
         assert_eq!(limiter.capacity(), 1);
         // The one permit left can still be taken: none was lost.
@@ -181,7 +188,8 @@ fn a_shrink_racing_a_return_leaves_as_many_permits_as_the_limit() {
 fn a_batch_waiting_when_the_limit_grows_gets_the_new_permit() {
     loom::model(|| {
         let limiter = adaptive(1, 1, 2);
-        let held = acquire(&limiter, &mut Ticket::default());
+        let mut holder = Ticket::default();
+        let held = acquire(&limiter, &mut holder);
         let waiter = {
             let limiter = limiter.clone();
             thread::spawn(move || drop(acquire(&limiter, &mut Ticket::default())))
@@ -189,7 +197,8 @@ fn a_batch_waiting_when_the_limit_grows_gets_the_new_permit() {
         // A fast, fine finish with the limit in use grows it to 2: a new
         // permit, handed to the batch waiting if it has queued (else it
         // takes a free one). A lost wake-up would leave it asleep.
-        held.finish(Verdict::Fine);
+        drop(held);
+        limiter.judge(&holder, Verdict::Fine);
         waiter.join().unwrap();
         assert_eq!(limiter.capacity(), 2);
         all_returned(&limiter);
