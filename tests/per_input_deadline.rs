@@ -176,4 +176,5 @@ fn its_debug_output_says_its_budget_and_whether_it_resolved() {
         format!("{timed:?}"),
         "Deadline { budget: 250ms, resolved: false, .. }"
     );
+    assert!(!timed.is_terminated(), "not before it resolved");
 }
