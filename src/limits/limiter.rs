@@ -86,6 +86,19 @@ struct Line {
     debt: usize,
 }
 
+impl Line {
+    /// `guard`, unless a shrink still owes a permit: then it pays one unit
+    /// of the debt (it is taken out of circulation) and `None` is returned.
+    fn unless_owed(&mut self, guard: SemaphoreGuardArc) -> Option<SemaphoreGuardArc> {
+        if self.debt == 0 {
+            return Some(guard);
+        }
+        self.debt -= 1;
+        guard.forget();
+        None
+    }
+}
+
 impl Deref for Line {
     type Target = VecDeque<Arc<Waiter>>;
     fn deref(&self) -> &Self::Target {
@@ -108,6 +121,16 @@ struct Waiter {
     /// on, so the other can take the permit up (and queue for its next one)
     /// before this batch frees another.
     gave_way: AtomicBool,
+}
+
+impl Waiter {
+    /// Hands `guard` to this batch, out of the queue: it takes it at its
+    /// next poll. Returns the waker to wake, once no lock is held.
+    fn hand(&self, guard: SemaphoreGuardArc) -> Option<Waker> {
+        let mut state = lock(&self.state);
+        state.handed = Some(guard);
+        state.waker.take()
+    }
 }
 
 #[derive(Default)]
@@ -240,7 +263,8 @@ impl Limiter {
         };
         // A permit handed over before an adaptive limit shrank may be owed
         // to the shrink: then this batch asks again, as a newcomer.
-        if let Some(guard) = handed.and_then(|guard| self.shared.unless_owed(guard)) {
+        if let Some(guard) = handed.and_then(|guard| lock(&self.shared.waiting).unless_owed(guard))
+        {
             return Poll::Ready(Permit::shared(guard, &self.shared, batch));
         }
         {
@@ -284,12 +308,10 @@ impl Shared {
     /// back each permit it frees, and busy batches would not take turns.
     fn release(&self, guard: SemaphoreGuardArc, from: Option<&Arc<Waiter>>) {
         let mut waiting = lock(&self.waiting);
-        if waiting.debt > 0 {
-            // The limit shrank below the children that were in flight.
-            waiting.debt -= 1;
-            guard.forget();
+        // The limit may have shrunk below the children that were in flight.
+        let Some(guard) = waiting.unless_owed(guard) else {
             return;
-        }
+        };
         if let Some(from) = from.filter(|_| waiting.len() > 1) {
             if let Some(place) = waiting.iter().position(|queued| Arc::ptr_eq(queued, from)) {
                 if let Some(from) = waiting.remove(place) {
@@ -302,9 +324,7 @@ impl Shared {
                 if let Some(from) = from.filter(|from| !Arc::ptr_eq(from, &waiter)) {
                     from.gave_way.store(true, Ordering::Relaxed);
                 }
-                let mut state = lock(&waiter.state);
-                state.handed = Some(guard);
-                state.waker.take()
+                waiter.hand(guard)
             }
             // Dropped under the lock, so a batch cannot see an empty queue
             // and a spent semaphore between our check and the release.
@@ -319,20 +339,6 @@ impl Shared {
         if let Some(waker) = waker {
             waker.wake();
         }
-    }
-}
-
-impl Shared {
-    /// `guard`, unless a shrink still owes a permit: then it pays the debt
-    /// (it is taken out of circulation) and `None` is returned.
-    fn unless_owed(&self, guard: SemaphoreGuardArc) -> Option<SemaphoreGuardArc> {
-        let mut waiting = lock(&self.waiting);
-        if waiting.debt == 0 {
-            return Some(guard);
-        }
-        waiting.debt -= 1;
-        guard.forget();
-        None
     }
 
     /// Children holding permits: the capacity, plus what a shrink still
@@ -380,9 +386,7 @@ impl Shared {
             let Some(waiter) = waiting.pop_front() else {
                 break;
             };
-            let mut state = lock(&waiter.state);
-            state.handed = Some(guard);
-            wakers.extend(state.waker.take());
+            wakers.extend(waiter.hand(guard));
         }
         drop(waiting);
         for waker in wakers {

@@ -168,7 +168,7 @@ impl RatePlace {
             None => true,
             Some(front) => self.queued && Arc::ptr_eq(front, &self.me),
         };
-        if first {
+        let wait = if first {
             match state.log.next_start(now) {
                 NextStart::Now => {
                     state.log.reserve();
@@ -177,31 +177,22 @@ impl RatePlace {
                         self.queued = false;
                         // The next in line is first now: it must look at
                         // the clock itself (and arm its timer).
-                        let next = state.waiting.front().cloned();
-                        drop(state);
-                        wake(next.as_deref());
+                        wake_first(state);
                     }
                     return Reservation::Reserved;
                 }
-                next => {
-                    self.set_waker(cx);
-                    if !self.queued {
-                        state.waiting.push_back(Arc::clone(&self.me));
-                        self.queued = true;
-                    }
-                    return match next {
-                        NextStart::At(at) => Reservation::FirstAt(at),
-                        _ => Reservation::Queued,
-                    };
-                }
+                NextStart::At(at) => Reservation::FirstAt(at),
+                NextStart::Never | NextStart::AfterReserved => Reservation::Queued,
             }
-        }
+        } else {
+            Reservation::Queued
+        };
         self.set_waker(cx);
         if !self.queued {
             state.waiting.push_back(Arc::clone(&self.me));
             self.queued = true;
         }
-        Reservation::Queued
+        wait
     }
 
     /// The reserved start happens at `now`, and holds its window from
@@ -210,9 +201,7 @@ impl RatePlace {
     pub(crate) fn confirm(&mut self, now: Instant) {
         let mut state = lock(&self.shared.state);
         state.log.made(now);
-        let first = state.waiting.front().cloned();
-        drop(state);
-        wake(first.as_deref());
+        wake_first(state);
     }
 
     /// The reserved start did not happen (the batch had no permit, or its
@@ -220,9 +209,7 @@ impl RatePlace {
     pub(crate) fn give_back(&mut self) {
         let mut state = lock(&self.shared.state);
         state.log.given_back();
-        let first = state.waiting.front().cloned();
-        drop(state);
-        wake(first.as_deref());
+        wake_first(state);
     }
 
     /// The batch starts nothing more: it leaves the line, and the batch
@@ -240,9 +227,9 @@ impl RatePlace {
         state
             .waiting
             .retain(|queued| !Arc::ptr_eq(queued, &self.me));
-        let first = was_first.then(|| state.waiting.front().cloned()).flatten();
-        drop(state);
-        wake(first.as_deref());
+        if was_first {
+            wake_first(state);
+        }
     }
 
     fn set_waker(&self, cx: &Context<'_>) {
@@ -259,10 +246,12 @@ impl Drop for RatePlace {
     }
 }
 
-/// Wakes a waiting batch, with no lock of the rate held: a waker may run
-/// arbitrary code.
-fn wake(waiter: Option<&Waiter>) {
-    if let Some(waker) = waiter.and_then(|waiter| lock(&waiter.waker).take()) {
+/// Wakes the batch first in line, once the rate's lock (`state`) is
+/// released: a waker may run arbitrary code.
+fn wake_first(state: MutexGuard<'_, State>) {
+    let first = state.waiting.front().cloned();
+    drop(state);
+    if let Some(waker) = first.and_then(|waiter| lock(&waiter.waker).take()) {
         waker.wake();
     }
 }
