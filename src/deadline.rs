@@ -3,8 +3,8 @@
 
 use crate::clock::Instant;
 use crate::elapsed::Elapsed;
+use crate::end::body_wake::BodyWake;
 use crate::engine::alarm::Alarm;
-use crate::sync::{AtomicBool, AtomicWaker, Ordering};
 use core::fmt;
 use core::future::{Future, IntoFuture};
 use core::pin::Pin;
@@ -12,7 +12,7 @@ use core::task::{Context, Poll};
 use futures::future::FusedFuture;
 use pin_project_lite::pin_project;
 use std::sync::Arc;
-use std::task::{Wake, Waker};
+use std::task::Waker;
 use std::time::Duration;
 
 /// Gives `child` a deadline of its own, `budget` counted from its first
@@ -71,26 +71,8 @@ pub fn deadline<F: IntoFuture>(budget: Duration, child: F) -> Deadline<F::IntoFu
         started: false,
         due: None,
         alarm: Alarm::default(),
-        wake: Arc::new(ChildWake::default()),
+        wake: Arc::new(BodyWake::default()),
         waker: None,
-    }
-}
-
-/// The child's own waker: it marks the child woken, then wakes the task.
-#[derive(Default)]
-struct ChildWake {
-    woken: AtomicBool,
-    task: AtomicWaker,
-}
-
-impl Wake for ChildWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.task.wake();
     }
 }
 
@@ -108,7 +90,9 @@ pin_project! {
         // past what the clock can represent (it never passes).
         due: Option<Instant>,
         alarm: Alarm,
-        wake: Arc<ChildWake>,
+        // The child's own waker: it notes the child's wake-ups, then wakes
+        // the task (the timer's wake the task alone).
+        wake: Arc<BodyWake>,
         // Made at the first poll, and the child always sees this one.
         waker: Option<Waker>,
     }
@@ -122,21 +106,17 @@ impl<F: Future> Future for Deadline<F> {
         let Some(child) = this.child.as_mut().as_pin_mut() else {
             panic!("fanout: a `Deadline` was polled after it resolved");
         };
-        this.wake.task.register(cx.waker());
-        let first_poll = !*this.started;
-        // Taken before the poll: a wake-up during it asks for another.
-        if first_poll || this.wake.woken.swap(false, Ordering::AcqRel) {
-            if first_poll {
-                *this.started = true;
-                *this.due = Instant::now().checked_add(*this.budget);
-            }
-            let waker = this
-                .waker
-                .get_or_insert_with(|| Waker::from(Arc::clone(this.wake)));
-            if let Poll::Ready(output) = child.poll(&mut Context::from_waker(waker)) {
-                this.child.set(None);
-                return Poll::Ready(Ok(output));
-            }
+        this.wake.register(cx.waker());
+        if !*this.started {
+            *this.started = true;
+            *this.due = Instant::now().checked_add(*this.budget);
+            this.wake.body_started();
+        }
+        let waker = this.waker.get_or_insert_with(|| BodyWake::waker(this.wake));
+        // Polled only if new or woken by its own wake-ups.
+        if let Poll::Ready(output) = this.wake.poll_body(waker, child) {
+            this.child.set(None);
+            return Poll::Ready(Ok(output));
         }
         if this.budget.is_zero() {
             this.child.set(None);

@@ -17,6 +17,8 @@ use std::task::Wake;
 /// registers its waker once and expects no poll before it fires (a
 /// hand-written future over a reactor, as many are). With this one the
 /// body is polled when it is new and after its own wake-ups, never else.
+/// A [`Deadline`](crate::Deadline) polls its child through one too, so
+/// that its timer's wake-ups never poll the child.
 #[derive(Debug, Default)]
 pub(crate) struct BodyWake {
     /// Set by the body's wake-ups, taken by the poll that follows.
