@@ -110,6 +110,25 @@ impl Changes {
     }
 }
 
+/// `n` calls made by `call`, each watched by `probe` and noting the
+/// limit's last change as it starts.
+fn watched_calls<'a, F: Future + 'a>(
+    n: usize,
+    limit: &'a AdaptiveLimit,
+    probe: &'a InFlight,
+    changes: &'a Changes,
+    call: impl Fn() -> F + 'a,
+) -> impl Iterator<Item = impl Future<Output = F::Output> + 'a> + 'a {
+    (0..n).map(move |i| {
+        let (limit, changes) = (limit.clone(), changes.clone());
+        let call = call();
+        probe.watch(i, async move {
+            changes.look(&limit);
+            call.await
+        })
+    })
+}
+
 on_every_executor! {
     async fn a_limit_barely_in_use_neither_grows_nor_shrinks() {
         let service = Service::new(1_000, 2);
@@ -130,15 +149,7 @@ on_every_executor! {
         let probe = InFlight::under(&limit);
         let changes = Changes::default();
         let n = 300;
-        let out = (0..n)
-            .map(|i| {
-                let (limit, changes) = (limit.clone(), changes.clone());
-                let call = service.refusing_call();
-                probe.watch(i, async move {
-                    changes.look(&limit);
-                    call.await
-                })
-            })
+        let out = watched_calls(n, &limit, &probe, &changes, || service.refusing_call())
             .bounded_by(&limit)
             .overloaded_when(Result::is_err)
             .gather()
@@ -175,15 +186,7 @@ on_every_executor! {
         }
         assert_eq!(limit.last_change(), None, "an idle limit neither grows nor shrinks");
         let n = 240;
-        (0..n)
-            .map(|i| {
-                let (limit, changes) = (limit.clone(), changes.clone());
-                let call = service.queueing_call();
-                probe.watch(i, async move {
-                    changes.look(&limit);
-                    call.await
-                })
-            })
+        watched_calls(n, &limit, &probe, &changes, || service.queueing_call())
             .bounded_by(&limit)
             .gather()
             .await;
@@ -210,15 +213,7 @@ on_every_executor! {
         let probe = InFlight::under(&limit);
         let changes = Changes::default();
         let n = 150;
-        (0..n)
-            .map(|i| {
-                let (limit, changes) = (limit.clone(), changes.clone());
-                let call = service.queueing_call();
-                probe.watch(i, async move {
-                    changes.look(&limit);
-                    call.await
-                })
-            })
+        watched_calls(n, &limit, &probe, &changes, || service.queueing_call())
             .bounded_by(&limit)
             .gather()
             .await;

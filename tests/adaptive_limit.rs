@@ -672,11 +672,7 @@ fn next_output<S: futures::Stream + Unpin>(stream: &mut S, cx: &mut Context<'_>)
 )]
 fn batches_spawned_and_joined_on_several_threads_share_one_limit() {
     let _watchdog = common::watchdog::Watchdog::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .expect("a multi-thread runtime");
+    let runtime = common::executors::tokio_multi_thread_runtime(4);
     let limit = AdaptiveLimit::new(6, 2..=6);
     let probe = InFlight::at_most(6);
     let batch = |first: usize| {

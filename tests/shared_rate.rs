@@ -453,11 +453,7 @@ on_every_executor! {
 )]
 fn no_window_holds_more_than_max_starts_across_threads() {
     let _watchdog = common::watchdog::Watchdog::start();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .expect("a multi-thread runtime");
+    let runtime = common::executors::tokio_multi_thread_runtime(4);
     let (max, per) = (4, ms(25));
     let rate = SharedRate::new(max, per);
     let starts = Starts::new();

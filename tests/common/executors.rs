@@ -24,10 +24,15 @@ pub fn tokio_current_thread<F: Future>(future: F) -> F::Output {
 }
 
 pub fn tokio_multi_thread<F: Future>(future: F) -> F::Output {
+    tokio_multi_thread_runtime(2).block_on(future)
+}
+
+/// A tokio runtime with `workers` worker threads and its timers, for tests
+/// that spawn batches on it as well as drive one.
+pub fn tokio_multi_thread_runtime(workers: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .enable_all()
         .build()
         .expect("build a multi-thread tokio runtime")
-        .block_on(future)
 }
