@@ -39,12 +39,7 @@ pub(crate) fn service_rows(phase: Duration) -> bool {
     simulation::print_table(&runs);
     let (fixed, adaptive) = runs.split_at(FIXED.len());
     let adaptive = &adaptive[0];
-    println!("\nthe adaptive limit:\n");
-    simulation::print_limits(adaptive);
-    println!();
-    simulation::print_changes(adaptive, 0.1, 1.5);
-    println!();
-    simulation::print_plot(adaptive);
+    simulation::print_adaptive(adaptive);
     println!();
 
     let settled_after = adaptive.settled_after();

@@ -53,11 +53,5 @@ fn main() {
         .collect();
     println!("\nsuccesses per second, overloaded errors:\n");
     service::print_table(&runs);
-    let adaptive = runs.last().expect("the adaptive run");
-    println!("\nthe adaptive limit:\n");
-    service::print_limits(adaptive);
-    println!();
-    service::print_changes(adaptive, 0.1, 1.5);
-    println!();
-    service::print_plot(adaptive);
+    service::print_adaptive(runs.last().expect("the adaptive run"));
 }

@@ -606,9 +606,21 @@ pub(crate) fn samples_of(run: &Run, index: usize, from: f64) -> impl Iterator<It
         .filter(move |s| s.t >= start + from && s.t < end)
 }
 
+/// The adaptive run's report: where its limit stayed in each phase, its
+/// changes from 0.1 s before to 1.5 s after each change of capacity, and
+/// the plot over time.
+pub(crate) fn print_adaptive(run: &Run) {
+    println!("\nthe adaptive limit:\n");
+    print_limits(run);
+    println!();
+    print_changes(run, 0.1, 1.5);
+    println!();
+    print_plot(run);
+}
+
 /// The adaptive limit in each phase, from `Run::settled_after` into it: its
 /// range and median, the calls in flight, and the overloaded errors.
-pub(crate) fn print_limits(run: &Run) {
+fn print_limits(run: &Run) {
     let from = run.settled_after();
     println!(
         "| phase | limit from {from} s on: range (median) | in flight (median) | in the service (median) | overloaded errors from {from} s on | the last one |\n| --- | --- | --- | --- | --- | --- |"
@@ -642,7 +654,7 @@ pub(crate) fn print_limits(run: &Run) {
 
 /// Every change of the adaptive limit from `before` seconds before each
 /// change of capacity to `after` seconds after it (within the phases).
-pub(crate) fn print_changes(run: &Run, before: f64, after: f64) {
+fn print_changes(run: &Run, before: f64, after: f64) {
     let (before, after) = (before.min(run.phase), after.min(run.phase));
     for (index, capacity) in CAPACITIES.iter().enumerate().skip(1) {
         let at = index as f64 * run.phase;
@@ -678,7 +690,7 @@ pub(crate) fn print_changes(run: &Run, before: f64, after: f64) {
 /// An ASCII plot of the run's samples over time: the limit (`#`), the
 /// calls in flight (`o`) and the service's capacity (`=`), one column per
 /// 100 ms of a 4 s phase.
-pub(crate) fn print_plot(run: &Run) {
+fn print_plot(run: &Run) {
     const COLUMNS: usize = 120;
     const ROWS: usize = 20;
     let total = 3.0 * run.phase;
