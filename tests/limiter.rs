@@ -2,6 +2,7 @@
 //! take turns fairly, and give their permits back when dropped.
 
 mod common;
+use common::source::SaysEmpty;
 use common::*;
 use fanout::Limiter;
 use fanout::prelude::*;
@@ -252,33 +253,6 @@ fn a_permit_handed_on_unused_costs_its_batch_no_turn() {
     assert_eq!(wake.count(), woken, "the batch woke itself to give way");
     assert_eq!(other.as_mut().poll(&mut quiet), Poll::Ready(vec![7]));
     assert_eq!(streamed.poll_next_unpin(&mut cx), Poll::Ready(Some((0, 1))));
-}
-
-/// A stream (or iterator) whose size hint says it is empty while it still
-/// has items: a hint is no promise.
-struct SaysEmpty<T>(T);
-
-impl<S: futures::Stream + Unpin> futures::Stream for SaysEmpty<S> {
-    type Item = S::Item;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<S::Item>> {
-        std::pin::Pin::new(&mut self.0).poll_next(cx)
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(0))
-    }
-}
-
-impl<I: Iterator> Iterator for SaysEmpty<I> {
-    type Item = I::Item;
-    fn next(&mut self) -> Option<I::Item> {
-        self.0.next()
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(0))
-    }
 }
 
 on_every_executor! {

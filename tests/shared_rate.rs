@@ -12,7 +12,7 @@
 mod common;
 mod shared_limits;
 use common::driver::FreshWakers;
-use common::source::{Gap, Length, TestSource};
+use common::source::{Gap, Length, SaysEmpty, TestSource};
 use common::*;
 use fanout::prelude::*;
 use fanout::{AdaptiveLimit, Elapsed, Limiter, SharedRate};
@@ -125,6 +125,29 @@ fn waiting(rate: &SharedRate) -> String {
 }
 
 on_every_executor! {
+    /// A batch under a rate asks an input whose hint says it is empty for
+    /// its next item before it waits for the window: one that had items
+    /// after all loses none of them, and the child pulled ahead of its
+    /// start still starts no earlier than the window lets it, under a
+    /// batch's own rate and a shared one alike.
+    async fn an_input_whose_hint_says_empty_loses_no_item_and_keeps_the_window() {
+        let (max, per) = (2, scaled_ms(30));
+        for shared in [false, true] {
+            let starts = Starts::new();
+            let lying = SaysEmpty(children(&starts, 'l', 6));
+            let out = if shared {
+                lying.rate_by(&SharedRate::new(max, per)).gather().await
+            } else {
+                lying.rate(max, per).gather().await
+            };
+            assert_eq!(out, outputs(6), "shared: {shared}");
+            assert_eq!(starts.len(), 6);
+            starts.assert_no_window_holds_more_than(max, per);
+            let stream = SaysEmpty(futures::stream::iter(children(&starts, 's', 3)));
+            assert_eq!(stream.rate(max, per).gather().await, outputs(3));
+        }
+    }
+
     async fn no_window_holds_more_than_max_starts_across_batches() {
         let (max, per) = (3, ms(30));
         let rate = SharedRate::new(max, per);

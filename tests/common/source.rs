@@ -195,3 +195,30 @@ impl<C> Drop for TestSource<C> {
         self.probe.dropped.store(true, SeqCst);
     }
 }
+
+/// A stream (or iterator) whose size hint says it is empty while it still
+/// has items: a hint is no promise.
+pub struct SaysEmpty<T>(pub T);
+
+impl<S: futures::Stream + Unpin> futures::Stream for SaysEmpty<S> {
+    type Item = S::Item;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<S::Item>> {
+        std::pin::Pin::new(&mut self.0).poll_next(cx)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(0))
+    }
+}
+
+impl<I: Iterator> Iterator for SaysEmpty<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(0))
+    }
+}
