@@ -12,6 +12,7 @@
 //! cargo run --release --example bench_report -- --rss 1000000 deadline   # the same with deadlines
 //! cargo run --release --example bench_report -- --expiries          # cost of many deadline expiries
 //! cargo run --release --example bench_report -- --slow-consumer     # a consumer that awaits, 3 runs (about 1 min)
+//! cargo run --release --example bench_report -- --slow-consumer-way "fanout for_each" 5  # one way of it, for a profiler
 //! cargo run --release --example bench_report -- --rss-endless       # peak RSS over endless inputs, 10^3 vs 10^6 taken
 //! cargo run --release --example bench_report -- --rss-endless in_order stream 1000000  # one of them
 //! cargo run --release --example bench_report -- --service           # fixed and adaptive limits against a simulated service (about 75 s)
@@ -391,6 +392,19 @@ fn main() {
     if args.first().map(String::as_str) == Some("--slow-consumer") {
         let runs = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
         slow_consumer_rows(runs);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--slow-consumer-way") {
+        // One way of the slow-consumer scenario, for a profiler.
+        let way = args.get(1).map(String::as_str).unwrap_or("fanout for_each");
+        let runs = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(1);
+        for _ in 0..runs {
+            let run = slow_consumer::run(way, cpu_time);
+            println!(
+                "{way}: wall {:?}, CPU {:?}, {} timed out",
+                run.wall, run.cpu, run.timed_out
+            );
+        }
         return;
     }
     if args.first().map(String::as_str) == Some("--service") {
