@@ -15,7 +15,7 @@ use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
 use crate::engine::slow_polls::SlowPolls;
 use crate::engine::{ChildOutput, Engine};
-use crate::input::{Input, Until};
+use crate::input::{Hooked, Input, NoHook, Until};
 use crate::limits::{SharedLimit, SharedRate};
 use crate::mode::{
     Caught, Deadlines, FailFast, FailWith, Fallible, Flat, Nested, Output, PanicWith, Panics,
@@ -25,7 +25,7 @@ use crate::sealed::TOKEN;
 use core::fmt;
 use core::future::{Future, IntoFuture};
 use futures::sink::Sink;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A configured batch: the children an input yields, and how to run them.
@@ -36,17 +36,19 @@ use std::time::Duration;
 /// [`with_deadline`](Batch::with_deadline), [`within`](Batch::within),
 /// [`rate`](Batch::rate), [`on_slow_poll`](Batch::on_slow_poll),
 /// [`on_each`](Batch::on_each), [`until`](Batch::until),
-/// [`catch_panics`](Batch::catch_panics)) come in any order, each said
-/// once, and any order gives the same type; a setting given twice keeps the
-/// last one (`bounded(2).bounded(3)` runs 3 at once, and a later
-/// `bounded_by` replaces an earlier `bounded`). The type parameters follow
-/// from them:
+/// [`catch_panics`](Batch::catch_panics)) come in any order, and any order
+/// gives the same type, but for `until` and `on_each`, whose signal's and
+/// hook's types become part of the batch's in the order written; a setting
+/// given twice keeps the last one (`bounded(2).bounded(3)` runs 3 at once,
+/// and a later `bounded_by` replaces an earlier `bounded`). The type
+/// parameters follow from them:
 ///
 /// - `I` is the [input](crate::input::Input) the children come from: a
 ///   [`FromIter`](crate::input::FromIter) or a
 ///   [`FromStream`](crate::input::FromStream), inside an
 ///   [`Until`](crate::input::Until) once [`until`](Batch::until) gave it a
-///   stop signal.
+///   stop signal, and inside a [`Hooked`](crate::input::Hooked) once
+///   [`on_each`](Batch::on_each) gave it a hook.
 /// - `D` is [`Untimed`], or [`Timed`] once a deadline is set: then each
 ///   output is `Result<T, Elapsed>`.
 /// - `P` is [`Uncaught`], or [`Caught`] after
@@ -91,11 +93,11 @@ where
     drive: Drive<I, D, P>,
 }
 
-impl<I: Input> Batch<I> {
+impl<I: Input<Hook = NoHook>> Batch<I> {
     /// A batch over `input` with no limit, no deadline, nothing set.
     pub(crate) fn new(input: I) -> Self {
         Batch {
-            drive: Drive::new(Engine::new(input, Config::default())),
+            drive: Drive::new(Engine::new(input, Config::default(), NoHook)),
         }
     }
 }
@@ -339,12 +341,13 @@ where
     /// assert_eq!(out.len(), 3);
     /// # });
     /// ```
-    pub fn on_each(
-        self,
-        hook: impl FnMut(usize, Done<'_, ChildOutput<I>>) + Send + 'static,
-    ) -> Self {
-        let hook = Mutex::new(Box::new(hook) as Box<_>);
-        self.configure(|config| config.on_each = Some(hook))
+    pub fn on_each<H>(self, hook: H) -> Batch<Hooked<I, H>, D, P>
+    where
+        H: FnMut(usize, Done<'_, ChildOutput<I>>),
+    {
+        Batch {
+            drive: Drive::new(self.drive.into_engine().hooked(hook)),
+        }
     }
 
     /// Stops taking input once `signal` resolves, and lets the running

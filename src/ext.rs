@@ -3,17 +3,24 @@
 use crate::batch::Batch;
 use crate::done::Done;
 use crate::end::as_completed::AsCompleted;
+use crate::end::feed::Feed;
+use crate::end::for_each::{Fold, ForEach, TryForEach};
+use crate::end::forward::Forward;
 use crate::end::gather::Gather;
 use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
 use crate::engine::ChildOutput;
-use crate::input::{IntoInput, Until};
+use crate::input::{Ended, Hooked, Input, IntoInput, Iterated, Streamed, Until};
 use crate::limits::{SharedLimit, SharedRate};
-use crate::mode::{Caught, Fallible, Timed, Untimed};
+use crate::mode::{Caught, Deadlines, FailWith, Fallible, Panics, Timed, Untimed};
 use crate::sealed::TOKEN;
-use core::future::IntoFuture;
+use core::future::{Future, IntoFuture};
+use futures::Stream;
 use std::time::Duration;
+
+/// The input of a chain over `S`.
+type InputOf<S, M> = <S as IntoInput<M>>::Input;
 
 /// What each child of a chain over `S` resolves to.
 type OutputOf<S, M> = ChildOutput<<S as IntoInput<M>>::Input>;
@@ -26,6 +33,14 @@ type OutputOf<S, M> = ChildOutput<<S as IntoInput<M>>::Input>;
 /// mapped to futures, a paginated listing, rows from a cursor): the same
 /// chain, the same methods. `Marker` only tells the two apart; you never
 /// name it. Bring the trait into scope with `use fanout::prelude::*;`.
+///
+/// Only an iterator or a stream of futures can call the methods (each asks
+/// `Self: IntoInput<Marker>`), but every iterator has them, and so does
+/// every end of a chain ([`Ended`](crate::input::Ended)): an iterator of
+/// values, or a setting written after the end, is then told what to do by
+/// the compiler's error instead of getting a list of unsatisfied bounds.
+/// A type that is both an iterator of futures and a stream of their outputs
+/// (a `FuturesUnordered`) starts a chain as the iterator.
 ///
 /// A chain configures the batch, in any order: [`bounded`](FanoutExt::bounded)
 /// or [`bounded_by`](FanoutExt::bounded_by), [`with_deadline`](FanoutExt::with_deadline),
@@ -81,7 +96,7 @@ type OutputOf<S, M> = ChildOutput<<S as IntoInput<M>>::Input>;
 /// assert_eq!(results, [Ok(10), Ok(20), Ok(30)]);
 /// # });
 /// ```
-pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
+pub trait FanoutExt<Marker>: Sized {
     /// Runs every child at once and collects their outputs in input order,
     /// like Python's `asyncio.gather`.
     ///
@@ -120,7 +135,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// dropped and every permit returned before that panic goes on. A panic
     /// ends the batch: polling the future again after catching it panics
     /// with a message rather than resolving to a `Vec` with outputs missing.
-    fn gather(self) -> Gather<Self::Input> {
+    fn gather(self) -> Gather<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).gather()
     }
 
@@ -170,8 +188,9 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///
     /// A panic in a child propagates out of the `poll` of the returned
     /// future, after every other child has been dropped.
-    fn try_gather(self) -> TryGather<Self::Input>
+    fn try_gather(self) -> TryGather<InputOf<Self, Marker>>
     where
+        Self: IntoInput<Marker>,
         OutputOf<Self, Marker>: Fallible,
     {
         unbounded(self).try_gather()
@@ -228,7 +247,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// goes on from the drop.
     // Named after asyncio's `as_completed`, which users look for.
     #[allow(clippy::wrong_self_convention)]
-    fn as_completed(self) -> AsCompleted<Self::Input> {
+    fn as_completed(self) -> AsCompleted<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).as_completed()
     }
 
@@ -290,7 +312,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// As for [`as_completed`](FanoutExt::as_completed): a child's panic
     /// propagates out of `poll_next` after its siblings are dropped, and
     /// the stream ends.
-    fn in_order(self) -> InOrder<Self::Input> {
+    fn in_order(self) -> InOrder<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).in_order()
     }
 
@@ -321,8 +346,9 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///
     /// A panic in a child propagates, after every other child has been
     /// dropped, unless the batch [catches panics](FanoutExt::catch_panics).
-    fn report(self) -> Reporting<Self::Input>
+    fn report(self) -> Reporting<InputOf<Self, Marker>>
     where
+        Self: IntoInput<Marker>,
         OutputOf<Self, Marker>: Fallible,
     {
         unbounded(self).report()
@@ -372,7 +398,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// let _ = [async { 1 }].bounded(0); // panics: the limit must be at least 1
     /// ```
     #[track_caller]
-    fn bounded(self, limit: usize) -> Batch<Self::Input> {
+    fn bounded(self, limit: usize) -> Batch<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).bounded(limit)
     }
 
@@ -424,7 +453,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// Given an [`AdaptiveLimit`](crate::AdaptiveLimit) instead, the cap
     /// follows how the service copes; tell it which outputs mean overload
     /// with [`overloaded_when`](FanoutExt::overloaded_when).
-    fn bounded_by(self, limit: &impl SharedLimit) -> Batch<Self::Input> {
+    fn bounded_by(self, limit: &impl SharedLimit) -> Batch<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).bounded_by(limit)
     }
 
@@ -487,7 +519,13 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// # Panics
     ///
     /// Never panics; see above for zero and very large deadlines.
-    fn with_deadline(self, deadline: impl Into<Option<Duration>>) -> Batch<Self::Input, Timed> {
+    fn with_deadline(
+        self,
+        deadline: impl Into<Option<Duration>>,
+    ) -> Batch<InputOf<Self, Marker>, Timed>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).with_deadline(deadline)
     }
 
@@ -538,7 +576,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// one poll, and cuts the rest: with `.bounded(n)`, at most n inputs are
     /// ever created, even from an endless input. A deadline too far away to
     /// represent never passes.
-    fn within(self, deadline: impl Into<Option<Duration>>) -> Batch<Self::Input, Timed> {
+    fn within(self, deadline: impl Into<Option<Duration>>) -> Batch<InputOf<Self, Marker>, Timed>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).within(deadline)
     }
 
@@ -607,7 +648,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// let _ = [async { 1 }].rate(0, Duration::from_secs(1)); // panics
     /// ```
     #[track_caller]
-    fn rate(self, max: usize, per: Duration) -> Batch<Self::Input> {
+    fn rate(self, max: usize, per: Duration) -> Batch<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).rate(max, per)
     }
 
@@ -648,7 +692,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///
     /// Never panics; [`SharedRate::new`] refuses a `max` of 0 and an
     /// unmeasurable `per`.
-    fn rate_by(self, rate: &SharedRate) -> Batch<Self::Input> {
+    fn rate_by(self, rate: &SharedRate) -> Batch<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).rate_by(rate)
     }
 
@@ -689,7 +736,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     fn overloaded_when(
         self,
         classify: impl Fn(&OutputOf<Self, Marker>) -> bool + Send + Sync + 'static,
-    ) -> Batch<Self::Input> {
+    ) -> Batch<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).overloaded_when(classify)
     }
 
@@ -750,7 +800,10 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
         self,
         threshold: Duration,
         report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Batch<Self::Input> {
+    ) -> Batch<InputOf<Self, Marker>>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).on_slow_poll(threshold, report)
     }
 
@@ -764,29 +817,36 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// inputs a batch deadline stopped, and caught panics. It runs inside
     /// the task that awaits the batch; keep it short.
     ///
+    /// The hook may borrow what the children may: it runs only inside the
+    /// batch, which holds it, so a counter on the stack needs no `Arc` and
+    /// no `move`. The batch is `Send` when the hook is (and `Sync` then too),
+    /// so a hook that holds an `Rc` or a `&Cell` is fine on a single-thread
+    /// executor and refused only where the batch must move between threads.
+    /// The hook's type is part of the batch's: `on_each` wraps the input in
+    /// a [`Hooked`](crate::input::Hooked), as [`until`](FanoutExt::until)
+    /// wraps it in an [`Until`], in the order written. A second `on_each`
+    /// replaces the first.
+    ///
     /// # Examples
     ///
     /// ```
     /// use fanout::prelude::*;
     /// use fanout::Done;
-    /// use std::sync::atomic::{AtomicUsize, Ordering};
-    /// use std::sync::Arc;
     ///
     /// # futures::executor::block_on(async {
-    /// let failed = Arc::new(AtomicUsize::new(0));
-    /// let counter = failed.clone();
+    /// let mut failed = 0;
     /// let calls = (0..5).map(|i| async move { if i % 2 == 0 { Ok(i) } else { Err(i) } });
     /// let out = calls
     ///     .bounded(2)
-    ///     .on_each(move |_index, done| {
+    ///     .on_each(|_index, done| {
     ///         if let Done::Output(Err(_)) = done {
-    ///             counter.fetch_add(1, Ordering::Relaxed);
+    ///             failed += 1;
     ///         }
     ///     })
     ///     .gather()
     ///     .await;
     /// assert_eq!(out.len(), 5);
-    /// assert_eq!(failed.load(Ordering::Relaxed), 2);
+    /// assert_eq!(failed, 2);
     /// # });
     /// ```
     ///
@@ -801,10 +861,11 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// # Panics
     ///
     /// A panic in `hook` propagates out of the batch's `poll`.
-    fn on_each(
-        self,
-        hook: impl FnMut(usize, Done<'_, OutputOf<Self, Marker>>) + Send + 'static,
-    ) -> Batch<Self::Input> {
+    fn on_each<H>(self, hook: H) -> Batch<Hooked<InputOf<Self, Marker>, H>>
+    where
+        Self: IntoInput<Marker>,
+        H: FnMut(usize, Done<'_, OutputOf<Self, Marker>>),
+    {
         unbounded(self).on_each(hook)
     }
 
@@ -881,8 +942,9 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     ///
     /// Never at the call. A panic in the signal's `poll` propagates out of
     /// the end's, as one in the input does.
-    fn until<F>(self, signal: F) -> Batch<Until<Self::Input, F::IntoFuture>>
+    fn until<F>(self, signal: F) -> Batch<Until<InputOf<Self, Marker>, F::IntoFuture>>
     where
+        Self: IntoInput<Marker>,
         F: IntoFuture,
     {
         unbounded(self).until(signal)
@@ -929,12 +991,63 @@ pub trait FanoutExt<Marker>: IntoInput<Marker> + Sized {
     /// reported as panicked). Still propagating: a panic in the input
     /// iterator, and one in the destructor of a child dropped because the
     /// batch was dropped or ran out of time (after its siblings are dropped).
-    fn catch_panics(self) -> Batch<Self::Input, Untimed, Caught> {
+    fn catch_panics(self) -> Batch<InputOf<Self, Marker>, Untimed, Caught>
+    where
+        Self: IntoInput<Marker>,
+    {
         unbounded(self).catch_panics()
     }
 }
 
-impl<S, Marker> FanoutExt<Marker> for S where S: IntoInput<Marker> {}
+// Every iterator and every stream of futures gets the methods, and only an
+// input (`Self: IntoInput<Marker>`) can call them. Iterators of anything
+// else, and the ends of a chain, get them too, so that a call from one
+// fails on that bound, whose message says what to do, rather than with
+// rustc's list of unsatisfied bounds.
+impl<I> FanoutExt<Iterated> for I where I: IntoIterator {}
+
+impl<S> FanoutExt<Streamed> for S where S: Stream<Item: Future> {}
+
+impl<I, D, P> FanoutExt<Ended> for Gather<I, D, P>
+where
+    I: Input,
+    D: Deadlines,
+    P: Panics,
+{
+}
+
+impl<I, D> FanoutExt<Ended> for TryGather<I, D>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+    D: FailWith<<ChildOutput<I> as Fallible>::Err>,
+{
+}
+
+impl<I, D, P> FanoutExt<Ended> for Reporting<I, D, P>
+where
+    I: Input,
+    ChildOutput<I>: Fallible,
+{
+}
+
+impl<I: Input, D, P> FanoutExt<Ended> for AsCompleted<I, D, P> {}
+
+impl<I, D, P> FanoutExt<Ended> for InOrder<I, D, P>
+where
+    I: Input,
+    D: Deadlines,
+    P: Panics,
+{
+}
+
+impl<E: Feed, F, Fut> FanoutExt<Ended> for ForEach<E, F, Fut> {}
+
+impl<E: Feed, F, Fut> FanoutExt<Ended> for TryForEach<E, F, Fut> {}
+
+impl<E: Feed, F, Fut, T> FanoutExt<Ended> for Fold<E, F, Fut, T> {}
+
+impl<E: Feed, S> FanoutExt<Ended> for Forward<E, S> {}
 
 /// The batch every chain starts from: no limit, no deadline.
 fn unbounded<S: IntoInput<M>, M>(input: S) -> Batch<S::Input> {

@@ -7,7 +7,7 @@ mod common;
 use fanout::input::Input;
 use fanout::mode::{Deadlines, Nested, Panics, Timed};
 use fanout::prelude::*;
-use fanout::{Batch, Elapsed, Limiter};
+use fanout::{Batch, Done, Elapsed, Limiter};
 use std::future::Future;
 use std::time::Duration;
 
@@ -20,6 +20,9 @@ fn children() -> impl Iterator<Item = impl Future<Output = u8>> {
 fn never() -> futures::future::Pending<()> {
     futures::future::pending()
 }
+
+/// The same `on_each` hook type at every call.
+fn ignore<T>(_index: usize, _done: Done<'_, T>) {}
 
 /// Compiles only if `a` and `b` have one type.
 fn same_type<T>(a: T, b: T) -> [T; 2] {
@@ -43,12 +46,15 @@ on_every_executor! {
         let limiter = Limiter::new(3);
         let second = Duration::from_secs(1);
         let [a, b] = same_type(
+            // `until` and `on_each` wrap the input in the order written
+            // (their signal's and hook's types are the batch's); every other
+            // setting may go anywhere.
             children()
                 .bounded(2)
                 .on_slow_poll(second, |_, _| {})
                 .rate(10, second)
-                .on_each(|_, _| {})
                 .until(never())
+                .on_each(ignore)
                 .with_deadline(second)
                 .within(second)
                 .catch_panics(),
@@ -56,9 +62,9 @@ on_every_executor! {
                 .catch_panics()
                 .within(second)
                 .until(never())
-                .on_each(|_, _| {})
                 .with_deadline(second)
                 .rate(10, second)
+                .on_each(ignore)
                 .on_slow_poll(second, |_, _| {})
                 .bounded_by(&limiter),
         );
@@ -91,5 +97,17 @@ on_every_executor! {
         assert_eq!(out, [1, 2, 3, 4]);
         let timed = children().with_deadline(Duration::from_secs(5)).await;
         assert_eq!(timed, [Ok(1), Ok(2), Ok(3), Ok(4)]);
+    }
+
+    // Every iterator has the chain's methods (so that an iterator of values
+    // is told to map its items to futures), and so does every stream of
+    // futures: a `FuturesUnordered`, both an iterator of futures and a
+    // stream of their outputs, still starts a chain as the iterator.
+    async fn a_futures_unordered_starts_a_chain_as_an_iterator_of_its_futures() {
+        let pending: futures::stream::FuturesUnordered<_> =
+            (1..=3u8).map(|i| Box::pin(async move { i * 2 })).collect();
+        let mut out = pending.bounded(2).gather().await;
+        out.sort_unstable();
+        assert_eq!(out, [2, 4, 6]);
     }
 }

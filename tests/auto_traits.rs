@@ -2,7 +2,7 @@
 //! it, and print useful `Debug` output without requiring `Debug` children.
 
 use fanout::end::{AsCompleted, Gather, InOrder, Reporting, TryGather};
-use fanout::input::{FromIter, FromStream, Until};
+use fanout::input::{FromIter, FromStream, Hooked, Until};
 use fanout::mode::{Caught, Timed, Untimed};
 use fanout::prelude::*;
 use fanout::{Batch, Elapsed};
@@ -50,6 +50,24 @@ fn adapters_are_send_sync_and_unpin_when_their_children_are() {
     is_send::<Batch<Stopped>>();
     is_sync::<Batch<Stopped>>();
     is_unpin::<Batch<Stopped>>();
+}
+
+/// A hook holding a counter by `&mut`: `Send`, so the batch is too.
+type SendHook = fn(usize, fanout::Done<'_, u8>);
+/// A hook holding an `Rc`: not `Send`.
+type LocalHook = std::rc::Rc<dyn Fn(usize, fanout::Done<'_, u8>)>;
+
+#[test]
+fn a_batch_is_send_and_sync_when_its_on_each_hook_is_send() {
+    is_send::<Batch<Hooked<Source, SendHook>>>();
+    is_sync::<Batch<Hooked<Source, SendHook>>>();
+    is_unpin::<Batch<Hooked<Source, SendHook>>>();
+    is_send::<Gather<Hooked<Source, SendHook>, Timed>>();
+    is_send::<AsCompleted<Hooked<Source, SendHook>>>();
+    // The hook is held once, by the batch, never by its input: an input
+    // whose hook is not `Send` is still `Send` itself (the batch is not).
+    is_send::<Hooked<Source, LocalHook>>();
+    is_sync::<Hooked<Source, LocalHook>>();
 }
 
 #[test]

@@ -6,6 +6,8 @@ use common::*;
 use fanout::prelude::*;
 use fanout::{Done, Elapsed};
 use futures::StreamExt;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -55,7 +57,91 @@ fn calls() -> impl Iterator<Item = impl Future<Output = Result<usize, usize>>> {
     })
 }
 
+/// An iterator that says when it is dropped.
+struct DropFlag<I>(I, Arc<AtomicBool>);
+
+impl<I: Iterator> Iterator for DropFlag<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+}
+
+impl<I> Drop for DropFlag<I> {
+    fn drop(&mut self) {
+        self.1.store(true, SeqCst);
+    }
+}
+
+/// Six calls that all finish, the odd inputs failing, out of input order.
+fn finishing_calls() -> impl Iterator<Item = impl Future<Output = Result<usize, usize>>> {
+    (0..6).map(|i| async move {
+        sleep_ms(3 * (i % 3) as u64).await;
+        if i % 2 == 0 { Ok(i) } else { Err(i) }
+    })
+}
+
 on_every_executor! {
+    // The hook lives in the batch, so it may borrow from the caller's
+    // stack as a child may: no `Arc`, no `move`, and the count is read
+    // back once the batch is done.
+    async fn a_hook_borrows_a_counter_from_the_stack() {
+        let mut finished = 0;
+        let mut failed_indices = Vec::new();
+        let out = finishing_calls()
+            .bounded(2)
+            .on_each(|index, done| {
+                finished += 1;
+                if let Done::Output(Err(_)) = done {
+                    failed_indices.push(index);
+                }
+            })
+            .gather()
+            .await;
+        assert_eq!(out.len(), 6);
+        assert_eq!(finished, 6);
+        failed_indices.sort_unstable();
+        let expected: Vec<usize> = out
+            .iter()
+            .enumerate()
+            .filter_map(|(index, output)| output.is_err().then_some(index))
+            .collect();
+        assert_eq!(failed_indices, expected);
+    }
+
+    async fn a_second_on_each_replaces_the_first() {
+        let mut first = 0;
+        let mut second = 0;
+        let out = finishing_calls()
+            .on_each(|_, _| first += 1)
+            .bounded(3)
+            .on_each(|_, _| second += 1)
+            .gather()
+            .await;
+        assert_eq!(out.len(), 6);
+        assert_eq!((first, second), (0, 6));
+    }
+
+    // The hook hears the children still running after the input ended
+    // and was dropped: it is kept by the batch, not by the input.
+    async fn the_hook_outlives_the_input_it_was_given_with() {
+        let input_dropped = Arc::new(AtomicBool::new(false));
+        let children = (0..4usize).map(|i| async move {
+            sleep_ms(5 * (i as u64 + 1)).await;
+            i
+        });
+        let mut heard = Vec::new();
+        // Room for all four and a pull that finds the end: the input is
+        // dropped in the first poll, before any child finishes.
+        let out = DropFlag(children, Arc::clone(&input_dropped))
+            .bounded(5)
+            .on_each(|index, _| heard.push((index, input_dropped.load(SeqCst))))
+            .gather()
+            .await;
+        assert_eq!(out, [0, 1, 2, 3]);
+        assert_eq!(heard, [(0, true), (1, true), (2, true), (3, true)]);
+    }
+
     async fn the_hook_hears_every_child_in_completion_order_under_gather() {
         let (heard, hook) = listener();
         let out = calls().with_deadline(Duration::from_millis(300)).on_each(hook).gather().await;
@@ -202,4 +288,27 @@ on_every_executor! {
             assert_eq!(*heard.lock().unwrap(), [0, 1], "in_order: {in_order}");
         }
     }
+}
+
+/// A hook that is not `Send` (it holds an `Rc`, or borrows a `Cell`) is
+/// fine wherever the batch need not move between threads.
+#[test]
+fn a_hook_that_is_not_send_runs_on_a_single_thread_executor() {
+    let heard = std::cell::Cell::new(0);
+    let shared = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = std::rc::Rc::clone(&shared);
+    let out = futures::executor::block_on(
+        finishing_calls()
+            .bounded(2)
+            .on_each(|index, _| {
+                heard.set(heard.get() + 1);
+                log.borrow_mut().push(index);
+            })
+            .gather(),
+    );
+    assert_eq!(out.len(), 6);
+    assert_eq!(heard.get(), 6);
+    let mut indices = shared.borrow().clone();
+    indices.sort_unstable();
+    assert_eq!(indices, [0, 1, 2, 3, 4, 5]);
 }

@@ -1127,13 +1127,20 @@ macro_rules! hook {
     }};
 }
 
-/// `$batch` with a [`hook!`] if `$heard` is set.
+/// `$end` over `$configured`, with a [`hook!`] if `$heard` is set (a hook's
+/// type is part of the batch's, so each arm has its own batch type).
 macro_rules! hearing {
-    ($batch:expr, $heard:expr) => {{
-        let batch = $batch;
+    ($configured:expr, $heard:expr, |$batch:ident| $end:expr) => {{
+        let configured = $configured;
         match $heard {
-            Some(heard) => batch.on_each(hook!(heard)),
-            None => batch,
+            Some(heard) => {
+                let $batch = configured.on_each(hook!(heard));
+                $end
+            }
+            None => {
+                let $batch = configured;
+                $end
+            }
         }
     }};
 }
@@ -1151,24 +1158,11 @@ macro_rules! with_batch {
         let children = $children;
         match (case.deadline, case.within) {
             (None, None) => match (&case.limit, limiter) {
-                (Limit::Own(n), _) => {
-                    let $batch = hearing!(children.bounded(*n), heard);
-                    $end
-                }
+                (Limit::Own(n), _) => hearing!(children.bounded(*n), heard, |$batch| $end),
                 (Limit::Shared(_), Some(limiter)) => {
-                    let $batch = hearing!(children.bounded_by(limiter), heard);
-                    $end
+                    hearing!(children.bounded_by(limiter), heard, |$batch| $end)
                 }
-                _ => match heard {
-                    Some(heard) => {
-                        let $batch = children.on_each(hook!(heard));
-                        $end
-                    }
-                    None => {
-                        let $batch = children;
-                        $end
-                    }
-                },
+                _ => hearing!(children, heard, |$batch| $end),
             },
             (deadline, within) => {
                 let batch = match (deadline, within) {
@@ -1184,8 +1178,7 @@ macro_rules! with_batch {
                     (Limit::Shared(_), Some(limiter)) => batch.bounded_by(limiter),
                     _ => batch,
                 };
-                let $batch = hearing!(batch, heard);
-                $end
+                hearing!(batch, heard, |$batch| $end)
             }
         }
     }};

@@ -1,17 +1,11 @@
 //! `Config`: everything a chain says about its batch, in one value.
 
-use crate::done::Done;
 use crate::engine::flatten::Flatten;
 use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
 use crate::engine::slow_polls::SlowPolls;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// An `on_each` hook. In a `Mutex` only so the batch stays `Sync` whatever
-/// the closure is; the engine reaches it through `&mut self`
-/// (`Mutex::get_mut`), so it is never locked.
-pub(crate) type OnEach<T> = Mutex<Box<dyn FnMut(usize, Done<'_, T>) + Send>>;
 
 /// An `overloaded_when` classifier: whether a child's output says the
 /// service is overloaded (see [`AdaptiveLimit`](crate::AdaptiveLimit)).
@@ -32,8 +26,6 @@ pub(crate) struct Config<T> {
     pub(crate) within: Option<Duration>,
     /// How often children may start, if capped.
     pub(crate) rate: Option<Rate>,
-    /// Told about every child as it finishes.
-    pub(crate) on_each: Option<OnEach<T>>,
     /// Which outputs an adaptive limit counts as overload.
     pub(crate) overloaded_when: Option<Classifier<T>>,
     /// The slow-poll report, if set: every home times its child's polls.
@@ -51,7 +43,6 @@ impl<T> Default for Config<T> {
             deadline: None,
             within: None,
             rate: None,
-            on_each: None,
             overloaded_when: None,
             slow_polls: None,
             catch_panics: false,
@@ -69,7 +60,7 @@ mod tests {
         let config = Config::<u8>::default();
         assert_eq!(config.limit.capacity(), None);
         assert_eq!((config.deadline, config.within), (None, None));
-        assert!(config.rate.is_none() && config.on_each.is_none() && config.slow_polls.is_none());
+        assert!(config.rate.is_none() && config.slow_polls.is_none());
         assert!(!config.catch_panics);
     }
 }

@@ -28,12 +28,14 @@ use crate::engine::home::Home;
 use crate::engine::running::Running;
 use crate::engine::slot::Slot;
 use crate::engine::timers::Timers;
-use crate::input::Input;
+use crate::input::{EachHook, Hooked, Input};
 use crate::limits::controller::Verdict;
 use crate::panicked::{Panicked, Payload};
+use crate::sealed::TOKEN;
 use core::future::Future;
 use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::Mutex;
 
 /// How many children may wake themselves (asking to let others run) before
 /// the task yields to the executor: as `FuturesUnordered` does.
@@ -79,8 +81,14 @@ pub(crate) struct Engine<I: Input> {
     /// The input, what has been taken from it, and the gates before the
     /// next child.
     admission: Admission<I>,
-    /// What the chain asked for: limit, deadlines, rate, hooks.
+    /// What the chain asked for: limit, deadlines, rate, slow polls.
     config: Config<ChildOutput<I>>,
+    /// The `on_each` hook, kept here rather than in the input so that it
+    /// outlives it. In a `Mutex` only so the batch is `Sync` whenever the
+    /// hook is `Send`; reached through `&mut self` (`Mutex::get_mut`), it is
+    /// never locked. `None` only once moved to a rewrapped batch (see
+    /// [`into_parts`](Engine::into_parts)).
+    hook: Mutex<Option<I::Hook>>,
     /// The children still pending after their first poll, and the homes
     /// for the next ones.
     running: Running<I::Child>,
@@ -136,11 +144,13 @@ pub(crate) struct Engine<I: Input> {
 }
 
 impl<I: Input> Engine<I> {
-    /// A batch over `source`, run as `config` says.
-    pub(crate) fn new(source: I, config: Config<ChildOutput<I>>) -> Self {
+    /// A batch over `source`, run as `config` says, telling `hook` of each
+    /// child that finishes.
+    pub(crate) fn new(source: I, config: Config<ChildOutput<I>>, hook: I::Hook) -> Self {
         Engine {
             admission: Admission::new(source),
             config,
+            hook: Mutex::new(Some(hook)),
             running: Running::default(),
             held: None,
             deferred_panic: None,
@@ -169,18 +179,38 @@ impl<I: Input> Engine<I> {
     }
 
     /// The same batch over `wrap(source)`, whose children have the same
-    /// output: the configuration moves over whole.
-    pub(crate) fn map_source<J>(mut self, wrap: impl FnOnce(I) -> J) -> Engine<J>
+    /// output: the configuration and the hook move over whole.
+    pub(crate) fn map_source<J>(self, wrap: impl FnOnce(I) -> J) -> Engine<J>
     where
-        J: Input<Child: Future<Output = ChildOutput<I>>>,
+        J: Input<Child: Future<Output = ChildOutput<I>>, Hook = I::Hook>,
     {
+        let (source, config, hook) = self.into_parts();
+        Engine::new(wrap(source), config, hook)
+    }
+
+    /// The same batch telling `hook` of each child that finishes, instead
+    /// of the hook it had (the last `on_each` wins).
+    pub(crate) fn hooked<H>(self, hook: H) -> Engine<Hooked<I, H>>
+    where
+        H: EachHook<ChildOutput<I>>,
+    {
+        let (source, config, _replaced) = self.into_parts();
+        Engine::new(Hooked::new(source), config, hook)
+    }
+
+    /// The input, the configuration and the hook of a batch not yet polled.
+    fn into_parts(mut self) -> (I, Config<ChildOutput<I>>, I::Hook) {
         let config = std::mem::take(self.config_mut());
         // Nothing has been admitted yet: no child, permit or timer to carry
-        // over, only the input and the configuration.
+        // over, only these.
         let Some(source) = self.admission.take_source() else {
             unreachable!("a batch not yet polled has its input")
         };
-        Engine::new(wrap(source), config)
+        let hook = self.hook_mut().take();
+        let Some(hook) = hook else {
+            unreachable!("a batch not yet polled has its hook")
+        };
+        (source, config, hook)
     }
 
     /// A child has an outcome: the `on_each` hook hears of it now, as it
@@ -197,15 +227,21 @@ impl<I: Input> Engine<I> {
 
     /// Tells the `on_each` hook, if there is one, how a child finished.
     fn tell_on_each(&mut self, (index, result): &Finished<ChildOutput<I>>) -> Result<(), Payload> {
-        let Some(hook) = self.config.on_each.as_mut() else {
+        if !<I::Hook as EachHook<_>>::LISTENS {
+            return Ok(());
+        }
+        let Some(hook) = self.hook_mut().as_mut() else {
             return Ok(());
         };
         let done = finished::done(result);
-        // Never locked (see `OnEach`), so never poisoned by a panic.
-        let hook = hook
+        catch_unwind(AssertUnwindSafe(|| hook.heard(*index, done, TOKEN)))
+    }
+
+    /// The hook's cell. Never locked (see `hook`), so never poisoned.
+    fn hook_mut(&mut self) -> &mut Option<I::Hook> {
+        self.hook
             .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        catch_unwind(AssertUnwindSafe(|| hook(*index, done)))
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn admitted(&self) -> usize {

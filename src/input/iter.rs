@@ -1,5 +1,6 @@
 //! `FromIter`: children from an iterator of futures.
 
+use crate::input::hook::NoHook;
 use crate::input::source::{Input, IntoInput, Iterated};
 use crate::sealed::{Sealed, SealedFor, Token};
 use core::fmt;
@@ -37,6 +38,7 @@ where
     I: Iterator<Item: Future>,
 {
     type Child = I::Item;
+    type Hook = NoHook;
 
     #[inline]
     fn poll_pull(&mut self, _cx: &mut Context<'_>, _: Token) -> Poll<Option<I::Item>> {

@@ -3,17 +3,22 @@
 //!
 //! A chain starts from anything that is [`IntoInput`]; the batch's `I` is
 //! then a [`FromIter`] or a [`FromStream`], wrapped in an [`Until`] by
-//! [`until`](crate::FanoutExt::until). Name [`Input`] to write code generic
-//! over any batch.
+//! [`until`](crate::FanoutExt::until) and in a [`Hooked`] by
+//! [`on_each`](crate::FanoutExt::on_each). Name [`Input`] to write code
+//! generic over any batch.
 
+mod hook;
+mod hooked;
 mod iter;
 mod source;
 mod stream;
 mod until;
 
+pub use hook::{EachHook, NoHook};
+pub use hooked::Hooked;
 pub use iter::FromIter;
 pub(crate) use source::ChildOutput;
-pub use source::{Input, IntoInput, Iterated, Streamed};
+pub use source::{Ended, Input, IntoInput, Iterated, Streamed};
 pub use stream::FromStream;
 pub use until::Until;
 

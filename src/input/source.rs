@@ -1,6 +1,7 @@
 //! The traits every input implements, and the markers that tell
 //! iterators from streams.
 
+use crate::input::hook::{EachHook, NoHook};
 use crate::sealed::{Sealed, SealedFor, Token};
 use core::future::Future;
 use core::task::{Context, Poll};
@@ -18,6 +19,10 @@ use core::task::{Context, Poll};
 pub trait Input: Sealed {
     /// A child: the future pulled from the input.
     type Child: Future;
+
+    /// What the batch calls as each child finishes: [`NoHook`], or the
+    /// closure given to [`on_each`](crate::FanoutExt::on_each).
+    type Hook: EachHook<<Self::Child as Future>::Output>;
 
     /// The next child, if the input has one ready: `Pending` (a stream
     /// waiting for its next item) arranges a wake-up on `cx`'s waker.
@@ -60,13 +65,14 @@ pub(crate) type ChildOutput<I> = <<I as Input>::Child as Future>::Output;
 /// # });
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not an iterator or a stream of futures",
+    message = "`{Self}` cannot start a chain: it is not an iterator or a stream of futures",
     label = "a chain starts from an `IntoIterator` or a `Stream` whose items are futures",
-    note = "map each item to a future first, e.g. `.map(|item| async move {{ .. }})`"
+    note = "if its items are values, map each to a future first, e.g. `.map(|item| async move {{ .. }})`",
+    note = "if it is the end of a chain (`gather`, `try_gather`, `report`, `as_completed`, `in_order`, `for_each`, ..), the settings come before it: `.bounded(2).gather()`, not `.gather().bounded(2)`"
 )]
 pub trait IntoInput<Marker>: SealedFor<Marker> {
     /// The input the batch pulls from.
-    type Input: Input;
+    type Input: Input<Hook = NoHook>;
 
     /// Wraps `self` as a batch input.
     #[doc(hidden)]
@@ -80,3 +86,17 @@ pub enum Iterated {}
 /// The [`IntoInput`] marker of streams.
 #[derive(Debug)]
 pub enum Streamed {}
+
+/// The [`FanoutExt`](crate::FanoutExt) marker of a chain's ends
+/// ([`Gather`](crate::end::Gather), [`AsCompleted`](crate::end::AsCompleted), ..).
+/// No end implements [`IntoInput`]: they have the methods only so that a
+/// setting written after an end is told that the end comes last.
+///
+/// ```compile_fail
+/// use fanout::prelude::*;
+///
+/// // A setting after the end: write `.bounded(2).gather()`.
+/// let _ = (1..=3).map(|i| async move { i }).gather().bounded(2);
+/// ```
+#[derive(Debug)]
+pub enum Ended {}

@@ -1,5 +1,6 @@
 //! `FromStream`: children from a stream of futures.
 
+use crate::input::hook::NoHook;
 use crate::input::source::{Input, IntoInput, Streamed};
 use crate::sealed::{Sealed, SealedFor, Token};
 use core::fmt;
@@ -50,6 +51,7 @@ where
     S: Stream<Item: Future>,
 {
     type Child = S::Item;
+    type Hook = NoHook;
 
     #[inline]
     fn poll_pull(&mut self, cx: &mut Context<'_>, _: Token) -> Poll<Option<S::Item>> {

@@ -51,6 +51,7 @@ where
     S: Future,
 {
     type Child = I::Child;
+    type Hook = I::Hook;
 
     #[inline]
     fn poll_pull(&mut self, cx: &mut Context<'_>, token: Token) -> Poll<Option<I::Child>> {
