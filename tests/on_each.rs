@@ -109,6 +109,20 @@ on_every_executor! {
         assert_eq!(failed_indices, expected);
     }
 
+    // `on_each` wraps the input that `until` wrapped: the signal still
+    // stops it, and the hook hears only the children that started.
+    async fn a_stop_signal_given_before_on_each_still_stops_the_input() {
+        let mut heard = 0;
+        let out = finishing_calls()
+            .bounded(2)
+            .until(async {})
+            .on_each(|_, _| heard += 1)
+            .gather()
+            .await;
+        assert!(out.is_empty(), "the signal had fired: nothing is admitted");
+        assert_eq!(heard, 0);
+    }
+
     async fn a_second_on_each_replaces_the_first() {
         let mut first = 0;
         let mut second = 0;
