@@ -75,3 +75,19 @@ impl<I: fmt::Debug, H> fmt::Debug for Hooked<I, H> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::FromIter;
+
+    #[test]
+    fn shows_the_input_it_wraps_not_the_hook() {
+        let children = vec![core::future::ready(1)].into_iter();
+        let hooked = Hooked::<_, fn(usize, crate::Done<'_, i32>)>::new(FromIter::new(children));
+        assert_eq!(
+            format!("{hooked:?}"),
+            "Hooked { input: FromIter(IntoIter([Ready(Some(1))])), .. }"
+        );
+    }
+}
