@@ -243,7 +243,7 @@ on_every_executor! {
         let source = TestSource::new(Length::Endless, yield_once)
             .gaps(|i| if i >= 2 { Gap::Forever } else { Gap::None });
         let probe = source.probe();
-        let out = source.bounded(4).within(Duration::from_millis(50)).gather().await;
+        let out = source.bounded(4).within(race_ms(50)).gather().await;
         assert_eq!(out, [Ok(0), Ok(1)]);
         assert!(probe.dropped());
         assert!(started.elapsed() < at_most_ms(3_000), "took {:?}", started.elapsed());

@@ -82,6 +82,14 @@ pub async fn collect_until_panic<S: futures::Stream + Unpin>(
     (items, ended)
 }
 
+/// A deadline that a test's quick children must beat (and its slow ones
+/// must not): `ms` natively, 20 times that under Miri, where a child of a
+/// few milliseconds takes far longer to interpret than to wait, and a
+/// short deadline could win the race it is meant to lose.
+pub fn race_ms(ms: u64) -> Duration {
+    Duration::from_millis(if cfg!(miri) { ms * 20 } else { ms })
+}
+
 /// An upper bound on wall-clock time for a test's sanity check, with the
 /// slack already in it. Under Miri, which runs code far slower, there is no
 /// upper bound: counts and order carry those tests.
