@@ -8,7 +8,6 @@
 use fanout::Elapsed;
 use fanout::prelude::*;
 use futures_timer::Delay;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Input 3 awaits 10 ms of I/O, then makes a synchronous call (a blocking
@@ -33,15 +32,14 @@ async fn job(input: usize, offload: bool) -> usize {
 }
 
 fn run(offload: bool) {
-    let slow_polls = Arc::new(Mutex::new(Vec::new()));
-    let log = slow_polls.clone();
+    let mut slow_polls = Vec::new();
     let started = Instant::now();
     let out = futures::executor::block_on(
         (0..6)
             .map(|input| job(input, offload))
             .with_deadline(Duration::from_millis(150))
-            .on_slow_poll(Duration::from_millis(20), move |input, took| {
-                log.lock().unwrap().push((input, took));
+            .on_slow_poll(Duration::from_millis(20), |input, took| {
+                slow_polls.push((input, took));
             })
             .gather(),
     );
@@ -54,7 +52,7 @@ fn run(offload: bool) {
         out.len() - timed_out.len(),
         took.as_secs_f64()
     );
-    for (input, took) in slow_polls.lock().unwrap().iter() {
+    for (input, took) in &slow_polls {
         println!(
             "  slow poll: input {input} held the task for {} ms",
             took.as_millis()

@@ -15,7 +15,7 @@ use crate::engine::limit::Limit;
 use crate::engine::rate::Rate;
 use crate::engine::slow_polls::SlowPolls;
 use crate::engine::{ChildOutput, Engine};
-use crate::input::{Hooked, Input, NoHook, Until};
+use crate::input::{Hooked, Input, NoHook, Until, Watched};
 use crate::limits::{SharedLimit, SharedRate};
 use crate::mode::{
     Caught, Deadlines, FailFast, FailWith, Fallible, Flat, Nested, Output, PanicWith, Panics,
@@ -37,8 +37,9 @@ use std::time::Duration;
 /// [`rate`](Batch::rate), [`on_slow_poll`](Batch::on_slow_poll),
 /// [`on_each`](Batch::on_each), [`until`](Batch::until),
 /// [`catch_panics`](Batch::catch_panics)) come in any order, and any order
-/// gives the same type, but for `until` and `on_each`, whose signal's and
-/// hook's types become part of the batch's in the order written; a setting
+/// gives the same type, but for `until`, `on_each` and `on_slow_poll`,
+/// whose signal's, hook's and report's types become part of the batch's in
+/// the order written; a setting
 /// given twice keeps the last one (`bounded(2).bounded(3)` runs 3 at once,
 /// and a later `bounded_by` replaces an earlier `bounded`). The type
 /// parameters follow from them:
@@ -47,8 +48,10 @@ use std::time::Duration;
 ///   [`FromIter`](crate::input::FromIter) or a
 ///   [`FromStream`](crate::input::FromStream), inside an
 ///   [`Until`](crate::input::Until) once [`until`](Batch::until) gave it a
-///   stop signal, and inside a [`Hooked`](crate::input::Hooked) once
-///   [`on_each`](Batch::on_each) gave it a hook.
+///   stop signal, inside a [`Hooked`](crate::input::Hooked) once
+///   [`on_each`](Batch::on_each) gave it a hook, and inside a
+///   [`Watched`](crate::input::Watched) once
+///   [`on_slow_poll`](Batch::on_slow_poll) gave it a report.
 /// - `D` is [`Untimed`], or [`Timed`] once a deadline is set: then each
 ///   output is `Result<T, Elapsed>`.
 /// - `P` is [`Uncaught`], or [`Caught`] after
@@ -93,11 +96,11 @@ where
     drive: Drive<I, D, P>,
 }
 
-impl<I: Input<Hook = NoHook>> Batch<I> {
+impl<I: Input<Hook = NoHook, SlowPollReport = NoHook>> Batch<I> {
     /// A batch over `input` with no limit, no deadline, nothing set.
     pub(crate) fn new(input: I) -> Self {
         Batch {
-            drive: Drive::new(Engine::new(input, Config::default(), NoHook)),
+            drive: Drive::new(Engine::new(input, Config::default(), (NoHook, NoHook))),
         }
     }
 }
@@ -315,13 +318,15 @@ where
     /// assert_eq!(out.len(), 3);
     /// # });
     /// ```
-    pub fn on_slow_poll(
-        self,
-        threshold: Duration,
-        report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Self {
-        let slow_polls = Arc::new(SlowPolls::new(threshold, report));
-        self.configure(|config| config.slow_polls = Some(slow_polls))
+    pub fn on_slow_poll<R>(self, threshold: Duration, report: R) -> Batch<Watched<I, R>, D, P>
+    where
+        R: FnMut(usize, Duration),
+    {
+        let slow_polls = Arc::new(SlowPolls::new(threshold));
+        let batch = self.configure(|config| config.slow_polls = Some(slow_polls));
+        Batch {
+            drive: Drive::new(batch.drive.into_engine().watched(report)),
+        }
     }
 
     /// Calls `hook(input_index, done)` as each child finishes; see

@@ -11,7 +11,7 @@ use crate::end::in_order::InOrder;
 use crate::end::report::Reporting;
 use crate::end::try_gather::TryGather;
 use crate::engine::ChildOutput;
-use crate::input::{Ended, Hooked, Input, IntoInput, Iterated, Streamed, Until};
+use crate::input::{Ended, Hooked, Input, IntoInput, Iterated, Streamed, Until, Watched};
 use crate::limits::{SharedLimit, SharedRate};
 use crate::mode::{Caught, Deadlines, FailWith, Fallible, Panics, Timed, Untimed};
 use crate::sealed::TOKEN;
@@ -754,20 +754,26 @@ pub trait FanoutExt<Marker>: Sized {
     /// (`blocking::unblock`, or the runtime's `spawn_blocking`), or send
     /// heavy computation to a thread pool.
     ///
-    /// `report` runs inside the task, right after the slow poll; keep it
-    /// short. It costs two clock reads per child poll; batches without it
-    /// pay nothing.
+    /// `report` runs inside the task, at the end of the batch's poll that
+    /// ran the slow poll (a poll that refilled a slot after an output was
+    /// handed on is reported at the next one), in the order the slow polls
+    /// happened; keep it short. It costs two clock reads per child poll;
+    /// batches without it pay nothing.
+    ///
+    /// Like an [`on_each`](FanoutExt::on_each) hook, the report is held by
+    /// the batch and may borrow from the caller, and the batch is `Send`
+    /// when it is; its type becomes part of the batch's (the input is
+    /// wrapped in a [`Watched`](crate::input::Watched)). A second
+    /// `on_slow_poll` replaces the first.
     ///
     /// # Examples
     ///
     /// ```
     /// use fanout::prelude::*;
-    /// use std::sync::{Arc, Mutex};
     /// use std::time::Duration;
     ///
     /// # futures::executor::block_on(async {
-    /// let slow = Arc::new(Mutex::new(Vec::new()));
-    /// let log = slow.clone();
+    /// let mut slow = Vec::new();
     /// let children = (0..3).map(|i| async move {
     ///     if i == 1 {
     ///         std::thread::sleep(Duration::from_millis(50)); // blocks the task
@@ -775,13 +781,10 @@ pub trait FanoutExt<Marker>: Sized {
     ///     i
     /// });
     /// let out = children
-    ///     .on_slow_poll(Duration::from_millis(10), move |index, took| {
-    ///         log.lock().unwrap().push((index, took));
-    ///     })
+    ///     .on_slow_poll(Duration::from_millis(10), |index, took| slow.push((index, took)))
     ///     .gather()
     ///     .await;
     /// assert_eq!(out, [0, 1, 2]);
-    /// let slow = slow.lock().unwrap();
     /// assert_eq!(slow.len(), 1);
     /// assert_eq!(slow[0].0, 1);
     /// assert!(slow[0].1 >= Duration::from_millis(50));
@@ -790,19 +793,23 @@ pub trait FanoutExt<Marker>: Sized {
     ///
     /// # Cancel safety
     ///
-    /// As for [`bounded`](FanoutExt::bounded).
+    /// As for [`bounded`](FanoutExt::bounded). A slow poll the batch has
+    /// not reported yet when it is dropped (one in the refill after the
+    /// last output taken) goes unreported.
     ///
     /// # Panics
     ///
-    /// Never panics itself. A panic in `report` counts as a panic of the
-    /// child whose poll it reports.
-    fn on_slow_poll(
+    /// Never panics itself. A panic in `report` ends the batch as a panic
+    /// of the `on_each` hook does: every child is dropped first, then the
+    /// panic resumes from the batch's poll.
+    fn on_slow_poll<R>(
         self,
         threshold: Duration,
-        report: impl Fn(usize, Duration) + Send + Sync + 'static,
-    ) -> Batch<InputOf<Self, Marker>>
+        report: R,
+    ) -> Batch<Watched<InputOf<Self, Marker>, R>>
     where
         Self: IntoInput<Marker>,
+        R: FnMut(usize, Duration),
     {
         unbounded(self).on_slow_poll(threshold, report)
     }
@@ -824,8 +831,9 @@ pub trait FanoutExt<Marker>: Sized {
     /// executor and refused only where the batch must move between threads.
     /// The hook's type is part of the batch's: `on_each` wraps the input in
     /// a [`Hooked`](crate::input::Hooked), as [`until`](FanoutExt::until)
-    /// wraps it in an [`Until`], in the order written. A second `on_each`
-    /// replaces the first.
+    /// wraps it in an [`Until`] and [`on_slow_poll`](FanoutExt::on_slow_poll)
+    /// in a [`Watched`](crate::input::Watched), in the order written. A
+    /// second `on_each` replaces the first.
     ///
     /// # Examples
     ///

@@ -24,6 +24,9 @@ fn never() -> futures::future::Pending<()> {
 /// The same `on_each` hook type at every call.
 fn ignore<T>(_index: usize, _done: Done<'_, T>) {}
 
+/// The same `on_slow_poll` report type at every call.
+fn unreported(_index: usize, _took: Duration) {}
+
 /// Compiles only if `a` and `b` have one type.
 fn same_type<T>(a: T, b: T) -> [T; 2] {
     [a, b]
@@ -46,15 +49,15 @@ on_every_executor! {
         let limiter = Limiter::new(3);
         let second = Duration::from_secs(1);
         let [a, b] = same_type(
-            // `until` and `on_each` wrap the input in the order written
-            // (their signal's and hook's types are the batch's); every other
-            // setting may go anywhere.
+            // `until`, `on_each` and `on_slow_poll` wrap the input in the
+            // order written (their signal's, hook's and report's types are
+            // the batch's); every other setting may go anywhere.
             children()
                 .bounded(2)
-                .on_slow_poll(second, |_, _| {})
                 .rate(10, second)
                 .until(never())
                 .on_each(ignore)
+                .on_slow_poll(second, unreported)
                 .with_deadline(second)
                 .within(second)
                 .catch_panics(),
@@ -65,7 +68,7 @@ on_every_executor! {
                 .with_deadline(second)
                 .rate(10, second)
                 .on_each(ignore)
-                .on_slow_poll(second, |_, _| {})
+                .on_slow_poll(second, unreported)
                 .bounded_by(&limiter),
         );
         assert_eq!(a.gather().await.len(), 4);

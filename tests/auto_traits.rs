@@ -2,7 +2,7 @@
 //! it, and print useful `Debug` output without requiring `Debug` children.
 
 use fanout::end::{AsCompleted, Gather, InOrder, Reporting, TryGather};
-use fanout::input::{FromIter, FromStream, Hooked, Until};
+use fanout::input::{FromIter, FromStream, Hooked, Until, Watched};
 use fanout::mode::{Caught, Timed, Untimed};
 use fanout::prelude::*;
 use fanout::{Batch, Elapsed};
@@ -68,6 +68,19 @@ fn a_batch_is_send_and_sync_when_its_on_each_hook_is_send() {
     // whose hook is not `Send` is still `Send` itself (the batch is not).
     is_send::<Hooked<Source, LocalHook>>();
     is_sync::<Hooked<Source, LocalHook>>();
+}
+
+/// A slow-poll report holding an `Rc`: not `Send`.
+type LocalReport = std::rc::Rc<dyn Fn(usize, Duration)>;
+
+#[test]
+fn a_batch_is_send_and_sync_when_its_slow_poll_report_is_send() {
+    type SendReport = fn(usize, Duration);
+    is_send::<Batch<Watched<Source, SendReport>>>();
+    is_sync::<Batch<Watched<Source, SendReport>>>();
+    is_unpin::<Batch<Watched<Source, SendReport>>>();
+    is_send::<Gather<Watched<Hooked<Source, SendHook>, SendReport>, Timed>>();
+    is_send::<Watched<Source, LocalReport>>();
 }
 
 #[test]

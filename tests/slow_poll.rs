@@ -5,6 +5,9 @@ mod common;
 use common::*;
 use fanout::Elapsed;
 use fanout::prelude::*;
+use futures::{FutureExt, StreamExt};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -93,20 +96,89 @@ on_every_executor! {
         }
     }
 
-    async fn a_panic_in_the_report_is_the_childs_panic() {
-        let children = (0..3).map(|i| async move {
-            if i == 0 {
-                block_for(120);
+    // The report is held by the batch, as an `on_each` hook is: it may
+    // borrow from the caller's stack, and it is told in the order the slow
+    // polls happened.
+    async fn a_report_borrows_from_the_stack() {
+        let mut slow = Vec::new();
+        let children = (0..4).map(|i| async move {
+            if i % 2 == 1 {
+                block_for(60);
             }
             i
         });
         let out = children
-            .on_slow_poll(THRESHOLD, |index, _| panic!("input {index} was slow"))
-            .catch_panics()
+            .bounded(1)
+            .on_slow_poll(Duration::from_millis(20), |index, _| slow.push(index))
             .gather()
             .await;
-        assert_eq!(out[0].as_ref().unwrap_err().message(), Some("input 0 was slow"));
-        assert_eq!(out[1].as_ref().ok(), Some(&1));
-        assert_eq!(out[2].as_ref().ok(), Some(&2));
+        assert_eq!(out, [0, 1, 2, 3]);
+        assert_eq!(slow, [1, 3]);
+    }
+
+    // A slow poll in the refill after an output was handed on is reported
+    // by the batch's next poll, before its next output.
+    async fn a_slow_poll_in_a_refill_is_reported_at_the_next_poll() {
+        let reported = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&reported);
+        let children = (0..2).map(|i| async move {
+            if i == 1 {
+                block_for(60);
+            }
+            i
+        });
+        let mut outputs = children
+            .bounded(1)
+            .on_slow_poll(Duration::from_millis(20), move |_, _| {
+                counter.fetch_add(1, SeqCst);
+            })
+            .as_completed();
+        assert_eq!(outputs.next().await, Some((0, 0)));
+        // Input 1 ran, slowly, in the refill that followed.
+        assert_eq!(reported.load(SeqCst), 0, "not yet: the refill came after the poll");
+        assert_eq!(outputs.next().await, Some((1, 1)));
+        assert_eq!(reported.load(SeqCst), 1);
+        assert_eq!(outputs.next().await, None);
+    }
+
+    async fn a_second_on_slow_poll_replaces_the_first() {
+        let mut first = 0;
+        let mut second = 0;
+        let children = (0..2).map(|i| async move {
+            block_for(60);
+            i
+        });
+        let out = children
+            .on_slow_poll(Duration::from_millis(20), |_, _| first += 1)
+            .bounded(2)
+            .on_slow_poll(Duration::from_millis(20), |_, _| second += 1)
+            .gather()
+            .await;
+        assert_eq!(out, [0, 1]);
+        assert_eq!((first, second), (0, 2));
+    }
+
+    // A panic in the report is the batch's, not a child's: even under
+    // `catch_panics` it ends the batch, every child dropped first.
+    async fn a_panic_in_the_report_ends_the_batch_after_dropping_its_children() {
+        let tracker = Tracker::new();
+        let children = (0..3).map(|i| {
+            tracker.track(i, async move {
+                if i == 2 {
+                    block_for(120);
+                    return i;
+                }
+                futures::future::pending::<usize>().await
+            })
+        });
+        let batch = children
+            .on_slow_poll(THRESHOLD, |index, _| panic!("input {index} was slow"))
+            .catch_panics()
+            .gather();
+        let caught = std::panic::AssertUnwindSafe(batch).catch_unwind().await;
+        let payload = caught.expect_err("the report's panic goes on");
+        assert_eq!(panic_message(&*payload), "input 2 was slow");
+        assert_eq!(tracker.created(), 3);
+        assert_eq!(tracker.alive(), 0, "every child dropped before the panic went on");
     }
 }

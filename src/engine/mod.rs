@@ -28,7 +28,7 @@ use crate::engine::home::Home;
 use crate::engine::running::Running;
 use crate::engine::slot::Slot;
 use crate::engine::timers::Timers;
-use crate::input::{EachHook, Hooked, Input};
+use crate::input::{EachHook, Hooked, Input, SlowPollReport, Watched};
 use crate::limits::controller::Verdict;
 use crate::panicked::{Panicked, Payload};
 use crate::sealed::TOKEN;
@@ -42,6 +42,10 @@ use std::sync::Mutex;
 const YIELD_AFTER_SELF_WAKES: u8 = 2;
 
 pub(crate) use crate::input::ChildOutput;
+
+/// The hooks an engine over `I` holds: the `on_each` hook and the
+/// `on_slow_poll` report.
+pub(crate) type Hooks<I> = (<I as Input>::Hook, <I as Input>::SlowPollReport);
 
 /// Runs the children of one batch and yields them in completion order.
 ///
@@ -89,6 +93,9 @@ pub(crate) struct Engine<I: Input> {
     /// never locked. `None` only once moved to a rewrapped batch (see
     /// [`into_parts`](Engine::into_parts)).
     hook: Mutex<Option<I::Hook>>,
+    /// The `on_slow_poll` report, kept as the hook is, and told of the slow
+    /// polls the homes logged (see `slow_polls.rs`).
+    slow_poll_report: Mutex<Option<I::SlowPollReport>>,
     /// The children still pending after their first poll, and the homes
     /// for the next ones.
     running: Running<I::Child>,
@@ -144,13 +151,15 @@ pub(crate) struct Engine<I: Input> {
 }
 
 impl<I: Input> Engine<I> {
-    /// A batch over `source`, run as `config` says, telling `hook` of each
-    /// child that finishes.
-    pub(crate) fn new(source: I, config: Config<ChildOutput<I>>, hook: I::Hook) -> Self {
+    /// A batch over `source`, run as `config` says, telling `hooks.0` of
+    /// each child that finishes and `hooks.1` of each slow poll.
+    pub(crate) fn new(source: I, config: Config<ChildOutput<I>>, hooks: Hooks<I>) -> Self {
+        let (hook, slow_poll_report) = hooks;
         Engine {
             admission: Admission::new(source),
             config,
             hook: Mutex::new(Some(hook)),
+            slow_poll_report: Mutex::new(Some(slow_poll_report)),
             running: Running::default(),
             held: None,
             deferred_panic: None,
@@ -182,10 +191,14 @@ impl<I: Input> Engine<I> {
     /// output: the configuration and the hook move over whole.
     pub(crate) fn map_source<J>(self, wrap: impl FnOnce(I) -> J) -> Engine<J>
     where
-        J: Input<Child: Future<Output = ChildOutput<I>>, Hook = I::Hook>,
+        J: Input<
+                Child: Future<Output = ChildOutput<I>>,
+                Hook = I::Hook,
+                SlowPollReport = I::SlowPollReport,
+            >,
     {
-        let (source, config, hook) = self.into_parts();
-        Engine::new(wrap(source), config, hook)
+        let (source, config, hooks) = self.into_parts();
+        Engine::new(wrap(source), config, hooks)
     }
 
     /// The same batch telling `hook` of each child that finishes, instead
@@ -194,23 +207,37 @@ impl<I: Input> Engine<I> {
     where
         H: EachHook<ChildOutput<I>>,
     {
-        let (source, config, _replaced) = self.into_parts();
-        Engine::new(Hooked::new(source), config, hook)
+        let (source, config, (_replaced, report)) = self.into_parts();
+        Engine::new(Hooked::new(source), config, (hook, report))
     }
 
-    /// The input, the configuration and the hook of a batch not yet polled.
-    fn into_parts(mut self) -> (I, Config<ChildOutput<I>>, I::Hook) {
+    /// The same batch telling `report` of each slow poll, instead of the
+    /// report it had (the last `on_slow_poll` wins).
+    pub(crate) fn watched<R>(self, report: R) -> Engine<Watched<I, R>>
+    where
+        R: SlowPollReport,
+    {
+        let (source, config, (hook, _replaced)) = self.into_parts();
+        Engine::new(Watched::new(source), config, (hook, report))
+    }
+
+    /// The input, the configuration and the hooks of a batch not yet
+    /// polled.
+    fn into_parts(mut self) -> (I, Config<ChildOutput<I>>, Hooks<I>) {
         let config = std::mem::take(self.config_mut());
         // Nothing has been admitted yet: no child, permit or timer to carry
         // over, only these.
         let Some(source) = self.admission.take_source() else {
             unreachable!("a batch not yet polled has its input")
         };
-        let hook = self.hook_mut().take();
-        let Some(hook) = hook else {
-            unreachable!("a batch not yet polled has its hook")
+        let hooks = self
+            .hook_mut()
+            .take()
+            .zip(self.slow_poll_report_mut().take());
+        let Some(hooks) = hooks else {
+            unreachable!("a batch not yet polled has its hooks")
         };
-        (source, config, hook)
+        (source, config, hooks)
     }
 
     /// A child has an outcome: the `on_each` hook hears of it now, as it
@@ -242,6 +269,36 @@ impl<I: Input> Engine<I> {
         self.hook
             .get_mut()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The slow-poll report's cell, never locked either.
+    fn slow_poll_report_mut(&mut self) -> &mut Option<I::SlowPollReport> {
+        self.slow_poll_report
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Tells the `on_slow_poll` report of the slow polls logged since it
+    /// was last told: those of this poll of the batch, and of the refill
+    /// that ended the previous one. A panic in the report is caught and
+    /// returned, as one in the `on_each` hook is.
+    #[inline]
+    fn report_slow_polls(&mut self) -> Result<(), Payload> {
+        let Some(slow_polls) = self.config.slow_polls.as_ref() else {
+            return Ok(());
+        };
+        let logged = slow_polls.take_logged();
+        if logged.is_empty() {
+            return Ok(());
+        }
+        let Some(report) = self.slow_poll_report_mut().as_mut() else {
+            return Ok(());
+        };
+        catch_unwind(AssertUnwindSafe(|| {
+            for (index, took) in logged {
+                report.slow(index, took, TOKEN);
+            }
+        }))
     }
 
     pub(crate) fn admitted(&self) -> usize {
@@ -349,6 +406,20 @@ impl<I: Input> Engine<I> {
     /// panics are caught.
     #[inline]
     pub(crate) fn poll_finished(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Finished<ChildOutput<I>>>> {
+        let polled = self.poll_finished_unreported(cx);
+        if let Err(payload) = self.report_slow_polls() {
+            self.fail(payload);
+        }
+        polled
+    }
+
+    /// [`poll_finished`](Engine::poll_finished), before the slow polls it
+    /// ran are reported.
+    #[inline]
+    fn poll_finished_unreported(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Finished<ChildOutput<I>>>> {

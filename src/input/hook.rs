@@ -1,13 +1,15 @@
-//! The `on_each` hook a batch's input type names: none, or the closure
-//! given to [`on_each`](crate::FanoutExt::on_each).
+//! The hooks a batch's input type names: the closure given to
+//! [`on_each`](crate::FanoutExt::on_each) and the report given to
+//! [`on_slow_poll`](crate::FanoutExt::on_slow_poll), or [`NoHook`].
 //!
-//! Why the input names it rather than the batch holding a boxed closure: a
-//! boxed closure must be `'static` (or the batch would need a lifetime of
+//! Why the input names them rather than the batch holding boxed closures:
+//! a boxed closure must be `'static` (or the batch would need a lifetime of
 //! its own) and always `Send`, while a hook typed into the batch may borrow
 //! what the children borrow, and is `Send` only where the batch needs it.
 
 use crate::done::Done;
 use crate::sealed::Token;
+use std::time::Duration;
 
 /// What a batch does as each of its children finishes: nothing
 /// ([`NoHook`]), or call the closure given to
@@ -34,8 +36,31 @@ pub trait EachHook<T> {
     fn heard(&mut self, index: usize, done: Done<'_, T>, _: Token);
 }
 
-/// The [`EachHook`] of a batch that was given no
-/// [`on_each`](crate::FanoutExt::on_each) hook: nothing is called.
+/// What a batch does with a poll of a child that held the task longer than
+/// the [`on_slow_poll`](crate::FanoutExt::on_slow_poll) threshold: nothing
+/// ([`NoHook`]), or call the report given there (any
+/// `FnMut(usize, Duration)`). Named as
+/// [`Input::SlowPollReport`](super::Input::SlowPollReport); its method is
+/// the engine's alone.
+///
+/// ```
+/// use fanout::input::{NoHook, SlowPollReport};
+/// use std::time::Duration;
+///
+/// fn is_a_report<R: SlowPollReport>(_: &R) {}
+/// is_a_report(&NoHook);
+/// is_a_report(&|_index: usize, _took: Duration| {});
+/// ```
+pub trait SlowPollReport {
+    /// The poll of the child at input `index` took `took`.
+    #[doc(hidden)]
+    fn slow(&mut self, index: usize, took: Duration, _: Token);
+}
+
+/// The [`EachHook`] and [`SlowPollReport`] of a batch that was given no
+/// [`on_each`](crate::FanoutExt::on_each) hook, or no
+/// [`on_slow_poll`](crate::FanoutExt::on_slow_poll) report: nothing is
+/// called.
 ///
 /// ```
 /// use fanout::Batch;
@@ -65,5 +90,20 @@ where
     #[inline]
     fn heard(&mut self, index: usize, done: Done<'_, T>, _: Token) {
         self(index, done);
+    }
+}
+
+impl SlowPollReport for NoHook {
+    #[inline]
+    fn slow(&mut self, _: usize, _: Duration, _: Token) {}
+}
+
+impl<F> SlowPollReport for F
+where
+    F: FnMut(usize, Duration),
+{
+    #[inline]
+    fn slow(&mut self, index: usize, took: Duration, _: Token) {
+        self(index, took);
     }
 }

@@ -51,6 +51,7 @@ where
 {
     type Child = I::Child;
     type Hook = H;
+    type SlowPollReport = I::SlowPollReport;
 
     #[inline]
     fn poll_pull(&mut self, cx: &mut Context<'_>, token: Token) -> Poll<Option<I::Child>> {

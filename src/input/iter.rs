@@ -39,6 +39,7 @@ where
 {
     type Child = I::Item;
     type Hook = NoHook;
+    type SlowPollReport = NoHook;
 
     #[inline]
     fn poll_pull(&mut self, _cx: &mut Context<'_>, _: Token) -> Poll<Option<I::Item>> {

@@ -3,9 +3,10 @@
 //!
 //! A chain starts from anything that is [`IntoInput`]; the batch's `I` is
 //! then a [`FromIter`] or a [`FromStream`], wrapped in an [`Until`] by
-//! [`until`](crate::FanoutExt::until) and in a [`Hooked`] by
-//! [`on_each`](crate::FanoutExt::on_each). Name [`Input`] to write code
-//! generic over any batch.
+//! [`until`](crate::FanoutExt::until), in a [`Hooked`] by
+//! [`on_each`](crate::FanoutExt::on_each) and in a [`Watched`] by
+//! [`on_slow_poll`](crate::FanoutExt::on_slow_poll). Name [`Input`] to
+//! write code generic over any batch.
 
 mod hook;
 mod hooked;
@@ -13,14 +14,16 @@ mod iter;
 mod source;
 mod stream;
 mod until;
+mod watched;
 
-pub use hook::{EachHook, NoHook};
+pub use hook::{EachHook, NoHook, SlowPollReport};
 pub use hooked::Hooked;
 pub use iter::FromIter;
 pub(crate) use source::ChildOutput;
 pub use source::{Ended, Input, IntoInput, Iterated, Streamed};
 pub use stream::FromStream;
 pub use until::Until;
+pub use watched::Watched;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! The traits every input implements, and the markers that tell
 //! iterators from streams.
 
-use crate::input::hook::{EachHook, NoHook};
+use crate::input::hook::{EachHook, NoHook, SlowPollReport};
 use crate::sealed::{Sealed, SealedFor, Token};
 use core::future::Future;
 use core::task::{Context, Poll};
@@ -23,6 +23,11 @@ pub trait Input: Sealed {
     /// What the batch calls as each child finishes: [`NoHook`], or the
     /// closure given to [`on_each`](crate::FanoutExt::on_each).
     type Hook: EachHook<<Self::Child as Future>::Output>;
+
+    /// What the batch calls for a poll of a child that held the task too
+    /// long: [`NoHook`], or the report given to
+    /// [`on_slow_poll`](crate::FanoutExt::on_slow_poll).
+    type SlowPollReport: SlowPollReport;
 
     /// The next child, if the input has one ready: `Pending` (a stream
     /// waiting for its next item) arranges a wake-up on `cx`'s waker.
@@ -72,7 +77,7 @@ pub(crate) type ChildOutput<I> = <<I as Input>::Child as Future>::Output;
 )]
 pub trait IntoInput<Marker>: SealedFor<Marker> {
     /// The input the batch pulls from.
-    type Input: Input<Hook = NoHook>;
+    type Input: Input<Hook = NoHook, SlowPollReport = NoHook>;
 
     /// Wraps `self` as a batch input.
     #[doc(hidden)]

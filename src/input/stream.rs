@@ -52,6 +52,7 @@ where
 {
     type Child = S::Item;
     type Hook = NoHook;
+    type SlowPollReport = NoHook;
 
     #[inline]
     fn poll_pull(&mut self, cx: &mut Context<'_>, _: Token) -> Poll<Option<S::Item>> {

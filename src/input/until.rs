@@ -52,6 +52,7 @@ where
 {
     type Child = I::Child;
     type Hook = I::Hook;
+    type SlowPollReport = I::SlowPollReport;
 
     #[inline]
     fn poll_pull(&mut self, cx: &mut Context<'_>, token: Token) -> Poll<Option<I::Child>> {
