@@ -141,6 +141,21 @@ on_every_executor! {
         assert_eq!(outputs.next().await, None);
     }
 
+    // `on_slow_poll` wraps the input that `until` wrapped: the signal
+    // still stops it.
+    async fn a_stop_signal_given_before_on_slow_poll_still_stops_the_input() {
+        let (reports, report) = recorder();
+        let out = (0..3)
+            .map(|i| async move { i })
+            .bounded(2)
+            .until(async {})
+            .on_slow_poll(THRESHOLD, report)
+            .gather()
+            .await;
+        assert!(out.is_empty(), "the signal had fired: nothing is admitted");
+        assert!(reports.lock().unwrap().is_empty());
+    }
+
     async fn a_second_on_slow_poll_replaces_the_first() {
         let mut first = 0;
         let mut second = 0;
