@@ -57,6 +57,23 @@ on_every_executor! {
         }
     }
 
+    // An `on_each` hook and an `on_slow_poll` report wrap the input; its
+    // length still reaches `gather`.
+    async fn hooks_keep_the_exact_size_of_the_input() {
+        for len in [10, 1_000] {
+            let mut heard = 0;
+            let out = children(len)
+                .bounded(4)
+                .on_each(|_, _| heard += 1)
+                .on_slow_poll(std::time::Duration::from_secs(60), |_, _| {})
+                .gather()
+                .await;
+            assert_eq!(out, (0..len).collect::<Vec<_>>());
+            assert_eq!(out.capacity(), out.len(), "{len} inputs");
+            assert_eq!(heard, len);
+        }
+    }
+
     async fn try_gather_over_an_exact_size_input_allocates_exactly_once() {
         for len in [10, 1_000] {
             let out = (0..len)
