@@ -87,15 +87,13 @@ pub(crate) struct Engine<I: Input> {
     admission: Admission<I>,
     /// What the chain asked for: limit, deadlines, rate, slow polls.
     config: Config<ChildOutput<I>>,
-    /// The `on_each` hook, kept here rather than in the input so that it
-    /// outlives it. In a `Mutex` only so the batch is `Sync` whenever the
-    /// hook is `Send`; reached through `&mut self` (`Mutex::get_mut`), it is
-    /// never locked. `None` only once moved to a rewrapped batch (see
-    /// [`into_parts`](Engine::into_parts)).
-    hook: Mutex<Option<I::Hook>>,
-    /// The `on_slow_poll` report, kept as the hook is, and told of the slow
-    /// polls the homes logged (see `slow_polls.rs`).
-    slow_poll_report: Mutex<Option<I::SlowPollReport>>,
+    /// The `on_each` hook and the `on_slow_poll` report (told of the slow
+    /// polls the homes logged, see `slow_polls.rs`), kept here rather than
+    /// in the input so that they outlive it. In a `Mutex` only so the batch
+    /// is `Sync` whenever they are `Send`; reached through `&mut self`
+    /// (`Mutex::get_mut`), it is never locked. `None` only once moved to a
+    /// rewrapped batch (see [`into_parts`](Engine::into_parts)).
+    hooks: Mutex<Option<Hooks<I>>>,
     /// The children still pending after their first poll, and the homes
     /// for the next ones.
     running: Running<I::Child>,
@@ -154,12 +152,10 @@ impl<I: Input> Engine<I> {
     /// A batch over `source`, run as `config` says, telling `hooks.0` of
     /// each child that finishes and `hooks.1` of each slow poll.
     pub(crate) fn new(source: I, config: Config<ChildOutput<I>>, hooks: Hooks<I>) -> Self {
-        let (hook, slow_poll_report) = hooks;
         Engine {
             admission: Admission::new(source),
             config,
-            hook: Mutex::new(Some(hook)),
-            slow_poll_report: Mutex::new(Some(slow_poll_report)),
+            hooks: Mutex::new(Some(hooks)),
             running: Running::default(),
             held: None,
             deferred_panic: None,
@@ -188,7 +184,7 @@ impl<I: Input> Engine<I> {
     }
 
     /// The same batch over `wrap(source)`, whose children have the same
-    /// output: the configuration and the hook move over whole.
+    /// output: the configuration and the hooks move over whole.
     pub(crate) fn map_source<J>(self, wrap: impl FnOnce(I) -> J) -> Engine<J>
     where
         J: Input<
@@ -230,11 +226,7 @@ impl<I: Input> Engine<I> {
         let Some(source) = self.admission.take_source() else {
             unreachable!("a batch not yet polled has its input")
         };
-        let hooks = self
-            .hook_mut()
-            .take()
-            .zip(self.slow_poll_report_mut().take());
-        let Some(hooks) = hooks else {
+        let Some(hooks) = self.hooks_mut().take() else {
             unreachable!("a batch not yet polled has its hooks")
         };
         (source, config, hooks)
@@ -257,23 +249,16 @@ impl<I: Input> Engine<I> {
         if !<I::Hook as EachHook<_>>::LISTENS {
             return Ok(());
         }
-        let Some(hook) = self.hook_mut().as_mut() else {
+        let Some((hook, _)) = self.hooks_mut().as_mut() else {
             return Ok(());
         };
         let done = finished::done(result);
         catch_unwind(AssertUnwindSafe(|| hook.heard(*index, done, TOKEN)))
     }
 
-    /// The hook's cell. Never locked (see `hook`), so never poisoned.
-    fn hook_mut(&mut self) -> &mut Option<I::Hook> {
-        self.hook
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The slow-poll report's cell, never locked either.
-    fn slow_poll_report_mut(&mut self) -> &mut Option<I::SlowPollReport> {
-        self.slow_poll_report
+    /// The hooks' cell. Never locked (see `hooks`), so never poisoned.
+    fn hooks_mut(&mut self) -> &mut Option<Hooks<I>> {
+        self.hooks
             .get_mut()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -291,7 +276,7 @@ impl<I: Input> Engine<I> {
         if logged.is_empty() {
             return Ok(());
         }
-        let Some(report) = self.slow_poll_report_mut().as_mut() else {
+        let Some((_, report)) = self.hooks_mut().as_mut() else {
             return Ok(());
         };
         catch_unwind(AssertUnwindSafe(|| {
