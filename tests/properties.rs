@@ -41,7 +41,11 @@
 //!   poll returns, often with input 0 stuck so the window fills: nothing
 //!   pulled after it, and no sleep with the input still held;
 //! - in cases that stop early (dropped, or a consumer that stops), an
-//!   `on_each` hook that must hear of every child that ran to its end.
+//!   `on_each` hook that must hear of every child that ran to its end;
+//! - in a quarter of the cases, an `on_slow_poll` report with a zero
+//!   threshold, which times every poll of a child: it must hear only of
+//!   children that were started, never of more polls than were made, and,
+//!   once a batch has run to its end, of every poll.
 //!
 //! Every poll of the chain (a poll of `gather`, `try_gather` or `report`;
 //! a `poll_next` of `as_completed` or `in_order`) may create at most 1,024
@@ -130,6 +134,8 @@ struct Case {
     /// `as_completed` and `in_order` only: the consumer stops after this
     /// many items.
     take: Option<usize>,
+    /// An `on_slow_poll` report with a zero threshold listens.
+    times_polls: bool,
 }
 
 fn is_short(deadline: Option<Duration>) -> bool {
@@ -265,6 +271,7 @@ impl fmt::Debug for Case {
             .field("take", &self.take)
             .field("stop", &self.stop)
             .field("slow_pull_us", &self.slow_pull_us)
+            .field("times_polls", &self.times_polls)
             .field("len", &self.scripts.len())
             .field(
                 "stream_gaps",
@@ -430,6 +437,7 @@ fn case() -> impl Strategy<Value = Case> {
         1 => (1usize..6, prop::bool::weighted(0.7)).prop_map(Some),
     ];
     let take = prop_oneof![4 => Just(None), 1 => (1usize..300).prop_map(Some)];
+    let times_polls = prop::bool::weighted(0.25);
     // One case in twenty is long (see `long_scripts`), and unbounded.
     let long = prop_oneof![19 => Just(None), 1 => long_scripts().prop_map(Some)];
     (
@@ -439,7 +447,7 @@ fn case() -> impl Strategy<Value = Case> {
         nevers,
         scripts(),
         gaps,
-        (hint, slow, stop, take, long),
+        (hint, slow, stop, take, long, times_polls),
     )
         .prop_map(
             |(
@@ -449,7 +457,7 @@ fn case() -> impl Strategy<Value = Case> {
                 nevers,
                 mut scripts,
                 gaps,
-                (hint, slow, stop, take, long),
+                (hint, slow, stop, take, long, times_polls),
             )| {
                 for script in &mut scripts {
                     if (script.end == End::Err && !errors) || (script.end == End::Never && !nevers)
@@ -487,6 +495,7 @@ fn case() -> impl Strategy<Value = Case> {
                     slow_pull_us,
                     stop,
                     take,
+                    times_polls,
                 }
             },
         )
@@ -583,6 +592,9 @@ struct Watch {
     /// How many children the `on_each` hook heard had finished, if one
     /// listens.
     heard: Option<Arc<AtomicUsize>>,
+    /// The input index of each poll the `on_slow_poll` report heard of, if
+    /// one listens.
+    slow_polls: Option<Arc<Mutex<Vec<usize>>>>,
     /// The `until` signal, and the poll after which it fires.
     stop: Option<(Arc<StopSignal>, usize)>,
     /// Once the signal fired: the children created by then, and whether
@@ -603,6 +615,7 @@ impl Watch {
             started: OnceLock::new(),
             input: Arc::default(),
             heard: case.hears().then(Arc::default),
+            slow_polls: case.times_polls.then(Arc::default),
             stop: None,
             fired: Mutex::new(None),
         }
@@ -862,6 +875,9 @@ fn check_watch(case: &Case, watch: &Watch) -> Result<(), TestCaseError> {
             "the on_each hook heard of fewer or more children than finished"
         );
     }
+    if let Some(slow_polls) = &watch.slow_polls {
+        check_slow_polls(case, watch, &slow_polls.lock().unwrap())?;
+    }
     if let Some((created, held)) = *watch.fired.lock().unwrap() {
         prop_assert!(
             !held,
@@ -875,6 +891,39 @@ fn check_watch(case: &Case, watch: &Watch) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+/// What the zero-threshold `on_slow_poll` report heard: a poll of a
+/// started child each time, never more polls than the children had, and
+/// every poll once the batch ran to its end (the report is told at the end
+/// of each poll of the batch; a batch let go of early may keep the last
+/// refill's polls untold).
+fn check_slow_polls(case: &Case, watch: &Watch, heard: &[usize]) -> Result<(), TestCaseError> {
+    let started: std::collections::HashSet<usize> =
+        watch.tracker.start_order().into_iter().collect();
+    if let Some(index) = heard.iter().find(|index| !started.contains(index)) {
+        prop_assert!(
+            false,
+            "a slow poll was reported for input {}, never started",
+            index
+        );
+    }
+    let polls = watch.tracker.polls();
+    prop_assert!(
+        heard.len() <= polls,
+        "{} slow polls reported of {} polls made",
+        heard.len(),
+        polls
+    );
+    let ran_to_its_end = watch.at_stop.lock().unwrap().is_none() && case.take.is_none();
+    if ran_to_its_end {
+        prop_assert_eq!(
+            heard.len(),
+            polls,
+            "a batch that ran to its end left polls unreported (a zero threshold times every poll)"
+        );
+    }
+    Ok(())
+}
+
 /// How the drive ended, checked: the output if the batch finished.
 fn check_stop<T>(
     case: &Case,
@@ -1127,18 +1176,41 @@ macro_rules! hook {
     }};
 }
 
-/// `$end` over `$configured`, with a [`hook!`] if `$heard` is set (a hook's
-/// type is part of the batch's, so each arm has its own batch type).
+/// An `on_slow_poll` report that logs into `$log` the input index of each
+/// poll it hears of, if `$log` is set.
+macro_rules! slow_poll_log {
+    ($log:expr) => {{
+        let log: Option<Arc<Mutex<Vec<usize>>>> = $log;
+        move |index, _took| {
+            if let Some(log) = &log {
+                log.lock().unwrap().push(index);
+            }
+        }
+    }};
+}
+
+/// `$end` over `$configured`, with a [`hook!`] if `$listening.0` is set
+/// and a [`slow_poll_log!`] with a zero threshold if `$listening.1` is (a hook's
+/// type is part of the batch's, so each arm has its own batch type: one
+/// arm with neither, one with both, the report logging only if asked).
 macro_rules! hearing {
-    ($configured:expr, $heard:expr, |$batch:ident| $end:expr) => {{
+    ($configured:expr, $listening:expr, |$batch:ident| $end:expr) => {{
         let configured = $configured;
-        match $heard {
-            Some(heard) => {
-                let $batch = configured.on_each(hook!(heard));
+        let listening: (Option<Arc<AtomicUsize>>, Option<Arc<Mutex<Vec<usize>>>>) = $listening;
+        match listening {
+            (None, None) => {
+                let $batch = configured;
                 $end
             }
-            None => {
-                let $batch = configured;
+            (heard, slow_polls) => {
+                let zero = if slow_polls.is_some() {
+                    Duration::ZERO
+                } else {
+                    Duration::MAX
+                };
+                let $batch = configured
+                    .on_each(hook!(heard.unwrap_or_default()))
+                    .on_slow_poll(zero, slow_poll_log!(slow_polls));
                 $end
             }
         }
@@ -1154,15 +1226,15 @@ macro_rules! with_batch {
     ($children:expr, $case:expr, $limiter:expr, $watch:expr, |$batch:ident| $end:expr) => {{
         let case: &Case = $case;
         let limiter: Option<&Limiter> = $limiter;
-        let heard: Option<Arc<AtomicUsize>> = $watch.heard.clone();
+        let listening = ($watch.heard.clone(), $watch.slow_polls.clone());
         let children = $children;
         match (case.deadline, case.within) {
             (None, None) => match (&case.limit, limiter) {
-                (Limit::Own(n), _) => hearing!(children.bounded(*n), heard, |$batch| $end),
+                (Limit::Own(n), _) => hearing!(children.bounded(*n), listening, |$batch| $end),
                 (Limit::Shared(_), Some(limiter)) => {
-                    hearing!(children.bounded_by(limiter), heard, |$batch| $end)
+                    hearing!(children.bounded_by(limiter), listening, |$batch| $end)
                 }
-                _ => hearing!(children, heard, |$batch| $end),
+                _ => hearing!(children, listening, |$batch| $end),
             },
             (deadline, within) => {
                 let batch = match (deadline, within) {
@@ -1178,7 +1250,7 @@ macro_rules! with_batch {
                     (Limit::Shared(_), Some(limiter)) => batch.bounded_by(limiter),
                     _ => batch,
                 };
-                hearing!(batch, heard, |$batch| $end)
+                hearing!(batch, listening, |$batch| $end)
             }
         }
     }};
