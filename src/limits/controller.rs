@@ -554,6 +554,21 @@ mod tests {
             controller.last_change().map(|c| c.reason),
             Some(ChangeReason::Probe)
         );
+        // The probe's end starts an epoch of its own: a child admitted
+        // before the probe, judged only now, speaks of a limit long gone.
+        assert!(controller.epoch() > epoch, "a new epoch after the probe");
+        controller.observe(
+            Verdict::Overloaded,
+            ms(1),
+            epoch - 1,
+            limit,
+            probe_at + ms(80),
+        );
+        assert_eq!(
+            controller.current(),
+            limit,
+            "an overload met by a child admitted before the probe changed the limit"
+        );
     }
 
     #[test]
