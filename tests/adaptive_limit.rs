@@ -126,6 +126,35 @@ on_every_executor! {
         assert_eq!(limit.in_flight(), 0);
     }
 
+    async fn a_call_alone_in_flight_counts_itself_toward_growth() {
+        // The limit grows only while at least half of it is in use, and
+        // the call being judged is one of those in use: under a limit of
+        // 2, calls served one at a time (one batch of one after another)
+        // use half of it, and grow it to 3; under 3 they no longer do.
+        let limit = AdaptiveLimit::new(2, 1..=8);
+        for i in 0..12 {
+            let out = std::iter::once(async move {
+                sleep_ms(5).await;
+                i
+            })
+            .bounded_by(&limit)
+            .gather()
+            .await;
+            assert_eq!(out, [i]);
+        }
+        if !cfg!(miri) {
+            // (Under Miri the round trips are on its own clock: only the
+            // bookkeeping is checked there.)
+            assert_eq!(
+                last_change(&limit),
+                Some((2, 3, ChangeReason::Grew)),
+                "one call in flight of a limit of 2 is half of it in use"
+            );
+            assert_eq!(limit.current(), 3, "one call in flight of 3 is less than half");
+        }
+        assert_eq!(limit.in_flight(), 0);
+    }
+
     async fn a_shrink_below_the_children_in_flight_lets_every_one_finish() {
         let limit = AdaptiveLimit::new(16, 1..=16);
         let probe = InFlight::under(&limit);
