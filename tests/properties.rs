@@ -891,6 +891,7 @@ fn check_watch(case: &Case, watch: &Watch) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
 /// What the zero-threshold `on_slow_poll` report heard: a poll of a
 /// started child each time, never more polls than the children had, and
 /// every poll once the batch ran to its end (the report is told at the end
@@ -1176,21 +1177,18 @@ macro_rules! hook {
     }};
 }
 
-/// An `on_slow_poll` report that logs into `$log` the input index of each
-/// poll it hears of, if `$log` is set.
-macro_rules! slow_poll_log {
-    ($log:expr) => {{
-        let log: Option<Arc<Mutex<Vec<usize>>>> = $log;
-        move |index, _took| {
-            if let Some(log) = &log {
-                log.lock().unwrap().push(index);
-            }
+/// An `on_slow_poll` report that logs into `log` the input index of each
+/// poll it hears of, if `log` is set.
+fn slow_poll_log(log: Option<Arc<Mutex<Vec<usize>>>>) -> impl FnMut(usize, Duration) {
+    move |index, _took| {
+        if let Some(log) = &log {
+            log.lock().unwrap().push(index);
         }
-    }};
+    }
 }
 
 /// `$end` over `$configured`, with a [`hook!`] if `$listening.0` is set
-/// and a [`slow_poll_log!`] with a zero threshold if `$listening.1` is (a hook's
+/// and a [`slow_poll_log`] with a zero threshold if `$listening.1` is (a hook's
 /// type is part of the batch's, so each arm has its own batch type: one
 /// arm with neither, one with both, the report logging only if asked).
 macro_rules! hearing {
@@ -1203,14 +1201,15 @@ macro_rules! hearing {
                 $end
             }
             (heard, slow_polls) => {
-                let zero = if slow_polls.is_some() {
+                // Every poll is slow past zero, none past the longest wait.
+                let threshold = if slow_polls.is_some() {
                     Duration::ZERO
                 } else {
                     Duration::MAX
                 };
                 let $batch = configured
                     .on_each(hook!(heard.unwrap_or_default()))
-                    .on_slow_poll(zero, slow_poll_log!(slow_polls));
+                    .on_slow_poll(threshold, slow_poll_log(slow_polls));
                 $end
             }
         }
